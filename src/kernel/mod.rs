@@ -1,0 +1,3 @@
+//! Loading user code.
+mod signature;
+pub use signature::{Param, ParamType, ReturnType, ScalarType, Signature};

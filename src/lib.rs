@@ -1,0 +1,11 @@
+//! tailor: synthesizes code variants tailored to the data they run on.
+//!
+//! The folders follow the request path (DESIGN §1): a [`kernel`] and an
+//! [`input`] are analyzed into a [`analyze::CharacteristicVector`], which
+//! selects a [`profile::Profile`] and is planned into a [`profile::Plan`].
+
+pub mod analyze;
+pub mod cli;
+pub mod input;
+pub mod kernel;
+pub mod profile;
