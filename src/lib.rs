@@ -8,4 +8,5 @@ pub mod analyze;
 pub mod cli;
 pub mod input;
 pub mod kernel;
+pub mod llvm;
 pub mod profile;

@@ -1,3 +1,461 @@
-//! Loading user code.
+//! Loading user code: `.ll` text, `.bc` bitcode, or `.c` through clang-19.
+//!
+//! A [`Kernel`] is the user's module as canonical IR text, its content hash,
+//! the entry function's [`Signature`] and the functions it calls without
+//! defining them. Loading parses and verifies the IR but never executes it.
+
+mod admission;
 mod signature;
+
+pub use admission::is_allowed_external;
 pub use signature::{Param, ParamType, ReturnType, ScalarType, Signature};
+
+use crate::llvm::{self, Callee};
+use inkwell::context::Context;
+use inkwell::memory_buffer::MemoryBuffer;
+use inkwell::module::{Linkage, Module};
+use inkwell::types::BasicTypeEnum;
+use inkwell::values::FunctionValue;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// How the user's code arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Ll,
+    Bc,
+    C,
+}
+
+/// A function the kernel calls but does not define, and where it is called.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct External {
+    pub name: String,
+    /// The defined function that calls it first.
+    pub caller: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Kernel {
+    pub path: PathBuf,
+    /// The file stem: `kernels/reduce.c` is `reduce`.
+    pub name: String,
+    pub source: SourceKind,
+    /// The module as LLVM prints it, without the lines that name the file it
+    /// came from, so the same code hashes the same wherever it lives.
+    pub ir: String,
+    /// Hex SHA-256 of `ir`.
+    pub hash: String,
+    pub signature: Signature,
+    /// Functions the module defines, in module order.
+    pub functions: Vec<String>,
+    /// Functions called but not defined; all on the allow-list.
+    pub externals: Vec<External>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KernelError {
+    #[error("{path}: {problem}")]
+    Io { path: PathBuf, problem: String },
+    #[error(
+        "{path}: kernels are .ll (IR text), .bc (bitcode) or .c (C through clang-19), not `{ext}`"
+    )]
+    UnknownKind { path: PathBuf, ext: String },
+    #[error("{path}: clang-19 failed:\n{stderr}")]
+    Clang { path: PathBuf, stderr: String },
+    #[error("{path}: cannot run `{clang}` ({problem}); install clang-19 or set TAILOR_CLANG")]
+    NoClang {
+        path: PathBuf,
+        clang: String,
+        problem: String,
+    },
+    #[error("{path}: malformed IR: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: IR fails LLVM's verifier: {message}")]
+    Verify { path: PathBuf, message: String },
+    #[error("{path}: {problem}")]
+    Entry { path: PathBuf, problem: String },
+    #[error("{path}: entry `{entry}`: argument {index} (`{arg}`) has type {ty}; entry arguments must be pointers, i32, i64, float or double")]
+    Argument {
+        path: PathBuf,
+        entry: String,
+        index: usize,
+        arg: String,
+        ty: String,
+    },
+    #[error(
+        "{path}: entry `{entry}` returns {ty}; a kernel returns void, i32, i64, float or double"
+    )]
+    Return {
+        path: PathBuf,
+        entry: String,
+        ty: String,
+    },
+    #[error("{path}: function `{caller}` calls `{name}`, which the kernel does not define and which is not an allowed LLVM intrinsic or libm function")]
+    Forbidden {
+        path: PathBuf,
+        name: String,
+        caller: String,
+    },
+    #[error("{path}: function `{caller}` contains inline assembly, which kernels may not use")]
+    InlineAsm { path: PathBuf, caller: String },
+}
+
+impl Kernel {
+    /// Loads, parses and verifies the user's code and checks its entry and
+    /// calls. `entry` names the entry function; without it the module must
+    /// define exactly one externally visible function.
+    pub fn load(path: &Path, entry: Option<&str>) -> Result<Kernel, KernelError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let source = match ext.as_str() {
+            "ll" => SourceKind::Ll,
+            "bc" => SourceKind::Bc,
+            "c" => SourceKind::C,
+            _ => {
+                return Err(KernelError::UnknownKind {
+                    path: path.to_owned(),
+                    ext,
+                })
+            }
+        };
+        let bytes = match source {
+            SourceKind::C => compile_c(path)?,
+            _ => std::fs::read(path).map_err(|e| KernelError::Io {
+                path: path.to_owned(),
+                problem: e.to_string(),
+            })?,
+        };
+        Self::from_bytes(path, source, &bytes, entry)
+    }
+
+    /// Like [`Kernel::load`] for code already in memory (`.ll` text or `.bc`
+    /// bitcode); `path` is used in messages and for the kernel's name.
+    pub fn from_bytes(
+        path: &Path,
+        source: SourceKind,
+        bytes: &[u8],
+        entry: Option<&str>,
+    ) -> Result<Kernel, KernelError> {
+        let context = Context::create();
+        let module = parse(&context, path, source, bytes)?;
+        module.verify().map_err(|m| KernelError::Verify {
+            path: path.to_owned(),
+            message: m.to_string().trim().to_owned(),
+        })?;
+        let entry_fn = find_entry(&module, path, entry)?;
+        let signature = signature_of(entry_fn, path)?;
+        let functions: Vec<String> = module
+            .get_functions()
+            .filter(|f| f.count_basic_blocks() > 0)
+            .map(|f| name_of(f))
+            .collect();
+        let externals = externals_of(&module, path)?;
+        let ir = canonical_ir(&module);
+        let hash = hex(&Sha256::digest(ir.as_bytes()));
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("kernel")
+            .to_owned();
+        Ok(Kernel {
+            path: path.to_owned(),
+            name,
+            source,
+            ir,
+            hash,
+            signature,
+            functions,
+            externals,
+        })
+    }
+
+    /// The first 12 hex digits of the hash, for people.
+    pub fn short_hash(&self) -> &str {
+        &self.hash[..12.min(self.hash.len())]
+    }
+}
+
+/// The clang binary: `TAILOR_CLANG`, else `clang-19` on the PATH, else the
+/// Debian location.
+fn clang() -> String {
+    if let Ok(c) = std::env::var("TAILOR_CLANG") {
+        return c;
+    }
+    let debian = "/usr/lib/llvm-19/bin/clang";
+    if Path::new(debian).exists() {
+        return debian.to_owned();
+    }
+    "clang-19".to_owned()
+}
+
+/// C to unoptimized IR that keeps TBAA, loop metadata and value names, so the
+/// pipeline (not clang) decides every optimization.
+fn compile_c(path: &Path) -> Result<Vec<u8>, KernelError> {
+    if !path.exists() {
+        return Err(KernelError::Io {
+            path: path.to_owned(),
+            problem: "no such file".to_owned(),
+        });
+    }
+    let clang = clang();
+    let out = Command::new(&clang)
+        .args([
+            "-O2",
+            "-Xclang",
+            "-disable-llvm-passes",
+            "-fno-discard-value-names",
+            "-emit-llvm",
+            "-S",
+            "-o",
+            "-",
+        ])
+        .arg(path)
+        .output()
+        .map_err(|e| KernelError::NoClang {
+            path: path.to_owned(),
+            clang: clang.clone(),
+            problem: e.to_string(),
+        })?;
+    if !out.status.success() {
+        return Err(KernelError::Clang {
+            path: path.to_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    Ok(out.stdout)
+}
+
+fn parse<'ctx>(
+    context: &'ctx Context,
+    path: &Path,
+    source: SourceKind,
+    bytes: &[u8],
+) -> Result<Module<'ctx>, KernelError> {
+    let name = path.display().to_string();
+    let parse_error = |m: String| KernelError::Parse {
+        path: path.to_owned(),
+        message: m.trim().to_owned(),
+    };
+    match source {
+        SourceKind::Bc => {
+            let buffer = MemoryBuffer::create_from_memory_range_copy(bytes, &name);
+            Module::parse_bitcode_from_buffer(&buffer, context)
+                .map_err(|m| parse_error(m.to_string()))
+        }
+        SourceKind::Ll | SourceKind::C => {
+            // The copy is NUL-terminated by LLVM, as its IR parser requires.
+            let buffer = MemoryBuffer::create_from_memory_range_copy(bytes, &name);
+            context
+                .create_module_from_ir(buffer)
+                .map_err(|m| parse_error(m.to_string()))
+        }
+    }
+}
+
+fn name_of(f: FunctionValue<'_>) -> String {
+    f.get_name().to_string_lossy().into_owned()
+}
+
+fn is_exported(f: FunctionValue<'_>) -> bool {
+    f.count_basic_blocks() > 0 && !matches!(f.get_linkage(), Linkage::Internal | Linkage::Private)
+}
+
+fn find_entry<'ctx>(
+    module: &Module<'ctx>,
+    path: &Path,
+    entry: Option<&str>,
+) -> Result<FunctionValue<'ctx>, KernelError> {
+    let problem = |p: String| KernelError::Entry {
+        path: path.to_owned(),
+        problem: p,
+    };
+    let exported: Vec<FunctionValue<'ctx>> =
+        module.get_functions().filter(|f| is_exported(*f)).collect();
+    let names = || {
+        exported
+            .iter()
+            .map(|f| format!("`{}`", name_of(*f)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match entry {
+        Some(name) => match module.get_function(name) {
+            Some(f) if f.count_basic_blocks() > 0 => Ok(f),
+            Some(_) => Err(problem(format!(
+                "entry `{name}` is declared but not defined here"
+            ))),
+            None => Err(problem(format!(
+                "no function `{name}` (the module defines {})",
+                if exported.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names()
+                }
+            ))),
+        },
+        None => match exported.as_slice() {
+            [f] => Ok(*f),
+            [] => Err(problem(
+                "the module defines no exported function".to_owned(),
+            )),
+            _ => Err(problem(format!(
+                "the module exports {}; name the entry with `entry:`",
+                names()
+            ))),
+        },
+    }
+}
+
+fn scalar_type(ty: BasicTypeEnum<'_>) -> Option<ParamType> {
+    match ty {
+        BasicTypeEnum::PointerType(_) => Some(ParamType::Ptr),
+        BasicTypeEnum::IntType(t) => match t.get_bit_width() {
+            32 => Some(ParamType::Scalar(ScalarType::I32)),
+            64 => Some(ParamType::Scalar(ScalarType::I64)),
+            _ => None,
+        },
+        BasicTypeEnum::FloatType(t) => {
+            let printed = t.print_to_string().to_string();
+            match printed.as_str() {
+                "float" => Some(ParamType::Scalar(ScalarType::F32)),
+                "double" => Some(ParamType::Scalar(ScalarType::F64)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn signature_of(f: FunctionValue<'_>, path: &Path) -> Result<Signature, KernelError> {
+    let entry = name_of(f);
+    let fn_type = f.get_type();
+    let mut params = Vec::new();
+    for (index, param) in f.get_param_iter().enumerate() {
+        let name = param.get_name().to_string_lossy().into_owned();
+        let ty = param.get_type();
+        let Some(pt) = scalar_type(ty) else {
+            return Err(KernelError::Argument {
+                path: path.to_owned(),
+                entry,
+                index,
+                arg: if name.is_empty() {
+                    format!("#{index}")
+                } else {
+                    name
+                },
+                ty: ty.print_to_string().to_string(),
+            });
+        };
+        params.push(Param {
+            name: (!name.is_empty()).then_some(name),
+            ty: pt,
+        });
+    }
+    if fn_type.is_var_arg() {
+        return Err(KernelError::Entry {
+            path: path.to_owned(),
+            problem: format!("entry `{entry}` is variadic; a kernel takes a fixed argument list"),
+        });
+    }
+    let ret = match fn_type.get_return_type() {
+        None => ReturnType::Void,
+        Some(t) => match scalar_type(t) {
+            Some(ParamType::Scalar(s)) => ReturnType::Scalar(s),
+            _ => {
+                return Err(KernelError::Return {
+                    path: path.to_owned(),
+                    entry,
+                    ty: t.print_to_string().to_string(),
+                })
+            }
+        },
+    };
+    Ok(Signature { entry, params, ret })
+}
+
+/// Every function called (or referenced) without a definition, checked
+/// against the allow-list; inline assembly is refused outright.
+fn externals_of(module: &Module<'_>, path: &Path) -> Result<Vec<External>, KernelError> {
+    let mut externals: Vec<External> = Vec::new();
+    for f in module
+        .get_functions()
+        .filter(|f| f.count_basic_blocks() > 0)
+    {
+        let caller = name_of(f);
+        for block in f.get_basic_block_iter() {
+            for inst in block.get_instructions() {
+                match llvm::callee(inst) {
+                    Some(Callee::InlineAsm) => {
+                        return Err(KernelError::InlineAsm {
+                            path: path.to_owned(),
+                            caller,
+                        })
+                    }
+                    Some(Callee::Direct(name)) => {
+                        let defined = module
+                            .get_function(&name)
+                            .is_some_and(|g| g.count_basic_blocks() > 0);
+                        if !defined && !externals.iter().any(|e| e.name == name) {
+                            externals.push(External {
+                                name,
+                                caller: caller.clone(),
+                            });
+                        }
+                    }
+                    Some(Callee::Indirect) | None => {}
+                }
+            }
+        }
+    }
+    // A declaration referenced other than by a direct call (stored in a
+    // table, passed as a callback) is an external all the same.
+    for f in module
+        .get_functions()
+        .filter(|f| f.count_basic_blocks() == 0)
+    {
+        let name = name_of(f);
+        if !externals.iter().any(|e| e.name == name) {
+            externals.push(External {
+                name,
+                caller: "(referenced)".to_owned(),
+            });
+        }
+    }
+    if let Some(bad) = externals.iter().find(|e| !is_allowed_external(&e.name)) {
+        return Err(KernelError::Forbidden {
+            path: path.to_owned(),
+            name: bad.name.clone(),
+            caller: bad.caller.clone(),
+        });
+    }
+    Ok(externals)
+}
+
+/// The module printed by LLVM without `; ModuleID` and `source_filename`,
+/// which name the file rather than the code.
+fn canonical_ir(module: &Module<'_>) -> String {
+    let text = module.print_to_string().to_string();
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.starts_with("; ModuleID") || line.starts_with("source_filename") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,53 @@
+//! The LLVM C API calls inkwell does not wrap, each behind a safe function.
+//!
+//! **Invariant:** this module and `sandbox` are the only places with `unsafe`.
+//! Every block states why the raw call is sound.
+
+use inkwell::llvm_sys::core::{LLVMGetCalledValue, LLVMIsAFunction, LLVMIsAInlineAsm};
+use inkwell::values::{AsValueRef, InstructionOpcode, InstructionValue};
+
+/// What a call instruction calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callee {
+    /// A function by name (defined in the module or declared).
+    Direct(String),
+    /// An inline assembly blob.
+    InlineAsm,
+    /// A computed function pointer.
+    Indirect,
+}
+
+/// The callee of a `call`/`invoke`/`callbr` instruction, `None` for any other
+/// instruction.
+pub fn callee(inst: InstructionValue<'_>) -> Option<Callee> {
+    if !matches!(
+        inst.get_opcode(),
+        InstructionOpcode::Call | InstructionOpcode::Invoke | InstructionOpcode::CallBr
+    ) {
+        return None;
+    }
+    // SAFETY: `inst` is a live call-site instruction (opcode checked above),
+    // for which LLVMGetCalledValue is defined and returns its callee operand;
+    // the LLVMIsA* queries only inspect that value's kind.
+    unsafe {
+        let called = LLVMGetCalledValue(inst.as_value_ref());
+        if called.is_null() {
+            return Some(Callee::Indirect);
+        }
+        if !LLVMIsAInlineAsm(called).is_null() {
+            return Some(Callee::InlineAsm);
+        }
+        if !LLVMIsAFunction(called).is_null() {
+            let mut len = 0usize;
+            let ptr = inkwell::llvm_sys::core::LLVMGetValueName2(called, &mut len);
+            let name = if ptr.is_null() {
+                String::new()
+            } else {
+                let bytes = std::slice::from_raw_parts(ptr as *const u8, len);
+                String::from_utf8_lossy(bytes).into_owned()
+            };
+            return Some(Callee::Direct(name));
+        }
+    }
+    Some(Callee::Indirect)
+}
