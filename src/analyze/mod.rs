@@ -1,1 +1,292 @@
-//! placeholder
+//! The Input Characteristic Analyzer: an [`Input`] becomes a
+//! [`CharacteristicVector`], the flat, ordered map of named features that
+//! profiles match and plan on (DESIGN §3).
+//!
+//! Small arrays (at most [`Analyzer::exact_limit`] elements) are read whole
+//! and every feature is exact. Larger ones are sampled: the array is cut into
+//! [`Analyzer::blocks`] equal strata and one run of [`Analyzer::block_len`]
+//! consecutive elements is read at a seeded position in each, so the work and
+//! memory are bounded whatever the input's size, and neighbour features
+//! (`sorted`, `run_len`, `step`) still see true neighbours. `len`, `bytes`
+//! and `align` are always exact; the others are marked sampled and are within
+//! these bounds with probability 99.9% (Hoeffding over the independent
+//! blocks, B = 4096 by default):
+//!
+//! | feature | sampled error |
+//! | --- | --- |
+//! | `zero_frac`, `sorted` | ± `sqrt(ln(2000) / 2B)` ≈ 0.031 absolute |
+//! | `mean` | ± 0.031 × (max − min) |
+//! | `finite`, `nonneg` | true means fewer than `ln(1000)/B` ≈ 0.17% of elements violate it |
+//! | `min`, `max` | the sample's extremes (and the first and last element): no more than 0.17% of elements lie outside |
+//! | `stddev`, `run_len`, `int_bits`, `distinct_est` | estimates (`distinct_est` is the GEE estimator: within a factor √(N/n) of the truth) |
+//! | `step` | checked on every sampled element against `a[0] + i·step` |
+//!
+//! Everything the sandbox needs to stay safe is re-checked by verification
+//! (DESIGN §6), so an estimate can cost speed but never correctness.
+
+mod stats;
+
+use crate::input::{Arg, ArrayView, Input, Role, Scalar, Value};
+use crate::kernel::ScalarType;
+use serde::Serialize;
+use std::fmt;
+
+pub use stats::ArrayStats;
+
+/// The features every array argument has, in the order they are reported.
+pub const ARRAY_FEATURES: &[(&str, &str)] = &[
+    ("len", "number of elements"),
+    ("bytes", "size in bytes"),
+    ("min", "smallest value"),
+    ("max", "largest value"),
+    ("mean", "arithmetic mean"),
+    ("stddev", "population standard deviation"),
+    ("finite", "no NaN or infinity"),
+    ("nonneg", "every value >= 0 (and not NaN)"),
+    ("zero_frac", "fraction of elements equal to zero"),
+    ("distinct_est", "number of distinct values"),
+    (
+        "sorted",
+        "fraction of neighbours in ascending order (1.0 = sorted)",
+    ),
+    ("run_len", "mean length of runs of equal neighbours"),
+    ("integral", "every value is an integer"),
+    (
+        "int_bits",
+        "bits needed for the integer value range (signed when negative)",
+    ),
+    (
+        "step",
+        "common difference when the array is an arithmetic progression, else 0",
+    ),
+    ("progression", "the array is an arithmetic progression"),
+    ("align", "alignment of the buffer in bytes (at most 64)"),
+];
+
+/// Fields every scalar argument has (as seen by expressions in lists such as
+/// `ints`; the scalar itself is just `n`).
+pub const SCALAR_FIELDS: &[&str] = &["value", "name", "type", "index"];
+/// Fields array entries carry besides their features.
+pub const ARRAY_FIELDS: &[&str] = &["name", "type", "index", "out"];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FeatureValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+}
+
+impl fmt::Display for FeatureValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Int(i) => write!(f, "{i}"),
+            Self::Float(x) => {
+                if x.is_finite() && *x == x.trunc() && x.abs() < 1e15 {
+                    write!(f, "{x:.1}")
+                } else if x.is_finite() && (x.abs() >= 1e6 || (x.abs() < 1e-3 && *x != 0.0)) {
+                    write!(f, "{x:.4e}")
+                } else {
+                    write!(f, "{}", (x * 1e6).round() / 1e6)
+                }
+            }
+        }
+    }
+}
+
+/// One named feature with its accuracy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Feature {
+    /// `a.len`, `n`, `total_bytes`, ...
+    pub name: String,
+    pub value: FeatureValue,
+    /// Computed from every element (true) or from a sample (false).
+    pub exact: bool,
+}
+
+/// What kind of argument a group of features describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArgKind {
+    Array,
+    Int,
+    Float,
+}
+
+/// The features of one argument, in parameter order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArgVector {
+    pub name: String,
+    pub index: usize,
+    pub kind: ArgKind,
+    /// The element type of an array, the type of a scalar.
+    pub ty: ScalarType,
+    pub out: bool,
+    /// `(feature, value, exact)`; for a scalar a single `value`.
+    pub features: Vec<(&'static str, FeatureValue, bool)>,
+}
+
+impl ArgVector {
+    pub fn get(&self, feature: &str) -> Option<&FeatureValue> {
+        self.features
+            .iter()
+            .find(|(k, _, _)| *k == feature)
+            .map(|(_, v, _)| v)
+    }
+
+    /// The value of a scalar argument.
+    pub fn value(&self) -> Option<&FeatureValue> {
+        self.get("value")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CharacteristicVector {
+    pub args: Vec<ArgVector>,
+    pub total_bytes: u64,
+    /// Whether any feature was estimated from a sample.
+    pub sampled: bool,
+}
+
+impl CharacteristicVector {
+    pub fn arg(&self, name: &str) -> Option<&ArgVector> {
+        self.args.iter().find(|a| a.name == name)
+    }
+
+    /// The flat, ordered view: per argument in parameter order (`a.len`,
+    /// ..., `n`), then the globals.
+    pub fn features(&self) -> Vec<Feature> {
+        let mut out = Vec::new();
+        for arg in &self.args {
+            for (key, value, exact) in &arg.features {
+                let name = match arg.kind {
+                    ArgKind::Array => format!("{}.{}", arg.name, key),
+                    ArgKind::Int | ArgKind::Float => arg.name.clone(),
+                };
+                out.push(Feature {
+                    name,
+                    value: value.clone(),
+                    exact: *exact,
+                });
+            }
+        }
+        out.push(Feature {
+            name: "total_bytes".into(),
+            value: FeatureValue::Int(self.total_bytes as i64),
+            exact: true,
+        });
+        out
+    }
+
+    /// One feature by its flat name (`a.len`, `n`, `total_bytes`).
+    pub fn get(&self, name: &str) -> Option<FeatureValue> {
+        self.features()
+            .into_iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value)
+    }
+}
+
+/// Analysis settings; [`Analyzer::default`] is what the engine uses.
+#[derive(Debug, Clone, Copy)]
+pub struct Analyzer {
+    /// Arrays with at most this many elements are read whole.
+    pub exact_limit: usize,
+    /// Number of strata a larger array is sampled in.
+    pub blocks: usize,
+    /// Consecutive elements read per stratum.
+    pub block_len: usize,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer {
+            exact_limit: 1 << 16,
+            blocks: 4096,
+            block_len: 8,
+        }
+    }
+}
+
+impl Analyzer {
+    pub fn analyze(&self, input: &Input) -> CharacteristicVector {
+        let mut sampled = false;
+        let args = input
+            .args
+            .iter()
+            .enumerate()
+            .map(|(index, arg)| {
+                let v = self.arg_vector(index, arg);
+                sampled |= v.features.iter().any(|(_, _, exact)| !exact);
+                v
+            })
+            .collect();
+        CharacteristicVector {
+            args,
+            total_bytes: input.total_bytes() as u64,
+            sampled,
+        }
+    }
+
+    fn arg_vector(&self, index: usize, arg: &Arg) -> ArgVector {
+        let out = arg.role == Role::Out;
+        match &arg.value {
+            Value::Scalar(s) => {
+                let (kind, value) = match *s {
+                    Scalar::I32(v) => (ArgKind::Int, FeatureValue::Int(v.into())),
+                    Scalar::I64(v) => (ArgKind::Int, FeatureValue::Int(v)),
+                    Scalar::F32(v) => (ArgKind::Float, FeatureValue::Float(v.into())),
+                    Scalar::F64(v) => (ArgKind::Float, FeatureValue::Float(v)),
+                };
+                ArgVector {
+                    name: arg.name.clone(),
+                    index,
+                    kind,
+                    ty: s.ty(),
+                    out,
+                    features: vec![("value", value, true)],
+                }
+            }
+            Value::Array(buffer) => {
+                let view = buffer.view();
+                let stats = self.array_stats(view);
+                let exact = stats.exact;
+                let align = (buffer.as_ptr() as usize).trailing_zeros().min(6);
+                let features = stats.features(buffer.byte_len(), 1 << align);
+                ArgVector {
+                    name: arg.name.clone(),
+                    index,
+                    kind: ArgKind::Array,
+                    ty: view.elem(),
+                    out,
+                    features: features
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let always_exact = matches!(k, "len" | "bytes" | "align");
+                            (k, v, exact || always_exact)
+                        })
+                        .collect(),
+                }
+            }
+        }
+    }
+
+    /// Statistics of one array: exact when small, sampled otherwise.
+    pub fn array_stats(&self, view: ArrayView<'_>) -> ArrayStats {
+        match view {
+            ArrayView::I32(a) => stats::analyze(a, self),
+            ArrayView::I64(a) => stats::analyze(a, self),
+            ArrayView::F32(a) => stats::analyze(a, self),
+            ArrayView::F64(a) => stats::analyze(a, self),
+        }
+    }
+}
+
+/// Analyzes with the default settings.
+pub fn analyze(input: &Input) -> CharacteristicVector {
+    Analyzer::default().analyze(input)
+}
+
+#[cfg(test)]
+mod tests;
