@@ -51,3 +51,52 @@ pub fn callee(inst: InstructionValue<'_>) -> Option<Callee> {
     }
     Some(Callee::Indirect)
 }
+
+/// The host as LLVM sees it: triple, CPU and its features. Initializes the
+/// native target once.
+pub fn host_machine(
+    opt: inkwell::OptimizationLevel,
+) -> Result<inkwell::targets::TargetMachine, String> {
+    use inkwell::targets::{CodeModel, InitializationConfig, RelocMode, Target, TargetMachine};
+    Target::initialize_native(&InitializationConfig::default())?;
+    let triple = TargetMachine::get_default_triple();
+    let target = Target::from_triple(&triple).map_err(|e| e.to_string())?;
+    let cpu = TargetMachine::get_host_cpu_name().to_string();
+    let features = TargetMachine::get_host_cpu_features().to_string();
+    target
+        .create_target_machine(
+            &triple,
+            &cpu,
+            &features,
+            opt,
+            RelocMode::PIC,
+            CodeModel::Default,
+        )
+        .ok_or_else(|| format!("LLVM cannot create a target machine for {triple}"))
+}
+
+/// Whether LLVM's new pass manager accepts `pipeline` (e.g.
+/// `function(instcombine,gvn)`); the error is LLVM's own message.
+pub fn check_pass_pipeline(pipeline: &str) -> Result<(), String> {
+    use inkwell::passes::PassBuilderOptions;
+    let machine = host_machine(inkwell::OptimizationLevel::Default)?;
+    let context = inkwell::context::Context::create();
+    let module = context.create_module("pipeline-check");
+    module
+        .run_passes(pipeline, &machine, PassBuilderOptions::create())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pass_pipelines_are_checked_by_llvm() {
+        assert_eq!(super::check_pass_pipeline("default<O3>"), Ok(()));
+        assert_eq!(
+            super::check_pass_pipeline("function(instcombine,gvn)"),
+            Ok(())
+        );
+        let err = super::check_pass_pipeline("function(nosuchpass)").unwrap_err();
+        assert!(err.contains("nosuchpass"), "{err}");
+    }
+}

@@ -1,1 +1,25 @@
-//! placeholder
+//! Specialization profiles: the model (YAML, one file per profile),
+//! expressions over the characteristic vector (CEL), the DAG (petgraph),
+//! selection by priority with the `generic` fallback, and planning.
+//!
+//! **Invariant:** this module never touches LLVM. The one LLVM-shaped check,
+//! whether a `passes` pipeline string parses, is a function the caller
+//! passes in ([`PassCheck`]).
+
+pub mod dag;
+pub mod error;
+pub mod expr;
+pub mod model;
+pub mod params;
+pub mod plan;
+pub mod store;
+
+pub use error::{ErrorKind, ProfileError};
+pub use expr::{Expr, KernelInfo, Scope};
+pub use model::{Node, PassCheck, Profile, Tolerance, DEFAULT_FINISH};
+pub use params::{Binding, Step, TransformKind};
+pub use plan::{plan, Plan, PlanError, PlannedStep, SkippedNode};
+pub use store::{Candidate, ProfileStore, Selection, Verdict, GENERIC};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,341 @@
+//! Expressions over the characteristic vector, in CEL (the policy language of
+//! Kubernetes and Envoy, which administrators already know).
+//!
+//! An expression sees each argument by name (`a.len`, `n`), by position
+//! (`args[0].len`), in lists by kind (`arrays`, `ints`, `floats`) for CEL's
+//! `all`/`exists`/`filter` macros, the kernel (`kernel.entry`, `kernel.name`,
+//! `kernel.hash`) and `total_bytes`. The global names win over an argument of
+//! the same name.
+
+use crate::analyze::{
+    ArgKind, CharacteristicVector, FeatureValue, ARRAY_FEATURES, ARRAY_FIELDS, SCALAR_FIELDS,
+};
+use cel::common::ast::{Expr as Ast, IdedExpr};
+use cel::{Context, Program, Value};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// What an expression may know of the kernel (the profile module never loads
+/// one: the engine passes these in).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KernelInfo {
+    pub name: String,
+    pub entry: String,
+    pub hash: String,
+}
+
+/// The fields of `kernel`.
+pub const KERNEL_FIELDS: &[&str] = &["name", "entry", "hash"];
+/// Names the scope defines besides the arguments.
+pub const GLOBALS: &[&str] = &["args", "arrays", "ints", "floats", "kernel", "total_bytes"];
+
+/// A compiled expression and its source.
+#[derive(Debug)]
+pub struct Expr {
+    source: String,
+    program: Program,
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+/// Why an expression could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompileError {
+    Syntax(String),
+    UnknownFeature(String),
+}
+
+impl Expr {
+    /// Parses `source` and checks that every field it selects is a feature
+    /// or field the vector can have.
+    pub fn compile(source: &str) -> Result<Expr, CompileError> {
+        let program = Program::compile(source).map_err(|e| {
+            let msg = e
+                .errors
+                .iter()
+                .map(|e| format!("column {}: {}", e.pos.1 + 1, e.msg))
+                .collect::<Vec<_>>()
+                .join("; ");
+            CompileError::Syntax(msg)
+        })?;
+        check_fields(program.expression())?;
+        Ok(Expr {
+            source: source.to_owned(),
+            program,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn eval(&self, scope: &Scope) -> Result<Value, String> {
+        self.program
+            .execute(&scope.context)
+            .map_err(|e| format!("`{}`: {e}", self.source))
+    }
+
+    pub fn eval_bool(&self, scope: &Scope) -> Result<bool, String> {
+        match self.eval(scope)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(format!("`{}` is {}, not a bool", self.source, kind(&other))),
+        }
+    }
+
+    /// An integer result; a float that is a whole number counts.
+    pub fn eval_int(&self, scope: &Scope) -> Result<i64, String> {
+        match self.eval(scope)? {
+            Value::Int(i) => Ok(i),
+            Value::UInt(u) => {
+                i64::try_from(u).map_err(|_| format!("`{}` = {u} is too large", self.source))
+            }
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+            other => Err(format!(
+                "`{}` is {}, not an integer",
+                self.source,
+                kind(&other)
+            )),
+        }
+    }
+
+    pub fn eval_float(&self, scope: &Scope) -> Result<f64, String> {
+        match self.eval(scope)? {
+            Value::Int(i) => Ok(i as f64),
+            Value::UInt(u) => Ok(u as f64),
+            Value::Float(f) => Ok(f),
+            other => Err(format!(
+                "`{}` is {}, not a number",
+                self.source,
+                kind(&other)
+            )),
+        }
+    }
+}
+
+fn kind(v: &Value) -> String {
+    match v {
+        Value::Int(i) => format!("the integer {i}"),
+        Value::UInt(u) => format!("the integer {u}"),
+        Value::Float(f) => format!("the number {f}"),
+        Value::Bool(b) => format!("the bool {b}"),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Null => "null".to_owned(),
+        Value::List(_) => "a list".to_owned(),
+        Value::Map(_) => "a map".to_owned(),
+        _ => "a value of another type".to_owned(),
+    }
+}
+
+/// Every `x.field` must name something the vector can have. `kernel.field`
+/// is checked against the kernel's fields exactly.
+fn check_fields(e: &IdedExpr) -> Result<(), CompileError> {
+    let known = |f: &str| {
+        ARRAY_FEATURES.iter().any(|(k, _)| *k == f)
+            || ARRAY_FIELDS.contains(&f)
+            || SCALAR_FIELDS.contains(&f)
+            || f == "kind"
+    };
+    match &e.expr {
+        Ast::Select(sel) => {
+            let on_kernel = matches!(&sel.operand.expr, Ast::Ident(n) if n == "kernel");
+            let ok = if on_kernel {
+                KERNEL_FIELDS.contains(&sel.field.as_str())
+            } else {
+                known(&sel.field)
+            };
+            if !ok {
+                return Err(CompileError::UnknownFeature(sel.field.clone()));
+            }
+            check_fields(&sel.operand)
+        }
+        Ast::Call(call) => {
+            if let Some(t) = &call.target {
+                check_fields(t)?;
+            }
+            call.args.iter().try_for_each(check_fields)
+        }
+        Ast::Comprehension(c) => {
+            check_fields(&c.iter_range)?;
+            check_fields(&c.accu_init)?;
+            check_fields(&c.loop_cond)?;
+            check_fields(&c.loop_step)?;
+            check_fields(&c.result)
+        }
+        Ast::List(l) => l.elements.iter().try_for_each(check_fields),
+        Ast::Map(m) => m.entries.iter().try_for_each(|entry| match &entry.expr {
+            cel::common::ast::EntryExpr::MapEntry(me) => {
+                check_fields(&me.key)?;
+                check_fields(&me.value)
+            }
+            cel::common::ast::EntryExpr::StructField(sf) => check_fields(&sf.value),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The variables an expression is evaluated against: one vector and one
+/// kernel.
+pub struct Scope {
+    context: Context<'static, 'static>,
+}
+
+fn feature_value(v: &FeatureValue) -> Value {
+    match v {
+        FeatureValue::Bool(b) => Value::Bool(*b),
+        FeatureValue::Int(i) => Value::Int(*i),
+        FeatureValue::Float(f) => Value::Float(*f),
+    }
+}
+
+fn string(s: &str) -> Value {
+    Value::String(Arc::new(s.to_owned()))
+}
+
+impl Scope {
+    pub fn new(vector: &CharacteristicVector, kernel: &KernelInfo) -> Scope {
+        let mut context = Context::default();
+        let mut args = Vec::new();
+        let (mut arrays, mut ints, mut floats) = (Vec::new(), Vec::new(), Vec::new());
+        for arg in &vector.args {
+            let mut map: HashMap<String, Value> = HashMap::new();
+            map.insert("name".into(), string(&arg.name));
+            map.insert("type".into(), string(arg.ty.name()));
+            map.insert("index".into(), Value::Int(arg.index as i64));
+            map.insert("out".into(), Value::Bool(arg.out));
+            let kind = match arg.kind {
+                ArgKind::Array => "array",
+                ArgKind::Int => "int",
+                ArgKind::Float => "float",
+            };
+            map.insert("kind".into(), string(kind));
+            for (k, v, _) in &arg.features {
+                map.insert((*k).to_owned(), feature_value(v));
+            }
+            let entry = Value::from(map);
+            match arg.kind {
+                ArgKind::Array => {
+                    context.add_variable_from_value(arg.name.clone(), entry.clone());
+                    arrays.push(entry.clone());
+                }
+                ArgKind::Int | ArgKind::Float => {
+                    if let Some(v) = arg.value() {
+                        context.add_variable_from_value(arg.name.clone(), feature_value(v));
+                    }
+                    if arg.kind == ArgKind::Int {
+                        ints.push(entry.clone());
+                    } else {
+                        floats.push(entry.clone());
+                    }
+                }
+            }
+            args.push(entry);
+        }
+        let mut k: HashMap<String, Value> = HashMap::new();
+        k.insert("name".into(), string(&kernel.name));
+        k.insert("entry".into(), string(&kernel.entry));
+        k.insert("hash".into(), string(&kernel.hash));
+        context.add_variable_from_value("args", Value::List(Arc::new(args)));
+        context.add_variable_from_value("arrays", Value::List(Arc::new(arrays)));
+        context.add_variable_from_value("ints", Value::List(Arc::new(ints)));
+        context.add_variable_from_value("floats", Value::List(Arc::new(floats)));
+        context.add_variable_from_value("kernel", Value::from(k));
+        context.add_variable_from_value("total_bytes", Value::Int(vector.total_bytes as i64));
+        Scope { context }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::ArgVector;
+    use crate::kernel::ScalarType;
+
+    fn vector() -> CharacteristicVector {
+        CharacteristicVector {
+            args: vec![
+                ArgVector {
+                    name: "a".into(),
+                    index: 0,
+                    kind: ArgKind::Array,
+                    ty: ScalarType::F64,
+                    out: false,
+                    features: vec![
+                        ("len", FeatureValue::Int(100), true),
+                        ("finite", FeatureValue::Bool(true), true),
+                        ("mean", FeatureValue::Float(0.5), true),
+                    ],
+                },
+                ArgVector {
+                    name: "n".into(),
+                    index: 1,
+                    kind: ArgKind::Int,
+                    ty: ScalarType::I64,
+                    out: false,
+                    features: vec![("value", FeatureValue::Int(100), true)],
+                },
+            ],
+            total_bytes: 808,
+            sampled: false,
+        }
+    }
+
+    fn eval(src: &str) -> Result<Value, String> {
+        let kernel = KernelInfo {
+            name: "sum".into(),
+            entry: "sum".into(),
+            hash: "abc".into(),
+        };
+        Expr::compile(src)
+            .map_err(|e| format!("{e:?}"))?
+            .eval(&Scope::new(&vector(), &kernel))
+    }
+
+    #[test]
+    fn names_positions_lists_and_kernel() {
+        assert_eq!(eval("a.len <= 256 && a.finite"), Ok(Value::Bool(true)));
+        assert_eq!(eval("args[0].len == n"), Ok(Value::Bool(true)));
+        assert_eq!(eval("arrays.all(x, x.finite)"), Ok(Value::Bool(true)));
+        assert_eq!(eval("ints.exists(i, i.value > 50)"), Ok(Value::Bool(true)));
+        assert_eq!(eval("size(floats)"), Ok(Value::Int(0)));
+        assert_eq!(eval("kernel.entry == 'sum'"), Ok(Value::Bool(true)));
+        assert_eq!(eval("total_bytes"), Ok(Value::Int(808)));
+        assert_eq!(eval("args[1].name"), Ok(string("n")));
+    }
+
+    #[test]
+    fn ints_and_floats_compare() {
+        assert_eq!(eval("a.mean < 1"), Ok(Value::Bool(true)));
+        assert_eq!(eval("a.len > 99.5"), Ok(Value::Bool(true)));
+    }
+
+    #[test]
+    fn unknown_features_are_caught_at_compile_time() {
+        assert_eq!(
+            Expr::compile("a.lenn > 3").err(),
+            Some(CompileError::UnknownFeature("lenn".into()))
+        );
+        assert_eq!(
+            Expr::compile("arrays.all(x, x.finit)").err(),
+            Some(CompileError::UnknownFeature("finit".into()))
+        );
+        assert_eq!(
+            Expr::compile("kernel.len == 3").err(),
+            Some(CompileError::UnknownFeature("len".into()))
+        );
+        assert!(matches!(
+            Expr::compile("a.len <"),
+            Err(CompileError::Syntax(_))
+        ));
+    }
+
+    #[test]
+    fn a_missing_argument_is_an_evaluation_error_not_a_panic() {
+        let err = eval("b.len > 3").unwrap_err();
+        assert!(err.contains("b.len > 3"), "{err}");
+    }
+}

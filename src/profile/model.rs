@@ -1,0 +1,528 @@
+//! A profile as loaded from its YAML file: validated nodes, compiled
+//! expressions and the DAG. Loading collects every error it can find, each
+//! with its file, line and node.
+
+use super::dag::Dag;
+use super::error::{ErrorKind, ProfileError};
+use super::expr::{CompileError, Expr};
+use super::params::{parse_param, yaml_kind, ParamError, ParamTy, Params, TransformKind};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How far a variant's float results may drift from the generic build's.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerance {
+    #[serde(default)]
+    pub rel: f64,
+    #[serde(default)]
+    pub abs: f64,
+}
+
+/// The pipeline that runs after the DAG unless a profile says otherwise:
+/// the same optimization the generic build gets.
+pub const DEFAULT_FINISH: &str = "default<O3>";
+
+#[derive(Debug)]
+pub struct Node {
+    pub name: String,
+    pub transform: TransformKind,
+    pub params: Params,
+    /// Predecessors by name, as written.
+    pub after: Vec<String>,
+    pub when: Option<Arc<Expr>>,
+    /// 1-based line of the node in its file.
+    pub line: Option<usize>,
+}
+
+#[derive(Debug)]
+pub struct Profile {
+    pub name: String,
+    pub file: PathBuf,
+    /// The YAML as loaded (the workbench edits it).
+    pub source: String,
+    /// First 16 hex digits of the SHA-256 of `source`: a new version of the
+    /// file is a new profile version, and its variants are new cache entries.
+    pub version: String,
+    pub priority: i64,
+    pub description: String,
+    /// `None`: matches everything.
+    pub matches: Option<Arc<Expr>>,
+    pub tolerance: Tolerance,
+    pub finish: String,
+    /// Nodes in file order.
+    pub nodes: Vec<Node>,
+    pub dag: Dag,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: String,
+    #[serde(default)]
+    priority: i64,
+    #[serde(default)]
+    description: String,
+    #[serde(rename = "match", default)]
+    matches: Option<serde_yaml::Value>,
+    #[serde(default)]
+    tolerance: Option<Tolerance>,
+    #[serde(default)]
+    finish: Option<String>,
+    #[serde(default)]
+    pipeline: serde_yaml::Mapping,
+}
+
+/// Finds the lines of keys in a profile's text. serde_yaml does not keep
+/// positions, so this reads the layout: a node is a key indented under
+/// `pipeline:`, a parameter a key after its node's line and before the next
+/// node's.
+pub struct Locator<'a> {
+    lines: Vec<&'a str>,
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+fn key_of(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    let t = t.strip_prefix("- ").unwrap_or(t);
+    let end = t.find(':')?;
+    let key = t[..end].trim().trim_matches(|c| c == '"' || c == '\'');
+    Some(key)
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(source: &'a str) -> Self {
+        Locator {
+            lines: source.lines().collect(),
+        }
+    }
+
+    /// Line (1-based) of a top-level key.
+    pub fn top(&self, key: &str) -> Option<usize> {
+        self.lines
+            .iter()
+            .position(|l| indent(l) == 0 && key_of(l) == Some(key))
+            .map(|i| i + 1)
+    }
+
+    /// Line of a pipeline node.
+    pub fn node(&self, name: &str) -> Option<usize> {
+        let start = self.top("pipeline")?;
+        self.lines[start..]
+            .iter()
+            .take_while(|l| l.trim().is_empty() || indent(l) > 0 || l.starts_with('#'))
+            .position(|l| indent(l) > 0 && key_of(l) == Some(name))
+            .map(|i| start + i + 1)
+    }
+
+    /// Line of `key` inside a node (a flow map on one line or a block).
+    pub fn in_node(&self, node: &str, key: &str) -> Option<usize> {
+        let at = self.node(node)?;
+        let node_indent = indent(self.lines[at - 1]);
+        let pat = format!("{key}:");
+        for (i, line) in self.lines[at - 1..].iter().enumerate() {
+            if i > 0 && !line.trim().is_empty() && indent(line) <= node_indent {
+                break;
+            }
+            let hit = line.match_indices(&pat).any(|(pos, _)| {
+                pos == 0 || {
+                    let before = line.as_bytes()[pos - 1];
+                    !(before.is_ascii_alphanumeric() || before == b'_')
+                }
+            });
+            if hit {
+                return Some(at + i);
+            }
+        }
+        Some(at)
+    }
+}
+
+fn yaml_error(file: &Path, e: &serde_yaml::Error) -> ProfileError {
+    let msg = e.to_string();
+    // serde_yaml ends with " at line L column C" for the position it
+    // reports; that line goes in our prefix, any other position stays.
+    let msg = match e.location() {
+        Some(l) => {
+            let tail = format!(" at line {} column {}", l.line(), l.column());
+            msg.strip_suffix(&tail).map(str::to_owned).unwrap_or(msg)
+        }
+        None => msg,
+    };
+    ProfileError::new(file, ErrorKind::Yaml(msg)).at(e.location().map(|l| l.line()))
+}
+
+fn expr_error(file: &Path, field: &str, source: &str, e: CompileError) -> ProfileError {
+    let kind = match e {
+        CompileError::Syntax(problem) => ErrorKind::BadExpression {
+            field: field.to_owned(),
+            expr: source.to_owned(),
+            problem,
+        },
+        CompileError::UnknownFeature(feature) => ErrorKind::UnknownFeature {
+            field: field.to_owned(),
+            expr: source.to_owned(),
+            feature,
+        },
+    };
+    ProfileError::new(file, kind)
+}
+
+/// `match:`/`when:` as written: a bool or an expression.
+fn condition(
+    file: &Path,
+    field: &str,
+    value: &serde_yaml::Value,
+) -> Result<Option<Arc<Expr>>, ProfileError> {
+    let source = match value {
+        serde_yaml::Value::Bool(true) => return Ok(None),
+        serde_yaml::Value::Bool(false) => "false".to_owned(),
+        serde_yaml::Value::String(s) => s.clone(),
+        other => {
+            return Err(ProfileError::new(
+                file,
+                ErrorKind::BadExpression {
+                    field: field.to_owned(),
+                    expr: yaml_kind(other),
+                    problem: "expected an expression or a bool".to_owned(),
+                },
+            ))
+        }
+    };
+    Expr::compile(&source)
+        .map(|e| Some(Arc::new(e)))
+        .map_err(|e| expr_error(file, field, &source, e))
+}
+
+/// Checks a `passes` pipeline string; the engine passes LLVM's own parser.
+pub type PassCheck<'a> = &'a dyn Fn(&str) -> Result<(), String>;
+
+impl Profile {
+    pub fn load(
+        path: &Path,
+        pass_check: Option<PassCheck<'_>>,
+    ) -> Result<Profile, Vec<ProfileError>> {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| vec![ProfileError::new(path, ErrorKind::Io(e.to_string()))])?;
+        Self::parse(path, &source, pass_check)
+    }
+
+    /// Parses and validates a profile's text; `path` is used in errors.
+    pub fn parse(
+        path: &Path,
+        source: &str,
+        pass_check: Option<PassCheck<'_>>,
+    ) -> Result<Profile, Vec<ProfileError>> {
+        let raw: RawProfile =
+            serde_yaml::from_str(source).map_err(|e| vec![yaml_error(path, &e)])?;
+        let loc = Locator::new(source);
+        let mut errors = Vec::new();
+
+        if raw.name.is_empty()
+            || !raw
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            errors.push(
+                ProfileError::new(path, ErrorKind::BadName(raw.name.clone())).at(loc.top("name")),
+            );
+        }
+        let matches = match raw.matches.as_ref() {
+            None => None,
+            Some(v) => condition(path, "match", v).unwrap_or_else(|e| {
+                errors.push(e.at(loc.top("match")));
+                None
+            }),
+        };
+        if let Some(t) = raw.tolerance {
+            if !(t.rel >= 0.0 && t.abs >= 0.0) {
+                errors.push(
+                    ProfileError::new(
+                        path,
+                        ErrorKind::BadParameter {
+                            param: "tolerance".to_owned(),
+                            problem: "`rel` and `abs` must be >= 0".to_owned(),
+                        },
+                    )
+                    .at(loc.top("tolerance")),
+                );
+            }
+        }
+        let finish = raw
+            .finish
+            .clone()
+            .unwrap_or_else(|| DEFAULT_FINISH.to_owned());
+        if let Some(check) = pass_check {
+            if finish != "none" {
+                if let Err(problem) = check(&finish) {
+                    errors.push(
+                        ProfileError::new(
+                            path,
+                            ErrorKind::BadParameter {
+                                param: "finish".to_owned(),
+                                problem,
+                            },
+                        )
+                        .at(loc.top("finish")),
+                    );
+                }
+            }
+        }
+
+        let mut nodes = Vec::new();
+        for (key, value) in &raw.pipeline {
+            let Some(name) = key.as_str() else {
+                errors.push(
+                    ProfileError::new(
+                        path,
+                        ErrorKind::Yaml(format!("node names are strings, not {}", yaml_kind(key))),
+                    )
+                    .at(loc.top("pipeline")),
+                );
+                continue;
+            };
+            match parse_node(path, &loc, name, value, pass_check) {
+                Ok(node) => nodes.push(node),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+
+        // Edges to nodes that failed to load would only repeat those errors.
+        let built = if errors.is_empty() {
+            Some(Dag::build(&nodes))
+        } else {
+            None
+        };
+        let dag = match built {
+            None => None,
+            Some(Ok(dag)) => Some(dag),
+            Some(Err(e)) => {
+                let line = match &e {
+                    super::dag::DagError::UnknownNode { node, .. } => loc.in_node(node, "after"),
+                    super::dag::DagError::Cycle(cycle) => cycle.first().and_then(|n| loc.node(n)),
+                };
+                errors.push(e.into_error(path).at(line));
+                None
+            }
+        };
+        match dag {
+            Some(dag) if errors.is_empty() => Ok(Profile {
+                name: raw.name,
+                file: path.to_owned(),
+                source: source.to_owned(),
+                version: crate::kernel::hex(&sha2_16(source.as_bytes())),
+                priority: raw.priority,
+                description: raw.description,
+                matches,
+                tolerance: raw.tolerance.unwrap_or_default(),
+                finish,
+                nodes,
+                dag,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+}
+
+fn sha2_16(bytes: &[u8]) -> [u8; 8] {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(bytes);
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&d[..8]);
+    out
+}
+
+fn parse_node(
+    path: &Path,
+    loc: &Locator<'_>,
+    name: &str,
+    value: &serde_yaml::Value,
+    pass_check: Option<PassCheck<'_>>,
+) -> Result<Node, Vec<ProfileError>> {
+    let line = loc.node(name);
+    let err = |kind: ErrorKind, key: Option<&str>| {
+        let at = key.and_then(|k| loc.in_node(name, k)).or(line);
+        ProfileError::new(path, kind).at(at).in_node(name)
+    };
+    let serde_yaml::Value::Mapping(map) = value else {
+        return Err(vec![err(
+            ErrorKind::Yaml(format!(
+                "a node is a map with `transform:`, not {}",
+                yaml_kind(value)
+            )),
+            None,
+        )]);
+    };
+    let transform = match map.get("transform") {
+        None => return Err(vec![err(ErrorKind::MissingTransform, None)]),
+        Some(serde_yaml::Value::String(t)) => match TransformKind::from_name(t) {
+            Some(k) => k,
+            None => {
+                return Err(vec![err(
+                    ErrorKind::UnknownTransform { name: t.clone() },
+                    Some("transform"),
+                )])
+            }
+        },
+        Some(other) => {
+            return Err(vec![err(
+                ErrorKind::UnknownTransform {
+                    name: yaml_kind(other),
+                },
+                Some("transform"),
+            )])
+        }
+    };
+    let mut errors = Vec::new();
+    let mut after = Vec::new();
+    let mut when = None;
+    let mut params: Params = Vec::new();
+    for (k, v) in map {
+        let Some(key) = k.as_str() else {
+            errors.push(err(
+                ErrorKind::Yaml(format!("keys are strings, not {}", yaml_kind(k))),
+                None,
+            ));
+            continue;
+        };
+        match key {
+            "transform" => {}
+            "after" => match v {
+                serde_yaml::Value::String(s) => after.push(s.clone()),
+                serde_yaml::Value::Sequence(seq) => {
+                    for item in seq {
+                        match item.as_str() {
+                            Some(s) => after.push(s.to_owned()),
+                            None => errors.push(err(
+                                ErrorKind::BadParameter {
+                                    param: "after".into(),
+                                    problem: format!(
+                                        "node names are strings, not {}",
+                                        yaml_kind(item)
+                                    ),
+                                },
+                                Some("after"),
+                            )),
+                        }
+                    }
+                }
+                other => errors.push(err(
+                    ErrorKind::BadParameter {
+                        param: "after".into(),
+                        problem: format!(
+                            "expected a node name or a list of them, found {}",
+                            yaml_kind(other)
+                        ),
+                    },
+                    Some("after"),
+                )),
+            },
+            "when" => match condition(path, "when", v) {
+                Ok(w) => when = w,
+                Err(e) => errors.push(e.at(loc.in_node(name, "when")).in_node(name)),
+            },
+            _ => {
+                let Some(spec) = transform.params().iter().find(|p| p.name == key) else {
+                    errors.push(err(
+                        ErrorKind::UnknownParameter {
+                            param: key.to_owned(),
+                            transform: transform.name().to_owned(),
+                        },
+                        Some(key),
+                    ));
+                    continue;
+                };
+                match parse_param(spec, v) {
+                    Ok(value) => {
+                        if let (
+                            ParamTy::Pipeline,
+                            Some(check),
+                            super::params::ParamValue::Text(p),
+                        ) = (spec.ty, pass_check, &value)
+                        {
+                            if let Err(problem) = check(p) {
+                                errors.push(err(
+                                    ErrorKind::BadParameter {
+                                        param: key.to_owned(),
+                                        problem,
+                                    },
+                                    Some(key),
+                                ));
+                            }
+                        }
+                        params.push((spec.name, value));
+                    }
+                    Err(ParamError::Bad(problem)) => errors.push(err(
+                        ErrorKind::BadParameter {
+                            param: key.to_owned(),
+                            problem,
+                        },
+                        Some(key),
+                    )),
+                    Err(ParamError::Syntax(expr, problem)) => errors.push(err(
+                        ErrorKind::BadExpression {
+                            field: key.to_owned(),
+                            expr,
+                            problem,
+                        },
+                        Some(key),
+                    )),
+                    Err(ParamError::UnknownFeature(expr, feature)) => errors.push(err(
+                        ErrorKind::UnknownFeature {
+                            field: key.to_owned(),
+                            expr,
+                            feature,
+                        },
+                        Some(key),
+                    )),
+                }
+            }
+        }
+    }
+    // A parameter written but refused has its own error already.
+    let written = |name: &str| map.contains_key(name);
+    for spec in transform.params().iter().filter(|p| p.required) {
+        if !written(spec.name) {
+            errors.push(err(
+                ErrorKind::BadParameter {
+                    param: spec.name.to_owned(),
+                    problem: format!("`{}` needs it: {}", transform.name(), spec.doc),
+                },
+                None,
+            ));
+        }
+    }
+    if transform == TransformKind::Unroll && !written("count") && !written("full") {
+        errors.push(err(
+            ErrorKind::BadParameter {
+                param: "count".to_owned(),
+                problem: "`unroll` needs `count: N` or `full: true`".to_owned(),
+            },
+            None,
+        ));
+    }
+    // Params in schema order, so a Plan does not depend on how keys were
+    // ordered in the file.
+    params.sort_by_key(|(n, _)| transform.params().iter().position(|p| p.name == *n));
+    if errors.is_empty() {
+        Ok(Node {
+            name: name.to_owned(),
+            transform,
+            params,
+            after,
+            when,
+            line,
+        })
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,148 @@
+//! Planning: a profile's DAG and one vector become a [`Plan`], the nodes that
+//! run in order with every parameter resolved. Pure: same profile, vector and
+//! kernel, same Plan.
+
+use super::expr::{KernelInfo, Scope};
+use super::model::{Profile, Tolerance};
+use super::params::{resolve, Step};
+use crate::analyze::CharacteristicVector;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedStep {
+    pub node: String,
+    #[serde(flatten)]
+    pub step: Step,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkippedNode {
+    pub node: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub profile: String,
+    pub profile_version: String,
+    /// The nodes that run, in order.
+    pub steps: Vec<PlannedStep>,
+    /// The nodes that do not, and why.
+    pub skipped: Vec<SkippedNode>,
+    /// The pipeline run after the steps (`none` for nothing).
+    pub finish: String,
+    pub tolerance: Tolerance,
+}
+
+/// A profile matched but cannot be planned for this input (a binding names
+/// an argument the kernel lacks, a parameter expression fails...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanError {
+    pub profile: String,
+    pub node: String,
+    pub problem: String,
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "profile `{}`, node `{}`: {}",
+            self.profile, self.node, self.problem
+        )
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+impl Plan {
+    /// Everything that determines the pipeline's output, as canonical JSON:
+    /// the profile version (its tolerance decides verification), the steps
+    /// that run with their parameters, and the finishing pipeline. Skipped
+    /// nodes change nothing and are left out.
+    pub fn fingerprint(&self) -> String {
+        #[derive(Serialize)]
+        struct Key<'a> {
+            profile: &'a str,
+            version: &'a str,
+            steps: &'a [PlannedStep],
+            finish: &'a str,
+            tolerance: &'a Tolerance,
+        }
+        serde_json::to_string(&Key {
+            profile: &self.profile,
+            version: &self.profile_version,
+            steps: &self.steps,
+            finish: &self.finish,
+            tolerance: &self.tolerance,
+        })
+        .unwrap_or_default()
+    }
+}
+
+/// Runs the DAG's execution rule (DESIGN §3): in order, a node runs when its
+/// `when` holds and it is a root or at least one predecessor ran.
+pub fn plan(
+    profile: &Profile,
+    vector: &CharacteristicVector,
+    kernel: &KernelInfo,
+) -> Result<Plan, PlanError> {
+    let scope = Scope::new(vector, kernel);
+    let mut ran = vec![false; profile.nodes.len()];
+    let mut steps = Vec::new();
+    let mut skipped = Vec::new();
+    for &i in &profile.dag.order {
+        let node = &profile.nodes[i];
+        let preds = profile.dag.preds(i);
+        if !preds.is_empty() && !preds.iter().any(|&p| ran[p]) {
+            let names: Vec<&str> = preds
+                .iter()
+                .map(|&p| profile.nodes[p].name.as_str())
+                .collect();
+            skipped.push(SkippedNode {
+                node: node.name.clone(),
+                reason: format!("no predecessor ran ({})", names.join(", ")),
+            });
+            continue;
+        }
+        if let Some(when) = &node.when {
+            match when.eval_bool(&scope) {
+                Ok(true) => {}
+                Ok(false) => {
+                    skipped.push(SkippedNode {
+                        node: node.name.clone(),
+                        reason: format!("when `{when}` is false"),
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    skipped.push(SkippedNode {
+                        node: node.name.clone(),
+                        reason: format!("when cannot be evaluated: {e}"),
+                    });
+                    continue;
+                }
+            }
+        }
+        let step =
+            resolve(node.transform, &node.params, vector, &scope).map_err(|problem| PlanError {
+                profile: profile.name.clone(),
+                node: node.name.clone(),
+                problem,
+            })?;
+        ran[i] = true;
+        steps.push(PlannedStep {
+            node: node.name.clone(),
+            step,
+        });
+    }
+    Ok(Plan {
+        profile: profile.name.clone(),
+        profile_version: profile.version.clone(),
+        steps,
+        skipped,
+        finish: profile.finish.clone(),
+        tolerance: profile.tolerance,
+    })
+}
