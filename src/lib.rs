@@ -6,6 +6,7 @@
 
 pub mod analyze;
 pub mod cli;
+pub mod engine;
 pub mod input;
 pub mod kernel;
 pub mod llvm;

@@ -1,1 +1,514 @@
-//! placeholder
+//! The headless commands behind `main.rs`: each takes paths and options,
+//! calls the library, and returns the text to print (or JSON). Errors are
+//! values; `main` prints them to stderr and exits non-zero.
+
+mod table;
+
+use crate::analyze::{ArgKind, CharacteristicVector, FeatureValue};
+use crate::engine::{self, EngineError, Prepared};
+use crate::profile::{Plan, Profile, ProfileError, ProfileStore, Verdict};
+use serde_json::json;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use table::Table;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{}", render_profile_errors(.0))]
+    Profiles(Vec<ProfileError>),
+    #[error("{0}")]
+    Other(String),
+}
+
+fn render_profile_errors(errors: &[ProfileError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("error: {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What a command prints and whether it succeeded.
+pub struct Output {
+    pub text: String,
+    pub ok: bool,
+}
+
+impl Output {
+    fn ok(text: String) -> Output {
+        Output { text, ok: true }
+    }
+}
+
+/// LLVM's own parser for `passes` pipelines.
+fn pass_check(pipeline: &str) -> Result<(), String> {
+    crate::llvm::check_pass_pipeline(pipeline)
+}
+
+/// Loads the profile folder, checking pass pipelines with LLVM.
+pub fn load_store(dir: &Path) -> ProfileStore {
+    ProfileStore::load_dir(dir, Some(&pass_check))
+}
+
+fn json_text(value: serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+// ---- analyze ---------------------------------------------------------------
+
+/// `tailor analyze INPUT`: the characteristic vector as a table or JSON.
+pub fn analyze(input: &Path, as_json: bool) -> Result<Output, CliError> {
+    let prepared = engine::prepare(input)?;
+    let v = &prepared.vector;
+    if as_json {
+        return Ok(Output::ok(json_text(json!({
+            "input": input,
+            "kernel": {
+                "path": prepared.kernel.path,
+                "entry": prepared.kernel.signature.entry,
+                "signature": prepared.kernel.signature.to_string(),
+                "hash": prepared.kernel.hash,
+            },
+            "sampled": v.sampled,
+            "analysis_us": prepared.analysis.as_micros() as u64,
+            "features": v.features(),
+        }))));
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} ({}, hash {})",
+        input.display(),
+        prepared.kernel.signature,
+        prepared.kernel.path.display(),
+        prepared.kernel.short_hash()
+    );
+    let mut t = Table::new(&["feature", "value", "accuracy"]);
+    for f in v.features() {
+        t.row(vec![
+            f.name,
+            f.value.to_string(),
+            if f.exact { "exact" } else { "sampled" }.to_owned(),
+        ]);
+    }
+    out.push_str(&t.render());
+    let _ = writeln!(
+        out,
+        "analyzed in {:.3} ms{}",
+        prepared.analysis.as_secs_f64() * 1e3,
+        if v.sampled {
+            " (sampled: see `tailor analyze --help` for the error bounds)"
+        } else {
+            ""
+        }
+    );
+    Ok(Output::ok(out))
+}
+
+// ---- profiles --------------------------------------------------------------
+
+/// `tailor profiles check`: every profile's state; fails on any error.
+pub fn profiles_check(dir: &Path, as_json: bool) -> Output {
+    let store = load_store(dir);
+    let ok = store.errors().is_empty();
+    if as_json {
+        let profiles: Vec<_> = store
+            .profiles()
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name, "file": p.file, "priority": p.priority,
+                    "nodes": p.nodes.len(), "version": p.version,
+                })
+            })
+            .collect();
+        let errors: Vec<_> = store
+            .errors()
+            .iter()
+            .map(|e| {
+                json!({
+                    "file": e.file, "line": e.line, "node": e.node, "message": e.to_string(),
+                })
+            })
+            .collect();
+        return Output {
+            text: json_text(json!({ "ok": ok, "profiles": profiles, "errors": errors })),
+            ok,
+        };
+    }
+    let mut t = Table::new(&["profile", "priority", "nodes", "file"]);
+    for p in store.profiles() {
+        t.row(vec![
+            p.name.clone(),
+            p.priority.to_string(),
+            p.nodes.len().to_string(),
+            p.file.display().to_string(),
+        ]);
+    }
+    let mut text = t.render();
+    for e in store.errors() {
+        let _ = writeln!(text, "error: {e}");
+    }
+    let _ = writeln!(
+        text,
+        "{} profile{} valid, {} error{}",
+        store.profiles().len(),
+        if store.profiles().len() == 1 { "" } else { "s" },
+        store.errors().len(),
+        if store.errors().len() == 1 { "" } else { "s" },
+    );
+    Output { text, ok }
+}
+
+fn find_profile(dir: &Path, name: &str) -> Result<std::sync::Arc<Profile>, CliError> {
+    let store = load_store(dir);
+    if let Some(p) = store.get(name) {
+        return Ok(p.clone());
+    }
+    // A profile whose file does not load: show why.
+    let mine: Vec<ProfileError> = store
+        .errors()
+        .iter()
+        .filter(|e| e.file.file_stem().and_then(|s| s.to_str()) == Some(name))
+        .cloned()
+        .collect();
+    if !mine.is_empty() {
+        return Err(CliError::Profiles(mine));
+    }
+    let names: Vec<&str> = store.profiles().iter().map(|p| p.name.as_str()).collect();
+    Err(CliError::Other(format!(
+        "no profile `{name}` in {} (loaded: {})",
+        dir.display(),
+        names.join(", ")
+    )))
+}
+
+/// `tailor profiles show NAME`.
+pub fn profiles_show(dir: &Path, name: &str, as_json: bool) -> Result<Output, CliError> {
+    let p = find_profile(dir, name)?;
+    let order: Vec<&str> = p
+        .dag
+        .order
+        .iter()
+        .map(|&i| p.nodes[i].name.as_str())
+        .collect();
+    if as_json {
+        let nodes: Vec<_> = p
+            .nodes
+            .iter()
+            .map(|n| {
+                json!({
+                    "name": n.name,
+                    "transform": n.transform.name(),
+                    "params": n.params.iter().map(|(k, v)| (k.to_string(), param_text(v))).collect::<std::collections::BTreeMap<_, _>>(),
+                    "after": n.after,
+                    "when": n.when.as_ref().map(|w| w.source().to_owned()),
+                    "line": n.line,
+                })
+            })
+            .collect();
+        return Ok(Output::ok(json_text(json!({
+            "name": p.name, "file": p.file, "version": p.version, "priority": p.priority,
+            "description": p.description,
+            "match": p.matches.as_ref().map(|m| m.source().to_owned()),
+            "tolerance": p.tolerance, "finish": p.finish, "nodes": nodes, "order": order,
+        }))));
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "profile   {} (version {})", p.name, p.version);
+    let _ = writeln!(out, "file      {}", p.file.display());
+    if !p.description.is_empty() {
+        let _ = writeln!(out, "about     {}", p.description);
+    }
+    let _ = writeln!(out, "priority  {}", p.priority);
+    let _ = writeln!(
+        out,
+        "match     {}",
+        p.matches.as_ref().map_or("(always)", |m| m.source())
+    );
+    let _ = writeln!(
+        out,
+        "tolerance rel {} abs {}",
+        p.tolerance.rel, p.tolerance.abs
+    );
+    let _ = writeln!(out, "finish    {}", p.finish);
+    let _ = writeln!(out, "order     {}", order.join(" -> "));
+    out.push('\n');
+    let mut t = Table::new(&["node", "transform", "parameters", "after", "when", "line"]);
+    for n in &p.nodes {
+        t.row(vec![
+            n.name.clone(),
+            n.transform.name().to_owned(),
+            n.params
+                .iter()
+                .map(|(k, v)| format!("{k}={}", param_text(v)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            n.after.join(", "),
+            n.when
+                .as_ref()
+                .map_or(String::new(), |w| w.source().to_owned()),
+            n.line.map_or(String::new(), |l| l.to_string()),
+        ]);
+    }
+    out.push_str(&t.render());
+    Ok(Output::ok(out))
+}
+
+fn param_text(v: &crate::profile::params::ParamValue) -> String {
+    use crate::profile::params::{BindKind, BindSpec, BindValue, ParamValue};
+    match v {
+        ParamValue::Int(i) => i.to_string(),
+        ParamValue::Bool(b) => b.to_string(),
+        ParamValue::Text(t) => t.clone(),
+        ParamValue::Expr(e) => format!("({})", e.source()),
+        ParamValue::Bind(BindSpec::Kind(k)) => match k {
+            BindKind::Ints => "ints",
+            BindKind::Floats => "floats",
+            BindKind::Scalars => "scalars",
+        }
+        .to_owned(),
+        ParamValue::Bind(BindSpec::Named(pairs)) => {
+            let inner: Vec<String> = pairs
+                .iter()
+                .map(|(n, v)| match v {
+                    BindValue::Int(i) => format!("{n}: {i}"),
+                    BindValue::Float(f) => format!("{n}: {f}"),
+                    BindValue::Expr(e) => format!("{n}: {}", e.source()),
+                })
+                .collect();
+            format!("{{{}}}", inner.join(", "))
+        }
+    }
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// `tailor profiles dot NAME`: the DAG for Graphviz; conditional nodes are
+/// dashed and carry their `when`.
+pub fn profiles_dot(dir: &Path, name: &str) -> Result<Output, CliError> {
+    let p = find_profile(dir, name)?;
+    let mut out = String::new();
+    let _ = writeln!(out, "digraph \"{}\" {{", dot_escape(&p.name));
+    let _ = writeln!(out, "  rankdir=TB;");
+    let _ = writeln!(out, "  node [shape=box, fontname=\"monospace\"];");
+    for n in &p.nodes {
+        let params: Vec<String> = n
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", param_text(v)))
+            .collect();
+        let mut label = format!("{}\\n{}", dot_escape(&n.name), n.transform.name());
+        if !params.is_empty() {
+            label.push_str(&format!("\\n{}", dot_escape(&params.join(" "))));
+        }
+        match &n.when {
+            Some(w) => {
+                label.push_str(&format!("\\nwhen {}", dot_escape(w.source())));
+                let _ = writeln!(
+                    out,
+                    "  \"{}\" [label=\"{label}\", style=dashed];",
+                    dot_escape(&n.name)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "  \"{}\" [label=\"{label}\"];", dot_escape(&n.name));
+            }
+        }
+    }
+    for n in &p.nodes {
+        for pred in &n.after {
+            let _ = writeln!(
+                out,
+                "  \"{}\" -> \"{}\";",
+                dot_escape(pred),
+                dot_escape(&n.name)
+            );
+        }
+    }
+    out.push_str("}\n");
+    Ok(Output::ok(out))
+}
+
+// ---- demo ------------------------------------------------------------------
+
+/// The features worth a glance: per array its type, length and the facts
+/// profiles most often test; per scalar its value.
+pub fn key_features(v: &CharacteristicVector) -> String {
+    let mut parts = Vec::new();
+    for arg in &v.args {
+        match arg.kind {
+            ArgKind::Array => {
+                let len = arg.get("len").map(|x| x.to_string()).unwrap_or_default();
+                let mut facts = vec![format!(
+                    "{}{}: {}[{len}]",
+                    if arg.out { "out " } else { "" },
+                    arg.name,
+                    arg.ty
+                )];
+                if !arg.out {
+                    let get = |k: &str| arg.get(k).cloned();
+                    if let (Some(lo), Some(hi)) = (get("min"), get("max")) {
+                        facts.push(format!("{lo}..{hi}"));
+                    }
+                    for flag in ["finite", "nonneg", "progression"] {
+                        if get(flag) == Some(FeatureValue::Bool(true)) {
+                            facts.push(flag.to_owned());
+                        }
+                    }
+                    if get("progression") == Some(FeatureValue::Bool(true)) {
+                        if let Some(step) = get("step") {
+                            facts.push(format!("step {step}"));
+                        }
+                    } else if let Some(FeatureValue::Float(s)) = get("sorted") {
+                        if s == 1.0 {
+                            facts.push("sorted".to_owned());
+                        }
+                    }
+                    if let Some(FeatureValue::Float(z)) = get("zero_frac") {
+                        if z > 0.0 {
+                            facts.push(format!("zeros {:.0}%", z * 100.0));
+                        }
+                    }
+                }
+                parts.push(facts.join(" "));
+            }
+            ArgKind::Int | ArgKind::Float => {
+                let val = arg.value().map(|x| x.to_string()).unwrap_or_default();
+                parts.push(format!("{}={val}", arg.name));
+            }
+        }
+    }
+    parts.join(" · ")
+}
+
+pub fn plan_text(plan: &Plan) -> String {
+    let mut steps: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let summary = s.step.summary();
+            if summary.is_empty() {
+                format!("{} {}", s.node, s.step.kind())
+            } else {
+                format!("{} {}({summary})", s.node, s.step.kind())
+            }
+        })
+        .collect();
+    if plan.finish != "none" {
+        steps.push(format!("finish {}", plan.finish));
+    }
+    steps.join(" -> ")
+}
+
+fn sample_inputs(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| CliError::Other(format!("{}: {e}", dir.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The headless demo: every sample input analyzed, its profile selected and
+/// planned. An input that fails is reported and the rest go on.
+pub fn demo(inputs: &Path, profiles: &Path, as_json: bool) -> Result<Output, CliError> {
+    let store = load_store(profiles);
+    let files = sample_inputs(inputs)?;
+    let mut text = String::new();
+    let mut records = Vec::new();
+    let mut ok = true;
+    let _ = writeln!(
+        text,
+        "tailor: {} profiles from {}, {} sample inputs from {}\n",
+        store.profiles().len(),
+        profiles.display(),
+        files.len(),
+        inputs.display()
+    );
+    for e in store.errors() {
+        let _ = writeln!(text, "profile error: {e}");
+    }
+    for file in &files {
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        let prepared: Prepared = match engine::prepare(file) {
+            Ok(p) => p,
+            Err(e) => {
+                ok = false;
+                let _ = writeln!(text, "{name}\n  error     {e}\n");
+                records.push(json!({ "input": file, "error": e.to_string() }));
+                continue;
+            }
+        };
+        let decision = engine::decide(&store, &prepared);
+        let sel = &decision.selection;
+        let matched: Vec<&str> = sel
+            .candidates
+            .iter()
+            .filter(|c| c.verdict == Verdict::Shadowed && c.profile != crate::profile::GENERIC)
+            .map(|c| c.profile.as_str())
+            .collect();
+        let _ = writeln!(text, "{name}  {}", prepared.kernel.signature);
+        let _ = writeln!(
+            text,
+            "  features  {}{}",
+            key_features(&prepared.vector),
+            if prepared.vector.sampled {
+                " (sampled)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(
+            text,
+            "  profile   {} (priority {}){}",
+            sel.profile.name,
+            sel.profile.priority,
+            if matched.is_empty() {
+                String::new()
+            } else {
+                format!("; also matched: {}", matched.join(", "))
+            }
+        );
+        match &decision.plan {
+            Ok(plan) => {
+                let _ = writeln!(text, "  plan      {}", plan_text(plan));
+                for s in &plan.skipped {
+                    let _ = writeln!(text, "  skipped   {}: {}", s.node, s.reason);
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(text, "  plan      error: {e}; the generic build serves it");
+            }
+        }
+        text.push('\n');
+        records.push(json!({
+            "input": file,
+            "kernel": prepared.kernel.path,
+            "signature": prepared.kernel.signature.to_string(),
+            "features": prepared.vector.features(),
+            "profile": sel.profile.name,
+            "candidates": sel.candidates,
+            "plan": decision.plan.as_ref().ok(),
+            "plan_error": decision.plan.as_ref().err().map(|e| e.to_string()),
+        }));
+    }
+    if as_json {
+        let errors: Vec<String> = store.errors().iter().map(|e| e.to_string()).collect();
+        return Ok(Output {
+            text: json_text(json!({ "profile_errors": errors, "inputs": records })),
+            ok,
+        });
+    }
+    Ok(Output { text, ok })
+}

@@ -1,0 +1,393 @@
+//! The headless CLI as a user runs it: the binary, from the repository root,
+//! on the shipped profiles and inputs and on broken ones.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tailor(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run tailor")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn shipped_profiles_check_clean() {
+    let o = tailor(&["profiles", "check"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("0 errors"), "{out}");
+    let json: Value =
+        serde_json::from_slice(&tailor(&["profiles", "check", "--json"]).stdout).expect("json");
+    let profiles = json["profiles"].as_array().expect("profiles");
+    assert!(profiles.len() >= 7);
+    assert!(profiles.iter().any(|p| p["name"] == "generic"));
+}
+
+#[test]
+fn shipped_profiles_use_every_transform_and_a_conditional_branch() {
+    let mut transforms = std::collections::BTreeSet::new();
+    let mut conditional = false;
+    for entry in std::fs::read_dir(root().join("profiles")).expect("profiles dir") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("name")
+            .to_owned();
+        let o = tailor(&["profiles", "show", &name, "--json"]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let json: Value = serde_json::from_slice(&o.stdout).expect("json");
+        for node in json["nodes"].as_array().expect("nodes") {
+            transforms.insert(node["transform"].as_str().expect("transform").to_owned());
+            conditional |= !node["when"].is_null();
+        }
+    }
+    let all = [
+        "specialize",
+        "unroll",
+        "vectorize",
+        "inline_cache",
+        "layout",
+        "dce",
+        "passes",
+    ];
+    for t in all {
+        assert!(transforms.contains(t), "no shipped profile uses `{t}`");
+    }
+    assert!(conditional);
+}
+
+/// A folder with a valid `generic` profile and one more file.
+fn profiles_with(file: &str, text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("generic.yaml"),
+        "name: generic\npipeline: {}\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join(file), text).expect("write");
+    dir
+}
+
+fn check_fails(file: &str, text: &str) -> String {
+    let dir = profiles_with(file, text);
+    let o = tailor(&[
+        "--profiles",
+        &dir.path().display().to_string(),
+        "profiles",
+        "check",
+    ]);
+    assert!(!o.status.success(), "accepted:\n{text}");
+    let out = stdout(&o);
+    let prefix = format!("{}/", dir.path().display());
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line in {out}"));
+    line.trim_start_matches("error: ").replace(&prefix, "")
+}
+
+#[test]
+fn each_broken_profile_kind_fails_check_with_a_precise_message() {
+    assert_eq!(
+        check_fails("syntax.yaml", "name: s\npipeline:\n  a: { transform: dce\n"),
+        "syntax.yaml:4: did not find expected ',' or '}' at line 4 column 1, while parsing a flow mapping at line 3 column 6"
+    );
+    assert_eq!(
+        check_fails("unknown.yaml", "name: u\npipeline:\n  v: { transform: vectorise }\n"),
+        "unknown.yaml:3: node `v`: unknown transform `vectorise` (known: specialize, unroll, vectorize, inline_cache, layout, dce, passes)"
+    );
+    let feature = check_fails(
+        "feature.yaml",
+        "name: f\npipeline:\n  v:\n    transform: vectorize\n    when: a.nonnegative\n",
+    );
+    assert!(
+        feature.starts_with(
+            "feature.yaml:5: node `v`: unknown feature `nonnegative` in `when: a.nonnegative`"
+        ),
+        "{feature}"
+    );
+    assert_eq!(
+        check_fails(
+            "param.yaml",
+            "name: p\npipeline:\n  u: { transform: unroll, count: 5000 }\n"
+        ),
+        "param.yaml:3: node `u`: bad parameter `count`: 5000 is outside 1..=1024"
+    );
+    assert_eq!(
+        check_fails(
+            "cycle.yaml",
+            "name: c\npipeline:\n  a: { transform: dce, after: c }\n  b: { transform: dce, after: a }\n  c: { transform: dce, after: b }\n"
+        ),
+        "cycle.yaml:3: the pipeline has a cycle: a -> b -> c -> a"
+    );
+    assert_eq!(
+        check_fails("zz-dup.yaml", "name: generic\npipeline: {}\n"),
+        "zz-dup.yaml:1: profile name `generic` is already used by generic.yaml"
+    );
+    let passes = check_fails(
+        "passes.yaml",
+        "name: x\npipeline:\n  p: { transform: passes, pipeline: \"function(instcombine,nosuchpass)\" }\n",
+    );
+    assert!(
+        passes.starts_with("passes.yaml:3: node `p`: bad parameter `pipeline`:")
+            && passes.contains("nosuchpass"),
+        "{passes}"
+    );
+}
+
+#[test]
+fn a_broken_profile_does_not_hide_the_good_ones() {
+    let dir = profiles_with(
+        "bad.yaml",
+        "name: bad\npipeline: { a: { transform: nope } }\n",
+    );
+    let o = tailor(&[
+        "--profiles",
+        &dir.path().display().to_string(),
+        "profiles",
+        "show",
+        "generic",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = tailor(&[
+        "--profiles",
+        &dir.path().display().to_string(),
+        "profiles",
+        "show",
+        "bad",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("unknown transform `nope`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn profiles_show_and_dot() {
+    let o = tailor(&["profiles", "show", "small-shapes"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("order     bind -> layout -> full -> partial -> clean"),
+        "{out}"
+    );
+    let o = tailor(&["profiles", "dot", "small-shapes"]);
+    let dot = stdout(&o);
+    assert!(dot.starts_with("digraph \"small-shapes\" {"), "{dot}");
+    assert!(dot.contains("\"layout\" -> \"full\";"), "{dot}");
+    assert!(dot.contains("style=dashed"), "{dot}");
+    let o = tailor(&["profiles", "show", "nope"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no profile `nope`"), "{}", stderr(&o));
+}
+
+fn features(input: &str) -> Value {
+    let o = tailor(&["analyze", input, "--json"]);
+    assert!(o.status.success(), "{input}: {}", stderr(&o));
+    let json: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let mut map = serde_json::Map::new();
+    for f in json["features"].as_array().expect("features") {
+        map.insert(
+            f["name"].as_str().expect("name").to_owned(),
+            f["value"].clone(),
+        );
+    }
+    Value::Object(map)
+}
+
+#[test]
+fn analyze_gives_the_features_of_shipped_inputs() {
+    // Inline weights [0.0625, 0.25, 0.375, 0.25, 0.0625].
+    let f = features("sample-inputs/stencil-small.yaml");
+    assert_eq!(f["w.len"], 5);
+    assert_eq!(f["w.min"], 0.0625);
+    assert_eq!(f["w.max"], 0.375);
+    assert_eq!(f["w.mean"], 0.2);
+    assert_eq!(f["w.distinct_est"], 3);
+    assert_eq!(f["width"], 5);
+    assert_eq!(f["x.len"], 256);
+    assert_eq!(f["n"], 256);
+    assert_eq!(f["y.len"], 252);
+    // A range generator: 0, 4, 8, ...
+    let f = features("sample-inputs/gather-small.yaml");
+    assert_eq!(f["idx.progression"], true);
+    assert_eq!(f["idx.step"], 4);
+    assert_eq!(f["idx.min"], 0);
+    assert_eq!(f["idx.max"], 1020);
+    assert_eq!(f["idx.sorted"], 1.0);
+    assert_eq!(f["idx.int_bits"], 10);
+    assert_eq!(f["src.align"], 64);
+    // Sparse data: 90% zeros asked for.
+    let f = features("sample-inputs/filter-sparse.yaml");
+    let z = f["a.zero_frac"].as_f64().expect("zero_frac");
+    assert!((z - 0.9).abs() < 0.02, "{z}");
+    // Normal data has negatives; uniform 0..1 does not.
+    assert_eq!(features("sample-inputs/sum-normal.yaml")["a.nonneg"], false);
+    assert_eq!(features("sample-inputs/sum-small.yaml")["a.nonneg"], true);
+}
+
+#[test]
+fn analyze_reads_npy_csv_and_raw_files() {
+    for input in [
+        "reduce-npy.yaml",
+        "filter-csv.yaml",
+        "histogram-pixels.yaml",
+    ] {
+        let f = features(&format!("sample-inputs/{input}"));
+        assert!(f["a.len"].as_i64().expect("len") > 0, "{input}: {f}");
+    }
+    let f = features("sample-inputs/histogram-pixels.yaml");
+    assert_eq!(f["a.len"], 8192);
+    assert_eq!(f["a.integral"], true);
+}
+
+#[test]
+fn analyze_marks_sampled_features_on_large_inputs() {
+    let o = tailor(&["analyze", "sample-inputs/sum-large.yaml", "--json"]);
+    let json: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(json["sampled"], true);
+    let feats = json["features"].as_array().expect("features");
+    let exact = |n: &str| {
+        feats
+            .iter()
+            .find(|f| f["name"] == n)
+            .map(|f| f["exact"].clone())
+    };
+    assert_eq!(exact("a.len"), Some(Value::Bool(true)));
+    assert_eq!(exact("a.mean"), Some(Value::Bool(false)));
+    let table = stdout(&tailor(&["analyze", "sample-inputs/sum-large.yaml"]));
+    assert!(
+        table.contains("a.mean") && table.contains("sampled"),
+        "{table}"
+    );
+}
+
+fn write_spec(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path.display().to_string()
+}
+
+#[test]
+fn bad_inputs_name_the_spec_and_the_argument() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kernel = root().join("kernels/sum.c").display().to_string();
+    let missing = write_spec(
+        dir.path(),
+        "missing.yaml",
+        &format!("kernel: {kernel}\nargs:\n  - a: {{ array: f64, file: nowhere.npy }}\n  - n: {{ i64: len(a) }}\n"),
+    );
+    let o = tailor(&["analyze", &missing]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("missing.yaml: argument `a`:") && err.contains("nowhere.npy"),
+        "{err}"
+    );
+
+    let unbound = write_spec(
+        dir.path(),
+        "unbound.yaml",
+        &format!("kernel: {kernel}\nargs:\n  - a: {{ array: f64, data: [1, 2] }}\n"),
+    );
+    let err = stderr(&tailor(&["analyze", &unbound]));
+    assert!(
+        err.contains("unbound.yaml") && err.contains("unbound: parameter 1 (i64 n)"),
+        "{err}"
+    );
+
+    let wrong = write_spec(
+        dir.path(),
+        "wrong.yaml",
+        &format!(
+            "kernel: {kernel}\nargs:\n  - a: {{ array: f64, data: [1, 2] }}\n  - n: {{ i32: 2 }}\n"
+        ),
+    );
+    let err = stderr(&tailor(&["analyze", &wrong]));
+    assert!(
+        err.contains("wrong.yaml: argument `n`:") && err.contains("i64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_kernel_calling_outside_the_allow_list_is_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("evil.c"),
+        "int system(const char *);\nlong evil(long n) { return system(\"true\") + n; }\n",
+    )
+    .expect("write");
+    let spec = write_spec(
+        dir.path(),
+        "evil.yaml",
+        "kernel: evil.c\nargs:\n  - n: { i64: 1 }\n",
+    );
+    let o = tailor(&["analyze", &spec]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("function `evil` calls `system`"), "{err}");
+}
+
+#[test]
+fn the_demo_selects_and_plans_every_shipped_input() {
+    let o = tailor(&["demo", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(json["profile_errors"].as_array().map(Vec::len), Some(0));
+    let inputs = json["inputs"].as_array().expect("inputs");
+    let shipped = std::fs::read_dir(root().join("sample-inputs"))
+        .expect("dir")
+        .filter(|e| {
+            e.as_ref()
+                .map(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+                .unwrap_or(false)
+        })
+        .count();
+    assert_eq!(inputs.len(), shipped);
+    let profile = |name: &str| {
+        inputs
+            .iter()
+            .find(|i| i["input"].as_str().is_some_and(|p| p.ends_with(name)))
+            .map(|i| i["profile"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(profile("reduce.yaml").as_deref(), Some("table-dispatch"));
+    assert_eq!(
+        profile("matmul-small.yaml").as_deref(),
+        Some("small-shapes")
+    );
+    assert_eq!(
+        profile("gather-large.yaml").as_deref(),
+        Some("strided-gather")
+    );
+    for i in inputs {
+        assert!(i["error"].is_null(), "{i}");
+        assert!(!i["plan"].is_null(), "{i}");
+    }
+    // The text form is what the README's first command shows.
+    let o = tailor(&[]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(
+        text.contains("reduce.yaml") && text.contains("profile   table-dispatch"),
+        "{text}"
+    );
+}
