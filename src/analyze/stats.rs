@@ -3,6 +3,29 @@
 
 use super::{Analyzer, FeatureValue};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Keys are already well-spread 64-bit patterns: one multiply mixes them
+/// enough, where SipHash would dominate the analyzer's cost.
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        let m = (x ^ (x >> 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = m ^ (m >> 29);
+    }
+}
+
+type Counts = HashMap<u64, u32, BuildHasherDefault<MixHasher>>;
 
 /// The element types arrays come in.
 pub(crate) trait Elem: Copy + PartialOrd {
@@ -171,10 +194,13 @@ pub(crate) fn analyze<T: Elem>(a: &[T], cfg: &Analyzer) -> ArrayStats {
     let (mut imin, mut imax) = (i64::MAX, i64::MIN);
     let (mut finite, mut nonneg, mut integral) = (true, true, true);
     let mut zeros = 0usize;
-    // Welford over the finite values.
-    let (mut n_fin, mut mean, mut m2) = (0usize, 0.0f64, 0.0f64);
+    // Sums over the finite values, shifted by the first finite value so the
+    // variance does not cancel catastrophically.
+    let (mut n_fin, mut sum, mut sumsq) = (0usize, 0.0f64, 0.0f64);
+    let mut shift: Option<f64> = None;
     let (mut pairs, mut ordered, mut equal) = (0usize, 0usize, 0usize);
-    let mut counts: HashMap<u64, u32> = HashMap::new();
+    let expected: usize = segs.iter().map(|(lo, hi)| hi - lo).sum();
+    let mut counts = Counts::with_capacity_and_hasher(expected.min(1 << 16), Default::default());
     // The progression every element is checked against: a[0] + i*step.
     let step_pair = if len >= 2 { Some((a[0], a[1])) } else { None };
     let mut progression = true;
@@ -192,9 +218,9 @@ pub(crate) fn analyze<T: Elem>(a: &[T], cfg: &Analyzer) -> ArrayStats {
         }
         if v.is_finite() {
             n_fin += 1;
-            let d = v - mean;
-            mean += d / n_fin as f64;
-            m2 += d * (v - mean);
+            let d = v - *shift.get_or_insert(v);
+            sum += d;
+            sumsq += d * d;
             if !T::INT && v != v.trunc() {
                 integral = false;
             }
@@ -266,14 +292,14 @@ pub(crate) fn analyze<T: Elem>(a: &[T], cfg: &Analyzer) -> ArrayStats {
         min = f64::NAN;
         max = f64::NAN;
     }
-    let stddev = if n_fin > 0 {
-        (m2 / n_fin as f64).sqrt()
-    } else {
-        0.0
+    let (mean, stddev) = match shift {
+        Some(k) if n_fin > 0 => {
+            let n = n_fin as f64;
+            let m = sum / n;
+            (k + m, (sumsq / n - m * m).max(0.0).sqrt())
+        }
+        _ => (0.0, 0.0),
     };
-    if n_fin == 0 {
-        mean = 0.0;
-    }
     let sorted = if pairs == 0 {
         1.0
     } else {
