@@ -5,6 +5,7 @@
 //! selects a [`profile::Profile`] and is planned into a [`profile::Plan`].
 
 pub mod analyze;
+pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod input;

@@ -43,10 +43,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure, reporting ratios taken side by side in one run.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Check, show or draw profiles.
     Profiles {
         #[command(subcommand)]
         command: ProfilesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The analyzer's cost per MiB, reading whole arrays against sampling.
+    Analyze {
+        /// Size of the generated f64 input in MiB.
+        #[arg(long, default_value_t = 64.0)]
+        mib: f64,
+        /// Runs of each mode (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -91,6 +111,9 @@ fn main() -> ExitCode {
         None => finish(demo(PathBuf::from("sample-inputs"), false)),
         Some(Command::Demo { ref inputs, json }) => finish(demo(inputs.clone(), json)),
         Some(Command::Analyze { ref input, json }) => finish(cli::analyze(input, json)),
+        Some(Command::Bench {
+            command: BenchCommand::Analyze { mib, runs, json },
+        }) => finish(Ok(cli::bench_analyze(mib, runs, json))),
         Some(Command::Profiles { ref command }) => match command {
             ProfilesCommand::Check { json } => {
                 finish(Ok(cli::profiles_check(&args.profiles, *json)))

@@ -512,3 +512,18 @@ pub fn demo(inputs: &Path, profiles: &Path, as_json: bool) -> Result<Output, Cli
     }
     Ok(Output { text, ok })
 }
+
+// ---- bench -----------------------------------------------------------------
+
+/// `tailor bench analyze`.
+pub fn bench_analyze(mib: f64, runs: usize, as_json: bool) -> Output {
+    let c = crate::bench::analyzer_cost(mib, runs);
+    if as_json {
+        return Output::ok(json_text(json!(c)));
+    }
+    Output::ok(format!(
+        "analyzer on {} MiB of f64 ({} elements), median of {} runs each, interleaved:\n  \
+         exact    {:.3} ms/MiB\n  sampled  {:.4} ms/MiB\n  exact/sampled = {:.0}x\n",
+        c.mib, c.elements, c.runs, c.exact_ms_per_mib, c.sampled_ms_per_mib, c.ratio
+    ))
+}
