@@ -23,6 +23,3 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo is not on the PATH; install Rust 1.86 or newer (rustup) and run this again" >&2
   exit 1
 fi
-
-# llvm-sys finds LLVM through llvm-config; point it at LLVM 19.
-export LLVM_SYS_191_PREFIX="${LLVM_SYS_191_PREFIX:-/usr/lib/llvm-19}"
