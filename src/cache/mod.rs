@@ -1,0 +1,683 @@
+//! The variant cache (DESIGN §5): compiled variants by [`VariantKey`], an
+//! in-memory LRU under an entry and a byte budget, over an optional on-disk
+//! tier that survives restarts.
+//!
+//! A hit runs no transform and no codegen. A variant verification rejected
+//! is cached too (as [`Verification::Rejected`]) so a request with its key
+//! goes straight to the generic build instead of rebuilding it.
+//!
+//! The disk tier holds one file per key (see [`disk`] for the layout),
+//! written atomically and checked (magic, [`FORMAT_VERSION`], lengths,
+//! SHA-256, JSON, key) on every read; a file that fails is removed and
+//! reported, never loaded. Memory budgets bound the memory tier only; an
+//! entry evicted from memory stays on disk.
+//!
+//! Hit counts and last use are cache metadata, not part of a [`Variant`]:
+//! they live in the memory entry and are persisted best-effort to a
+//! `<key>.stats` sidecar when the entry leaves memory, on [`VariantCache::flush`]
+//! and when the cache is dropped.
+//!
+//! `get` takes a key only: a variant built for another target is never
+//! returned because the key hashes the target ([`VariantKey::new`]); the
+//! file header records the target as well, for `tailor cache ls` and as a
+//! consistency check.
+
+pub mod disk;
+pub mod variant;
+
+#[cfg(test)]
+mod tests;
+
+pub use disk::FORMAT_VERSION;
+pub use variant::{Target, Variant, VariantKey, Verification};
+
+use crate::profile::Plan;
+use disk::{now_secs, ReadError, UseStats};
+use lru::LruCache;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Budgets and where the disk tier lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Variants held in memory at most.
+    pub max_entries: usize,
+    /// Bytes ([`Variant::size`]) held in memory at most.
+    pub max_bytes: usize,
+    /// The disk tier's directory; `None` keeps the cache in memory only.
+    pub dir: Option<PathBuf>,
+}
+
+impl CacheConfig {
+    /// `$TAILOR_CACHE_DIR`, else `$XDG_CACHE_HOME/tailor/variants`, else
+    /// `$HOME/.cache/tailor/variants`; `None` when none is set.
+    pub fn default_dir() -> Option<PathBuf> {
+        default_dir_from(|name| std::env::var_os(name))
+    }
+}
+
+/// [`CacheConfig::default_dir`] over any environment, so tests need not
+/// change the process's (shared by every test thread).
+pub(crate) fn default_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(dir) = set("TAILOR_CACHE_DIR") {
+        return Some(dir);
+    }
+    // The XDG spec says a relative value is invalid and must be ignored.
+    if let Some(xdg) = set("XDG_CACHE_HOME").filter(|p| p.is_absolute()) {
+        return Some(xdg.join("tailor").join("variants"));
+    }
+    set("HOME").map(|home| home.join(".cache").join("tailor").join("variants"))
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            max_entries: 256,
+            max_bytes: 256 << 20,
+            dir: CacheConfig::default_dir(),
+        }
+    }
+}
+
+/// Counters since the cache was made, and what memory holds now.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct CacheStats {
+    /// `get`s answered, from either tier (`disk_hits` are among them).
+    pub hits: u64,
+    pub misses: u64,
+    /// `put`s stored in at least one tier.
+    pub insertions: u64,
+    /// Entries pushed out of memory by a budget.
+    pub evictions: u64,
+    /// `put`s of variants whose verification is `Rejected`.
+    pub rejections: u64,
+    pub disk_hits: u64,
+    /// Disk files refused and removed.
+    pub corrupt: u64,
+    /// Entries in memory.
+    pub entries: usize,
+    /// Bytes in memory.
+    pub bytes: usize,
+}
+
+/// Where a `get` found its variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    Memory,
+    Disk,
+}
+
+/// Something the cache noticed that a user should hear about (the engine
+/// turns these into events).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheNotice {
+    /// A disk file failed its checks and was removed.
+    Corrupt {
+        key: VariantKey,
+        path: PathBuf,
+        reason: String,
+    },
+    /// Pushed out of memory by a budget (still on disk if the tier is on).
+    Evicted { key: VariantKey },
+    /// The disk tier could not be read or written; the cache went on
+    /// without it for this operation.
+    DiskError { path: PathBuf, reason: String },
+}
+
+/// One cached variant as `tailor cache ls` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryInfo {
+    pub key: VariantKey,
+    pub kernel_name: String,
+    pub entry: String,
+    pub profile: String,
+    pub plan_summary: String,
+    /// [`Variant::size`].
+    pub size: usize,
+    pub hits: u64,
+    /// Seconds since the Unix epoch (the build time if never used).
+    pub last_use: u64,
+    pub verification: Verification,
+    pub in_memory: bool,
+    pub on_disk: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cannot create the cache directory {path}: {problem}")]
+    CreateDir { path: PathBuf, problem: String },
+    #[error("{path}: {problem}")]
+    Io { path: PathBuf, problem: String },
+    #[error("`{prefix}` is not a variant key prefix: {problem}")]
+    BadPrefix { prefix: String, problem: String },
+    #[error("no cached variant has a key starting with `{prefix}`")]
+    NotFound { prefix: String },
+    #[error("`{prefix}` is ambiguous: {count} cached variants start with it ({})", candidates.join(", "))]
+    Ambiguous {
+        prefix: String,
+        count: usize,
+        /// The first few matching keys, shortened.
+        candidates: Vec<String>,
+    },
+    #[error("{path}: cached variant {key} is corrupt and was removed: {reason}")]
+    Corrupt {
+        key: VariantKey,
+        path: PathBuf,
+        reason: String,
+    },
+}
+
+/// The shortest prefix `load` accepts: shorter ones are almost always
+/// ambiguous and more likely a typo.
+pub const MIN_PREFIX: usize = 4;
+
+/// A memory entry: the variant and its cache metadata.
+struct Entry {
+    variant: Arc<Variant>,
+    size: usize,
+    use_stats: UseStats,
+    /// `use_stats` changed since it was last written to the sidecar.
+    dirty: bool,
+    /// A file for it was written or read by this cache.
+    on_disk: bool,
+}
+
+pub struct VariantCache {
+    config: CacheConfig,
+    /// Unbounded: the budgets are two-dimensional, so they are enforced here
+    /// rather than by the crate's single capacity.
+    memory: LruCache<VariantKey, Entry>,
+    bytes: usize,
+    stats: CacheStats,
+}
+
+/// The plan in one line, as `tailor cache ls` shows it:
+/// `bind specialize(n=1000) -> finish default<O3>`.
+pub(crate) fn plan_summary(plan: &Plan) -> String {
+    let mut steps: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let params = s.step.summary();
+            if params.is_empty() {
+                format!("{} {}", s.node, s.step.kind())
+            } else {
+                format!("{} {}({params})", s.node, s.step.kind())
+            }
+        })
+        .collect();
+    if plan.finish != "none" {
+        steps.push(format!("finish {}", plan.finish));
+    }
+    steps.join(" -> ")
+}
+
+impl VariantCache {
+    /// Makes the cache, creating the disk tier's directory and removing
+    /// temporary files crashed writers left in it.
+    pub fn new(config: CacheConfig) -> Result<VariantCache, CacheError> {
+        if let Some(dir) = &config.dir {
+            std::fs::create_dir_all(dir).map_err(|e| CacheError::CreateDir {
+                path: dir.clone(),
+                problem: e.to_string(),
+            })?;
+            // create_dir_all succeeds on an existing directory only, but say
+            // so plainly if the path is something else.
+            if !dir.is_dir() {
+                return Err(CacheError::CreateDir {
+                    path: dir.clone(),
+                    problem: "exists and is not a directory".into(),
+                });
+            }
+            let io = |e: std::io::Error| CacheError::Io {
+                path: dir.clone(),
+                problem: e.to_string(),
+            };
+            disk::sweep_tmp(dir).map_err(io)?;
+            disk::sweep_orphan_stats(dir).map_err(io)?;
+        }
+        Ok(VariantCache {
+            config,
+            memory: LruCache::unbounded(),
+            bytes: 0,
+            stats: CacheStats::default(),
+        })
+    }
+
+    pub fn config(&self) -> &CacheConfig {
+        &self.config
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            entries: self.memory.len(),
+            bytes: self.bytes,
+            ..self.stats
+        }
+    }
+
+    /// Looks in memory, then on disk (a disk hit is loaded into memory);
+    /// counts a hit or a miss. A corrupt disk file is removed, reported and
+    /// counts as a miss.
+    pub fn get(&mut self, key: &VariantKey) -> (Option<(Arc<Variant>, Tier)>, Vec<CacheNotice>) {
+        let mut notices = Vec::new();
+        let now = now_secs();
+        if let Some(entry) = self.memory.get_mut(key) {
+            entry.use_stats.hits += 1;
+            entry.use_stats.last_use = now;
+            entry.dirty = true;
+            self.stats.hits += 1;
+            return (Some((entry.variant.clone(), Tier::Memory)), notices);
+        }
+        let Some(dir) = self.config.dir.clone() else {
+            self.stats.misses += 1;
+            return (None, notices);
+        };
+        if !disk::valid_key(&key.0) {
+            self.stats.misses += 1;
+            return (None, notices);
+        }
+        match disk::read_variant(&dir, key) {
+            Ok(variant) => {
+                let mut use_stats = disk::read_stats(&dir, key).unwrap_or_default();
+                use_stats.hits += 1;
+                use_stats.last_use = now;
+                self.stats.hits += 1;
+                self.stats.disk_hits += 1;
+                let variant = Arc::new(variant);
+                self.hold(variant.clone(), use_stats, true, true, &mut notices);
+                (Some((variant, Tier::Disk)), notices)
+            }
+            Err(ReadError::Missing) => {
+                self.stats.misses += 1;
+                (None, notices)
+            }
+            Err(ReadError::Io(e)) => {
+                self.stats.misses += 1;
+                notices.push(CacheNotice::DiskError {
+                    path: disk::variant_path(&dir, key),
+                    reason: e.to_string(),
+                });
+                (None, notices)
+            }
+            Err(ReadError::Corrupt(reason)) => {
+                self.stats.misses += 1;
+                notices.push(self.discard_corrupt(&dir, key, reason));
+                (None, notices)
+            }
+        }
+    }
+
+    /// Stores a variant in both tiers (the disk file first, atomically),
+    /// replacing any with its key, and evicts least-recently-used entries
+    /// beyond either budget. An entry bigger than `max_bytes` is stored on
+    /// disk only. Counts an insertion, and a rejection for a `Rejected`
+    /// variant.
+    pub fn put(&mut self, variant: Variant) -> (Arc<Variant>, Vec<CacheNotice>) {
+        let mut notices = Vec::new();
+        let key = variant.key.clone();
+        let mut on_disk = false;
+        if let Some(dir) = &self.config.dir {
+            if !disk::valid_key(&key.0) {
+                notices.push(CacheNotice::DiskError {
+                    path: dir.clone(),
+                    reason: format!("key `{key}` is not hex; kept in memory only"),
+                });
+            } else {
+                match disk::write_variant(dir, &variant) {
+                    Ok(()) => on_disk = true,
+                    Err(reason) => notices.push(CacheNotice::DiskError {
+                        path: disk::variant_path(dir, &key),
+                        reason,
+                    }),
+                }
+            }
+        }
+        // The key names the same build, so its history carries over a
+        // rebuild.
+        let mut use_stats = match self.memory.pop(&key) {
+            Some(old) => {
+                self.bytes -= old.size;
+                old.use_stats
+            }
+            None => self
+                .config
+                .dir
+                .as_deref()
+                .filter(|_| on_disk)
+                .and_then(|dir| disk::read_stats(dir, &key))
+                .unwrap_or_default(),
+        };
+        use_stats.last_use = now_secs();
+        let variant = Arc::new(variant);
+        // A sidecar is only worth writing once there is a hit to remember;
+        // until then the build time stands in for the last use.
+        let dirty = use_stats.hits > 0;
+        let held = self.hold(variant.clone(), use_stats, on_disk, dirty, &mut notices);
+        if held || on_disk {
+            self.stats.insertions += 1;
+            if matches!(variant.verification, Verification::Rejected(_)) {
+                self.stats.rejections += 1;
+            }
+        }
+        (variant, notices)
+    }
+
+    /// The variant if memory holds it; no counting, no LRU update.
+    pub fn peek(&self, key: &VariantKey) -> Option<Arc<Variant>> {
+        self.memory.peek(key).map(|e| e.variant.clone())
+    }
+
+    /// The variant whose key starts with `key_or_prefix` (at least
+    /// [`MIN_PREFIX`] hex digits), from memory or disk, for `tailor cache
+    /// show`. Neither counts nor promotes: looking is not using.
+    pub fn load(&mut self, key_or_prefix: &str) -> Result<Arc<Variant>, CacheError> {
+        let prefix = key_or_prefix.trim().to_ascii_lowercase();
+        if prefix.len() < MIN_PREFIX {
+            return Err(CacheError::BadPrefix {
+                prefix,
+                problem: format!("give at least {MIN_PREFIX} hex digits"),
+            });
+        }
+        if !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(CacheError::BadPrefix {
+                prefix,
+                problem: "keys are hex digits (0-9, a-f)".into(),
+            });
+        }
+        let mut matches: BTreeSet<VariantKey> = self
+            .memory
+            .iter()
+            .filter(|(k, _)| k.0.starts_with(&prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
+        if let Some(dir) = &self.config.dir {
+            let on_disk = disk::keys_on_disk(dir).map_err(|e| CacheError::Io {
+                path: dir.clone(),
+                problem: e.to_string(),
+            })?;
+            matches.extend(on_disk.into_iter().filter(|k| k.0.starts_with(&prefix)));
+        }
+        let key = match matches.len() {
+            0 => return Err(CacheError::NotFound { prefix }),
+            1 => matches.into_iter().next(),
+            count => {
+                return Err(CacheError::Ambiguous {
+                    prefix,
+                    count,
+                    candidates: matches
+                        .iter()
+                        .take(5)
+                        .map(|k| k.short().to_owned())
+                        .collect(),
+                })
+            }
+        };
+        let Some(key) = key else {
+            return Err(CacheError::NotFound { prefix });
+        };
+        if let Some(variant) = self.peek(&key) {
+            return Ok(variant);
+        }
+        let Some(dir) = self.config.dir.clone() else {
+            return Err(CacheError::NotFound { prefix });
+        };
+        match disk::read_variant(&dir, &key) {
+            Ok(variant) => Ok(Arc::new(variant)),
+            // Removed between listing and reading (another process).
+            Err(ReadError::Missing) => Err(CacheError::NotFound { prefix }),
+            Err(ReadError::Io(e)) => Err(CacheError::Io {
+                path: disk::variant_path(&dir, &key),
+                problem: e.to_string(),
+            }),
+            Err(ReadError::Corrupt(reason)) => {
+                let path = disk::variant_path(&dir, &key);
+                self.discard_corrupt(&dir, &key, reason.clone());
+                Err(CacheError::Corrupt { key, path, reason })
+            }
+        }
+    }
+
+    /// Removes a key from both tiers; whether anything was removed.
+    pub fn remove(&mut self, key: &VariantKey) -> bool {
+        let mut removed = false;
+        if let Some(old) = self.memory.pop(key) {
+            self.bytes -= old.size;
+            removed = true;
+        }
+        if let Some(dir) = &self.config.dir {
+            if disk::valid_key(&key.0) {
+                // A failure to remove leaves the file, so it was not removed.
+                removed |= disk::remove_key(dir, key).unwrap_or(false);
+            }
+        }
+        removed
+    }
+
+    /// Empties both tiers; how many variants were removed.
+    pub fn clear(&mut self) -> Result<usize, CacheError> {
+        let mut keys: BTreeSet<VariantKey> = self.memory.iter().map(|(k, _)| k.clone()).collect();
+        self.memory.clear();
+        self.bytes = 0;
+        if let Some(dir) = &self.config.dir {
+            let io = |path: &Path, e: std::io::Error| CacheError::Io {
+                path: path.to_owned(),
+                problem: e.to_string(),
+            };
+            for key in disk::keys_on_disk(dir).map_err(|e| io(dir, e))? {
+                disk::remove_key(dir, &key).map_err(|e| io(&disk::variant_path(dir, &key), e))?;
+                keys.insert(key);
+            }
+            disk::sweep_orphan_stats(dir).map_err(|e| io(dir, e))?;
+        }
+        Ok(keys.len())
+    }
+
+    /// Memory entries (most recently used first), then disk-only entries
+    /// (most recently used first; only their headers are read, so their
+    /// payload checksum is checked when they are loaded, not here). A disk
+    /// file whose header fails its checks is removed and reported.
+    pub fn list(&mut self) -> (Vec<EntryInfo>, Vec<CacheNotice>) {
+        let mut notices = Vec::new();
+        let dir = self.config.dir.clone();
+        let mut out: Vec<EntryInfo> = self
+            .memory
+            .iter()
+            .map(|(key, e)| {
+                let v = &e.variant;
+                EntryInfo {
+                    key: key.clone(),
+                    kernel_name: v.kernel_name.clone(),
+                    entry: v.entry.clone(),
+                    profile: v.plan.profile.clone(),
+                    plan_summary: plan_summary(&v.plan),
+                    size: e.size,
+                    hits: e.use_stats.hits,
+                    last_use: e.use_stats.last_use,
+                    verification: v.verification.clone(),
+                    in_memory: true,
+                    // Checked rather than trusted: someone may have
+                    // removed the file by hand.
+                    on_disk: e.on_disk
+                        && dir
+                            .as_deref()
+                            .is_some_and(|d| disk::variant_path(d, key).is_file()),
+                }
+            })
+            .collect();
+        let Some(dir) = dir else {
+            return (out, notices);
+        };
+        let keys = match disk::keys_on_disk(&dir) {
+            Ok(keys) => keys,
+            Err(e) => {
+                notices.push(CacheNotice::DiskError {
+                    path: dir,
+                    reason: e.to_string(),
+                });
+                return (out, notices);
+            }
+        };
+        let mut disk_only = Vec::new();
+        for key in keys {
+            if self.memory.contains(&key) {
+                continue;
+            }
+            match disk::read_meta(&dir, &key) {
+                Ok(meta) => {
+                    let use_stats = disk::read_stats(&dir, &key).unwrap_or(UseStats {
+                        hits: 0,
+                        last_use: meta.created,
+                    });
+                    disk_only.push(EntryInfo {
+                        key,
+                        kernel_name: meta.kernel_name,
+                        entry: meta.entry,
+                        profile: meta.profile,
+                        plan_summary: meta.plan_summary,
+                        size: meta.size,
+                        hits: use_stats.hits,
+                        last_use: use_stats.last_use,
+                        verification: meta.verification,
+                        in_memory: false,
+                        on_disk: true,
+                    });
+                }
+                Err(ReadError::Missing) => {}
+                Err(ReadError::Io(e)) => notices.push(CacheNotice::DiskError {
+                    path: disk::variant_path(&dir, &key),
+                    reason: e.to_string(),
+                }),
+                Err(ReadError::Corrupt(reason)) => {
+                    notices.push(self.discard_corrupt(&dir, &key, reason));
+                }
+            }
+        }
+        disk_only.sort_by(|a, b| b.last_use.cmp(&a.last_use).then(a.key.cmp(&b.key)));
+        out.extend(disk_only);
+        (out, notices)
+    }
+
+    /// Writes the hit counts and last use of memory entries that changed to
+    /// their sidecars. Best-effort: also done on eviction and on drop.
+    pub fn flush(&mut self) -> Vec<CacheNotice> {
+        let mut notices = Vec::new();
+        let Some(dir) = self.config.dir.clone() else {
+            return notices;
+        };
+        for (key, entry) in self.memory.iter_mut() {
+            if entry.dirty && entry.on_disk {
+                match disk::write_stats(&dir, key, entry.use_stats) {
+                    Ok(()) => entry.dirty = false,
+                    Err(e) => notices.push(CacheNotice::DiskError {
+                        path: disk::stats_path(&dir, key),
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
+        notices
+    }
+
+    /// Puts a variant in memory if it can ever fit, then evicts down to the
+    /// budgets; whether it is held. One that cannot fit is not held (rather
+    /// than emptying memory for something evicted at once), and its metadata
+    /// goes straight to the sidecar.
+    fn hold(
+        &mut self,
+        variant: Arc<Variant>,
+        use_stats: UseStats,
+        on_disk: bool,
+        dirty: bool,
+        notices: &mut Vec<CacheNotice>,
+    ) -> bool {
+        let size = variant.size();
+        let key = variant.key.clone();
+        if self.config.max_entries == 0 || size > self.config.max_bytes {
+            if on_disk && dirty {
+                self.persist_stats(&key, use_stats, notices);
+            }
+            return false;
+        }
+        if let Some(old) = self.memory.pop(&key) {
+            self.bytes -= old.size;
+        }
+        self.memory.push(
+            key,
+            Entry {
+                variant,
+                size,
+                use_stats,
+                dirty,
+                on_disk,
+            },
+        );
+        self.bytes += size;
+        self.enforce_budgets(notices);
+        true
+    }
+
+    /// Evicts least-recently-used entries until both budgets hold. The
+    /// newest entry fits on its own (checked by `hold`), so it is never the
+    /// one evicted.
+    fn enforce_budgets(&mut self, notices: &mut Vec<CacheNotice>) {
+        while self.memory.len() > self.config.max_entries || self.bytes > self.config.max_bytes {
+            let Some((key, entry)) = self.memory.pop_lru() else {
+                break;
+            };
+            self.bytes -= entry.size;
+            self.stats.evictions += 1;
+            if entry.on_disk && entry.dirty {
+                self.persist_stats(&key, entry.use_stats, notices);
+            }
+            notices.push(CacheNotice::Evicted { key });
+        }
+    }
+
+    fn persist_stats(&self, key: &VariantKey, use_stats: UseStats, notices: &mut Vec<CacheNotice>) {
+        let Some(dir) = &self.config.dir else { return };
+        if let Err(e) = disk::write_stats(dir, key, use_stats) {
+            notices.push(CacheNotice::DiskError {
+                path: disk::stats_path(dir, key),
+                reason: e.to_string(),
+            });
+        }
+    }
+
+    /// Removes a file that failed its checks, counts it and says so.
+    fn discard_corrupt(&mut self, dir: &Path, key: &VariantKey, reason: String) -> CacheNotice {
+        self.stats.corrupt += 1;
+        let path = disk::variant_path(dir, key);
+        let reason = match disk::remove_key(dir, key) {
+            Ok(_) => reason,
+            Err(e) => format!("{reason} (and it could not be removed: {e})"),
+        };
+        CacheNotice::Corrupt {
+            key: key.clone(),
+            path,
+            reason,
+        }
+    }
+}
+
+impl Drop for VariantCache {
+    /// Hit counts and last use survive a restart only if written somewhere;
+    /// failures here have no one to report to and are dropped.
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+impl std::fmt::Debug for VariantCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VariantCache")
+            .field("config", &self.config)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,90 @@
+//! A variant: the machine code one Plan made of one kernel, with what is
+//! needed to show, verify and load it anywhere.
+
+use crate::profile::Plan;
+use crate::transform::log::StepRecord;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// The machine a variant was compiled for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Target {
+    pub triple: String,
+    pub cpu: String,
+    pub features: String,
+}
+
+/// The cache key (DESIGN §5): hex SHA-256 over the kernel's IR hash, the
+/// entry, the Plan's fingerprint and the target.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct VariantKey(pub String);
+
+impl VariantKey {
+    pub fn new(kernel_hash: &str, entry: &str, plan: &Plan, target: &Target) -> VariantKey {
+        let mut h = Sha256::new();
+        for part in [
+            kernel_hash,
+            entry,
+            &plan.fingerprint(),
+            &target.triple,
+            &target.cpu,
+            &target.features,
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        VariantKey(crate::kernel::hex(&h.finalize()))
+    }
+
+    /// The first 12 hex digits, for people.
+    pub fn short(&self) -> &str {
+        &self.0[..12.min(self.0.len())]
+    }
+}
+
+impl fmt::Display for VariantKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What verification (DESIGN §6) said of a variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "reason", rename_all = "snake_case")]
+pub enum Verification {
+    /// The generic build itself: the reference, never checked.
+    Reference,
+    Verified,
+    /// Not served: requests with this key are answered by the generic build.
+    Rejected(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    pub key: VariantKey,
+    pub kernel_name: String,
+    pub kernel_hash: String,
+    pub entry: String,
+    pub plan: Plan,
+    pub target: Target,
+    /// Relocatable object code exporting `tailor_call` (see `transform::codegen`).
+    #[serde(skip)]
+    pub object: Vec<u8>,
+    pub optimized_ir: String,
+    pub steps: Vec<StepRecord>,
+    pub transform_micros: u64,
+    pub codegen_micros: u64,
+    pub verification: Verification,
+    /// Seconds since the Unix epoch when it was built.
+    pub created: u64,
+}
+
+impl Variant {
+    /// Bytes it holds, as counted against the cache's byte budget.
+    pub fn size(&self) -> usize {
+        self.object.len()
+            + self.optimized_ir.len()
+            + self.steps.iter().map(|s| s.ir_after.len()).sum::<usize>()
+    }
+}
