@@ -6,9 +6,12 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod cache;
 pub mod cli;
 pub mod engine;
 pub mod input;
 pub mod kernel;
 pub mod llvm;
 pub mod profile;
+pub mod sandbox;
+pub mod transform;

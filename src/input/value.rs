@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// A scalar argument's value, typed as the entry takes it.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scalar {
     I32(i32),

@@ -19,6 +19,8 @@ pub enum Callee {
 
 /// The callee of a `call`/`invoke`/`callbr` instruction, `None` for any other
 /// instruction.
+pub mod orc;
+
 pub fn callee(inst: InstructionValue<'_>) -> Option<Callee> {
     if !matches!(
         inst.get_opcode(),
@@ -99,4 +101,162 @@ mod tests {
         let err = super::check_pass_pipeline("function(nosuchpass)").unwrap_err();
         assert!(err.contains("nosuchpass"), "{err}");
     }
+}
+
+/// A loop property for `llvm.loop` metadata.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoopValue {
+    /// A flag with no operand (`llvm.loop.unroll.full`).
+    Flag,
+    Int(i32),
+    Bool(bool),
+}
+
+/// Rewrites the `!llvm.loop` metadata of a loop's latch branch: keeps the
+/// existing properties except those whose name starts with one of `drop`,
+/// and adds `props`. Loop IDs are self-referential nodes, which inkwell
+/// cannot build.
+pub fn set_loop_properties<'ctx>(
+    context: &'ctx inkwell::context::Context,
+    branch: InstructionValue<'ctx>,
+    props: &[(&str, LoopValue)],
+    drop: &[&str],
+) {
+    use inkwell::llvm_sys::core::{
+        LLVMGetMDNodeNumOperands, LLVMGetMDNodeOperands, LLVMGetMDString, LLVMMDNodeInContext2,
+        LLVMMetadataAsValue, LLVMSetMetadata, LLVMValueAsMetadata,
+    };
+    use inkwell::llvm_sys::debuginfo::{LLVMMetadataReplaceAllUsesWith, LLVMTemporaryMDNode};
+    use inkwell::values::BasicMetadataValueEnum;
+
+    let kind = context.get_kind_id("llvm.loop");
+    let ctx = context.raw();
+    let mut operands: Vec<inkwell::llvm_sys::prelude::LLVMValueRef> = Vec::new();
+    if let Some(existing) = branch.get_metadata(kind) {
+        // SAFETY: `existing` is a live MDNode (the loop ID) of this context;
+        // the operand buffer is sized by LLVMGetMDNodeNumOperands, and each
+        // operand string is read with the length LLVM returns.
+        unsafe {
+            let node = existing.as_value_ref();
+            let n = LLVMGetMDNodeNumOperands(node) as usize;
+            let mut ops = vec![std::ptr::null_mut(); n];
+            LLVMGetMDNodeOperands(node, ops.as_mut_ptr());
+            for op in ops.into_iter().skip(1) {
+                if op.is_null() {
+                    continue;
+                }
+                let name = if LLVMGetMDNodeNumOperands(op) > 0 {
+                    let mut first = [std::ptr::null_mut()];
+                    LLVMGetMDNodeOperands(op, first.as_mut_ptr());
+                    let mut len = 0u32;
+                    let s = LLVMGetMDString(first[0], &mut len);
+                    if s.is_null() {
+                        String::new()
+                    } else {
+                        String::from_utf8_lossy(std::slice::from_raw_parts(
+                            s as *const u8,
+                            len as usize,
+                        ))
+                        .into_owned()
+                    }
+                } else {
+                    String::new()
+                };
+                let dropped = drop.iter().any(|d| name.starts_with(d))
+                    || props.iter().any(|(p, _)| *p == name);
+                if !dropped {
+                    operands.push(op);
+                }
+            }
+        }
+    }
+    for (name, value) in props {
+        let mut parts: Vec<BasicMetadataValueEnum<'ctx>> =
+            vec![context.metadata_string(name).into()];
+        match value {
+            LoopValue::Flag => {}
+            LoopValue::Int(i) => parts.push(context.i32_type().const_int(*i as u64, true).into()),
+            LoopValue::Bool(b) => {
+                parts.push(context.bool_type().const_int(u64::from(*b), false).into())
+            }
+        }
+        operands.push(context.metadata_node(&parts).as_value_ref());
+    }
+    // SAFETY: every operand is a metadata-as-value of this context; the
+    // temporary node is created, used as operand 0 and then replaced by the
+    // new node itself (which consumes the temporary), the standard way to
+    // build a self-referential loop ID.
+    unsafe {
+        let ctx_ref = ctx;
+        let tmp = LLVMTemporaryMDNode(ctx_ref, std::ptr::null_mut(), 0);
+        let mut mds = vec![tmp];
+        mds.extend(operands.iter().map(|v| LLVMValueAsMetadata(*v)));
+        let node = LLVMMDNodeInContext2(ctx_ref, mds.as_mut_ptr(), mds.len());
+        LLVMMetadataReplaceAllUsesWith(tmp, node);
+        LLVMSetMetadata(inst_ref(branch), kind, LLVMMetadataAsValue(ctx_ref, node));
+    }
+}
+
+fn inst_ref(inst: InstructionValue<'_>) -> inkwell::llvm_sys::prelude::LLVMValueRef {
+    inst.as_value_ref()
+}
+
+/// The functions a constant global table holds, in order (`None` if the
+/// global is not a constant array of pointers to functions).
+pub fn function_table<'ctx>(
+    module: &inkwell::module::Module<'ctx>,
+    global: inkwell::values::GlobalValue<'ctx>,
+) -> Option<Vec<inkwell::values::FunctionValue<'ctx>>> {
+    use inkwell::llvm_sys::core::{
+        LLVMGetAggregateElement, LLVMGetInitializer, LLVMGetNumOperands, LLVMGetValueName2,
+        LLVMIsAConstantArray, LLVMIsGlobalConstant,
+    };
+    if !global.is_constant() {
+        return None;
+    }
+    let mut out = Vec::new();
+    // SAFETY: `global` is a live global variable; its initializer (when
+    // present) is a constant whose elements LLVMGetAggregateElement returns
+    // by index below the operand count; names are read with their length.
+    unsafe {
+        let g = global.as_value_ref();
+        if LLVMIsGlobalConstant(g) == 0 {
+            return None;
+        }
+        let init = LLVMGetInitializer(g);
+        if init.is_null() || LLVMIsAConstantArray(init).is_null() {
+            return None;
+        }
+        let n = LLVMGetNumOperands(init);
+        for i in 0..n as u32 {
+            let e = LLVMGetAggregateElement(init, i);
+            if e.is_null() || LLVMIsAFunction(e).is_null() {
+                return None;
+            }
+            let mut len = 0usize;
+            let p = LLVMGetValueName2(e, &mut len);
+            if p.is_null() {
+                return None;
+            }
+            let name = String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len))
+                .into_owned();
+            out.push(module.get_function(&name)?);
+        }
+    }
+    Some(out)
+}
+
+/// A GEP without `inbounds`: the address may lie outside the object (used
+/// for prefetch addresses, which never fault).
+pub fn build_gep<'ctx>(
+    builder: &inkwell::builder::Builder<'ctx>,
+    elem: inkwell::types::BasicTypeEnum<'ctx>,
+    base: inkwell::values::PointerValue<'ctx>,
+    index: inkwell::values::IntValue<'ctx>,
+    name: &str,
+) -> Result<inkwell::values::PointerValue<'ctx>, inkwell::builder::BuilderError> {
+    // SAFETY: inkwell marks GEP unsafe because an out-of-bounds `inbounds`
+    // GEP is poison; this one is not `inbounds`, so any index is defined, and
+    // the result is only used as a prefetch hint.
+    unsafe { builder.build_gep(elem, base, &[index], name) }
 }

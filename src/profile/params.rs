@@ -6,14 +6,14 @@
 //! [`resolve`], and its file under `src/transform/`.
 
 use super::expr::{CompileError, Expr, Scope};
-use crate::analyze::{ArgKind, CharacteristicVector};
+use crate::analyze::{ArgKind, CharacteristicVector, FeatureValue};
 use crate::input::Scalar;
 use crate::kernel::ScalarType;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransformKind {
     Specialize,
@@ -375,7 +375,7 @@ pub fn yaml_kind(v: &serde_yaml::Value) -> String {
 }
 
 /// A scalar argument bound to a constant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Binding {
     pub arg: String,
     pub index: usize,
@@ -384,7 +384,22 @@ pub struct Binding {
 
 /// A node's transform with every parameter resolved: what the transform
 /// engine runs and what the cache key hashes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An array argument and a byte count (dereferenceable bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArgBytes {
+    pub arg: usize,
+    pub bytes: u64,
+}
+
+/// An integer array argument that is an arithmetic progression with this
+/// step: an index array that strides through memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArgStride {
+    pub arg: usize,
+    pub step: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "transform", rename_all = "snake_case")]
 pub enum Step {
     Specialize {
@@ -408,8 +423,12 @@ pub enum Step {
     Layout {
         align: u32,
         noalias: bool,
-        dereferenceable: bool,
+        /// Array arguments with their padded sizes, when asked for.
+        dereferenceable: Vec<ArgBytes>,
+        /// Prefetch distance in elements (0: off).
         prefetch: u32,
+        /// Index arrays the prefetch follows.
+        strides: Vec<ArgStride>,
     },
     Dce {
         aggressive: bool,
@@ -464,16 +483,20 @@ impl Step {
                 noalias,
                 dereferenceable,
                 prefetch,
+                strides,
             } => {
                 let mut s = format!("align={align}");
                 if *noalias {
                     s.push_str(" noalias");
                 }
-                if *dereferenceable {
+                if !dereferenceable.is_empty() {
                     s.push_str(" dereferenceable");
                 }
                 if *prefetch > 0 {
                     s.push_str(&format!(" prefetch={prefetch}"));
+                    for st in strides {
+                        s.push_str(&format!(" stride#{}={}", st.arg, st.step));
+                    }
                 }
                 s
             }
@@ -563,12 +586,47 @@ pub fn resolve(
             },
             max_targets: i("max_targets", 4)? as u32,
         },
-        TransformKind::Layout => Step::Layout {
-            align: i("align", 64)? as u32,
-            noalias: b("noalias", true)?,
-            dereferenceable: b("dereferenceable", true)?,
-            prefetch: i("prefetch", 0)? as u32,
-        },
+        TransformKind::Layout => {
+            let arrays = || vector.args.iter().filter(|a| a.kind == ArgKind::Array);
+            let int_of = |a: &crate::analyze::ArgVector, k: &str| match a.get(k) {
+                Some(FeatureValue::Int(v)) => Some(*v),
+                _ => None,
+            };
+            let dereferenceable = if b("dereferenceable", true)? {
+                // The engine pads every buffer to 64 bytes (DESIGN §4).
+                arrays()
+                    .filter_map(|a| {
+                        let bytes = int_of(a, "bytes")?.max(1) as u64;
+                        Some(ArgBytes {
+                            arg: a.index,
+                            bytes: bytes.div_ceil(64) * 64,
+                        })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let prefetch = i("prefetch", 0)? as u32;
+            let strides = if prefetch > 0 {
+                arrays()
+                    .filter(|a| !a.ty.is_float())
+                    .filter(|a| a.get("progression") == Some(&FeatureValue::Bool(true)))
+                    .filter_map(|a| {
+                        let step = int_of(a, "step")?;
+                        (step != 0).then_some(ArgStride { arg: a.index, step })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Step::Layout {
+                align: i("align", 64)? as u32,
+                noalias: b("noalias", true)?,
+                dereferenceable,
+                prefetch,
+                strides,
+            }
+        }
         TransformKind::Dce => Step::Dce {
             aggressive: b("aggressive", true)?,
         },

@@ -6,23 +6,23 @@ use super::expr::{KernelInfo, Scope};
 use super::model::{Profile, Tolerance};
 use super::params::{resolve, Step};
 use crate::analyze::CharacteristicVector;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedStep {
     pub node: String,
     #[serde(flatten)]
     pub step: Step,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkippedNode {
     pub node: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub profile: String,
     pub profile_version: String,

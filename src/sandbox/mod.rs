@@ -1,0 +1,134 @@
+//! Execution of variants behind one interface, [`Executor`]. Nothing else in
+//! the engine calls JIT code. For now the only executor runs variants in
+//! this process; the warm, sandboxed worker pool replaces it (issue 4).
+
+use crate::cache::{Variant, VariantKey};
+use crate::input::{Input, Scalar, Value};
+use crate::kernel::{ReturnType, ScalarType};
+use crate::llvm::orc::LoadedObject;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Instant;
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Timeout,
+    Crashed(i32),
+    SandboxViolation(Option<String>),
+    OutOfMemory,
+    Rejected(String),
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Ok => f.write_str("ok"),
+            Outcome::Timeout => f.write_str("timeout"),
+            Outcome::Crashed(sig) => write!(f, "crashed (signal {sig})"),
+            Outcome::SandboxViolation(Some(s)) => write!(f, "sandbox violation ({s})"),
+            Outcome::SandboxViolation(None) => f.write_str("sandbox violation"),
+            Outcome::OutOfMemory => f.write_str("out of memory"),
+            Outcome::Rejected(r) => write!(f, "rejected: {r}"),
+        }
+    }
+}
+
+/// One execution: the outcome, the kernel's result, and where and how long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Execution {
+    pub outcome: Outcome,
+    pub ret: Option<Scalar>,
+    pub kernel_micros: u64,
+    /// `in-process`, later the worker and its isolation mode.
+    pub isolation: String,
+}
+
+/// Runs variants on inputs. `input`'s buffers are the kernel's arguments:
+/// out arrays (and arrays the kernel writes in place) hold the results.
+pub trait Executor {
+    fn execute(&mut self, variant: &Variant, input: &mut Input, ret: ReturnType) -> Execution;
+}
+
+/// One 8-byte slot per argument, as `tailor_call` reads them.
+fn slots(input: &mut Input) -> Vec<u64> {
+    input
+        .args
+        .iter_mut()
+        .map(|a| match &mut a.value {
+            Value::Array(b) => b.as_mut_ptr() as u64,
+            Value::Scalar(Scalar::I32(v)) => u64::from(*v as u32),
+            Value::Scalar(Scalar::I64(v)) => *v as u64,
+            Value::Scalar(Scalar::F32(v)) => u64::from(v.to_bits()),
+            Value::Scalar(Scalar::F64(v)) => v.to_bits(),
+        })
+        .collect()
+}
+
+fn result(ret: ReturnType, bits: u64) -> Option<Scalar> {
+    match ret {
+        ReturnType::Void => None,
+        ReturnType::Scalar(ScalarType::I32) => Some(Scalar::I32(bits as u32 as i32)),
+        ReturnType::Scalar(ScalarType::I64) => Some(Scalar::I64(bits as i64)),
+        ReturnType::Scalar(ScalarType::F32) => Some(Scalar::F32(f32::from_bits(bits as u32))),
+        ReturnType::Scalar(ScalarType::F64) => Some(Scalar::F64(f64::from_bits(bits))),
+    }
+}
+
+/// Runs variants in this process through ORC. A kernel that crashes takes
+/// the process with it: acceptable only until the sandbox lands.
+#[derive(Default)]
+pub struct InProcess {
+    loaded: HashMap<VariantKey, LoadedObject>,
+}
+
+/// Loaded variants kept before the oldest are dropped.
+const MAX_LOADED: usize = 64;
+
+impl Executor for InProcess {
+    fn execute(&mut self, variant: &Variant, input: &mut Input, ret: ReturnType) -> Execution {
+        let isolation = "in-process".to_owned();
+        if !self.loaded.contains_key(&variant.key) {
+            if self.loaded.len() >= MAX_LOADED {
+                self.loaded.clear();
+            }
+            match LoadedObject::load(&variant.object, variant.key.short()) {
+                Ok(o) => {
+                    self.loaded.insert(variant.key.clone(), o);
+                }
+                Err(e) => {
+                    return Execution {
+                        outcome: Outcome::Rejected(format!("cannot load the variant: {e}")),
+                        ret: None,
+                        kernel_micros: 0,
+                        isolation,
+                    }
+                }
+            }
+        }
+        let Some(object) = self.loaded.get(&variant.key) else {
+            return Execution {
+                outcome: Outcome::Rejected("the variant is not loaded".to_owned()),
+                ret: None,
+                kernel_micros: 0,
+                isolation,
+            };
+        };
+        let args = slots(input);
+        let started = Instant::now();
+        // SAFETY: every pointer slot is a live, 64-byte padded buffer of
+        // `input` sized by its spec, and the object is tailor's own codegen
+        // of an admitted kernel.
+        let bits = unsafe { object.call(&args) };
+        let kernel_micros = started.elapsed().as_micros() as u64;
+        Execution {
+            outcome: Outcome::Ok,
+            ret: result(ret, bits),
+            kernel_micros,
+            isolation,
+        }
+    }
+}
