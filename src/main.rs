@@ -4,7 +4,10 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tailor::cache::CacheConfig;
+use tailor::cli::run::RunOptions;
 use tailor::cli::{self, CliError, Output};
+use tailor::engine::EngineConfig;
 
 /// Synthesizes code variants tailored to the data they run on.
 ///
@@ -15,6 +18,13 @@ struct Cli {
     /// Folder of specialization profiles (one YAML file each).
     #[arg(long, global = true, default_value = "profiles")]
     profiles: PathBuf,
+    /// The variant cache's disk tier (default: $TAILOR_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/tailor/variants, else ~/.cache/tailor/variants).
+    #[arg(long, global = true)]
+    cache_dir: Option<PathBuf>,
+    /// Keep the variant cache in memory only.
+    #[arg(long, global = true)]
+    no_disk_cache: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -43,6 +53,38 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run one input through the whole request path and print its trace.
+    Run {
+        /// The input spec (YAML).
+        input: PathBuf,
+        /// Run it this many times (the second is a cache hit).
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+        /// Events as JSON lines.
+        #[arg(long)]
+        json: bool,
+        /// Print the step log of the variant.
+        #[arg(long)]
+        steps: bool,
+        /// Print the IR after a step (its node name or number; 0 is prepare).
+        #[arg(long, value_name = "STEP")]
+        ir: Option<String>,
+        /// Print the diff of the IR before and after a step.
+        #[arg(long, value_name = "STEP")]
+        diff: Option<String>,
+    },
+    /// Replay a workload and report hit rate, outcomes and latency.
+    Replay {
+        /// The workload (YAML).
+        workload: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List, show or clear the variant cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
     /// Measure, reporting ratios taken side by side in one run.
     Bench {
         #[command(subcommand)]
@@ -53,6 +95,23 @@ enum Command {
         #[command(subcommand)]
         command: ProfilesCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Every entry, in memory and on disk.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One entry (a key or a unique prefix of 4+ hex digits): plan, steps, IR.
+    Show {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every entry.
+    Clear,
 }
 
 #[derive(Subcommand)]
@@ -104,6 +163,26 @@ fn finish(result: Result<Output, CliError>) -> ExitCode {
     }
 }
 
+impl Cli {
+    fn cache(&self) -> CacheConfig {
+        CacheConfig {
+            dir: if self.no_disk_cache {
+                None
+            } else {
+                self.cache_dir.clone().or_else(CacheConfig::default_dir)
+            },
+            ..CacheConfig::default()
+        }
+    }
+
+    fn engine(&self) -> EngineConfig {
+        EngineConfig {
+            profiles: self.profiles.clone(),
+            cache: self.cache(),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = Cli::parse();
     let demo = |inputs: PathBuf, json: bool| cli::demo(&inputs, &args.profiles, json);
@@ -111,6 +190,31 @@ fn main() -> ExitCode {
         None => finish(demo(PathBuf::from("sample-inputs"), false)),
         Some(Command::Demo { ref inputs, json }) => finish(demo(inputs.clone(), json)),
         Some(Command::Analyze { ref input, json }) => finish(cli::analyze(input, json)),
+        Some(Command::Run {
+            ref input,
+            repeat,
+            json,
+            steps,
+            ref ir,
+            ref diff,
+        }) => {
+            let opts = RunOptions {
+                repeat,
+                json,
+                steps,
+                ir: ir.clone(),
+                diff: diff.clone(),
+            };
+            finish(cli::run::run(args.engine(), input, &opts))
+        }
+        Some(Command::Replay { ref workload, json }) => {
+            finish(cli::run::replay(args.engine(), workload, json))
+        }
+        Some(Command::Cache { ref command }) => match command {
+            CacheCommand::Ls { json } => finish(cli::cache::ls(args.cache(), *json)),
+            CacheCommand::Show { key, json } => finish(cli::cache::show(args.cache(), key, *json)),
+            CacheCommand::Clear => finish(cli::cache::clear(args.cache())),
+        },
         Some(Command::Bench {
             command: BenchCommand::Analyze { mib, runs, json },
         }) => finish(Ok(cli::bench_analyze(mib, runs, json))),

@@ -2,7 +2,10 @@
 //! calls the library, and returns the text to print (or JSON). Errors are
 //! values; `main` prints them to stderr and exits non-zero.
 
+pub mod cache;
+pub mod run;
 mod table;
+pub mod trace;
 
 use crate::analyze::{ArgKind, CharacteristicVector, FeatureValue};
 use crate::engine::{self, EngineError, Prepared};
@@ -16,6 +19,10 @@ use table::Table;
 pub enum CliError {
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error("{}", render_profile_errors(.0))]
     Profiles(Vec<ProfileError>),
     #[error("{0}")]
@@ -74,7 +81,7 @@ pub fn analyze(input: &Path, as_json: bool) -> Result<Output, CliError> {
                 "hash": prepared.kernel.hash,
             },
             "sampled": v.sampled,
-            "analysis_us": prepared.analysis.as_micros() as u64,
+            "analysis_us": prepared.analysis_micros,
             "features": v.features(),
         }))));
     }
@@ -99,7 +106,7 @@ pub fn analyze(input: &Path, as_json: bool) -> Result<Output, CliError> {
     let _ = writeln!(
         out,
         "analyzed in {:.3} ms{}",
-        prepared.analysis.as_secs_f64() * 1e3,
+        prepared.analysis_micros as f64 / 1e3,
         if v.sampled {
             " (sampled: see `tailor analyze --help` for the error bounds)"
         } else {

@@ -1,13 +1,27 @@
-//! The request path (DESIGN §1), wiring the modules. So far: load the spec
-//! and the kernel, analyze, select and plan. Transform, cache, verification
-//! and execution come next (issue 3).
+//! The request path (DESIGN §1): analyze, select, plan, key, cache, and on
+//! a miss transform, compile, verify and store; then execute. Every stage
+//! emits an [`Event`]; the engine never knows who listens.
+
+pub mod event;
+pub mod verify;
+
+pub use event::{Event, EventKind, Served, StepEvent};
 
 use crate::analyze::{self, CharacteristicVector};
-use crate::input::{Input, InputError, InputSpec};
+use crate::cache::{
+    CacheConfig, CacheError, CacheNotice, Target, Variant, VariantCache, VariantKey, Verification,
+};
+use crate::input::{Input, InputError, InputSpec, Scalar};
 use crate::kernel::{Kernel, KernelError};
 use crate::profile::{self, KernelInfo, Plan, PlanError, ProfileStore, Selection};
-use std::path::Path;
-use std::time::{Duration, Instant};
+use crate::sandbox::{Execution, Executor, InProcess};
+use crate::transform::{self, codegen, TransformError};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -15,17 +29,25 @@ pub enum EngineError {
     Input(#[from] InputError),
     #[error(transparent)]
     Kernel(#[from] KernelError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error("{0}")]
+    Host(String),
+    #[error("the generic build of `{kernel}` failed: {error}")]
+    Generic {
+        kernel: String,
+        error: TransformError,
+    },
 }
 
 /// A request made ready: its spec, kernel, arguments and their vector.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Prepared {
     pub spec: InputSpec,
-    pub kernel: Kernel,
-    pub input: Input,
+    pub kernel: Arc<Kernel>,
+    pub input: Arc<Input>,
     pub vector: CharacteristicVector,
-    /// How long the analyzer took.
-    pub analysis: Duration,
+    pub analysis_micros: u64,
 }
 
 impl Prepared {
@@ -38,20 +60,28 @@ impl Prepared {
     }
 }
 
-/// Loads an input spec and its kernel, makes the arguments and analyzes them.
+/// Loads an input spec and its kernel, makes the arguments and analyzes
+/// them (no caching: see [`Engine`] for the request path).
 pub fn prepare(spec_path: &Path) -> Result<Prepared, EngineError> {
     let spec = InputSpec::load(spec_path)?;
-    let kernel = Kernel::load(&spec.kernel, spec.entry.as_deref())?;
-    let input = spec.materialize(&kernel.signature)?;
+    let kernel = Arc::new(Kernel::load(&spec.kernel, spec.entry.as_deref())?);
+    let input = Arc::new(spec.materialize(&kernel.signature)?);
+    analyzed(spec, kernel, input)
+}
+
+fn analyzed(
+    spec: InputSpec,
+    kernel: Arc<Kernel>,
+    input: Arc<Input>,
+) -> Result<Prepared, EngineError> {
     let started = Instant::now();
     let vector = analyze::analyze(&input);
-    let analysis = started.elapsed();
     Ok(Prepared {
         spec,
         kernel,
         input,
         vector,
-        analysis,
+        analysis_micros: started.elapsed().as_micros() as u64,
     })
 }
 
@@ -67,4 +97,519 @@ pub fn decide(store: &ProfileStore, prepared: &Prepared) -> Decision {
     let selection = store.select(&prepared.vector, &kernel);
     let plan = profile::plan(&selection.profile, &prepared.vector, &kernel);
     Decision { selection, plan }
+}
+
+/// Where a request's time went, in microseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    pub prepare: u64,
+    pub analyze: u64,
+    pub plan: u64,
+    pub transform: u64,
+    pub codegen: u64,
+    pub verify: u64,
+    pub execute: u64,
+    pub total: u64,
+}
+
+/// One output array, summarized.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputSummary {
+    pub name: String,
+    pub len: usize,
+    /// The first values, as numbers.
+    pub head: Vec<f64>,
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Response {
+    pub request: u64,
+    pub input: PathBuf,
+    pub kernel: String,
+    pub profile: String,
+    pub plan: Plan,
+    pub key: String,
+    pub hit: bool,
+    pub served_by: Served,
+    pub verification: Verification,
+    pub execution: Execution,
+    pub result: Option<Scalar>,
+    pub outputs: Vec<OutputSummary>,
+    pub timings: Timings,
+}
+
+/// Request counters the engine keeps (the cache keeps its own).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct EngineStats {
+    pub requests: u64,
+    pub hits: u64,
+    pub misses: u64,
+    pub rejected: u64,
+    pub failed: u64,
+}
+
+pub struct EngineConfig {
+    pub profiles: PathBuf,
+    pub cache: CacheConfig,
+}
+
+type Stamp = (PathBuf, Option<SystemTime>);
+
+fn stamp(path: &Path) -> Stamp {
+    let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    (path.to_owned(), mtime)
+}
+
+/// The request path over one profile store, one cache and one executor.
+pub struct Engine {
+    store: ProfileStore,
+    cache: VariantCache,
+    executor: Box<dyn Executor>,
+    host: Target,
+    subscribers: Vec<Sender<Event>>,
+    next_request: u64,
+    stats: EngineStats,
+    /// Kernels by source file and modification time: loading C means a
+    /// clang run, which a hit must not pay.
+    kernels: HashMap<Stamp, Arc<Kernel>>,
+    /// Materialized inputs by spec file and modification time.
+    inputs: HashMap<(Stamp, String), Arc<Input>>,
+}
+
+struct Request {
+    id: u64,
+    started: Instant,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
+        let store = crate::cli::load_store(&config.profiles);
+        let cache = VariantCache::new(config.cache)?;
+        let host = codegen::host().map_err(EngineError::Host)?;
+        Ok(Engine {
+            store,
+            cache,
+            executor: Box::new(InProcess::default()),
+            host,
+            subscribers: Vec::new(),
+            next_request: 1,
+            stats: EngineStats::default(),
+            kernels: HashMap::new(),
+            inputs: HashMap::new(),
+        })
+    }
+
+    /// A new listener for every event from now on.
+    pub fn subscribe(&mut self) -> Receiver<Event> {
+        let (tx, rx) = channel();
+        self.subscribers.push(tx);
+        rx
+    }
+
+    pub fn store(&self) -> &ProfileStore {
+        &self.store
+    }
+
+    pub fn cache(&self) -> &VariantCache {
+        &self.cache
+    }
+
+    pub fn cache_mut(&mut self) -> &mut VariantCache {
+        &mut self.cache
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    pub fn host(&self) -> &Target {
+        &self.host
+    }
+
+    fn emit(&mut self, req: &Request, kind: EventKind) {
+        let event = Event {
+            request: req.id,
+            at_micros: req.started.elapsed().as_micros() as u64,
+            kind,
+        };
+        self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+    }
+
+    fn notices(&mut self, req: &Request, notices: Vec<CacheNotice>) {
+        for n in notices {
+            let message = match n {
+                CacheNotice::Corrupt { key, path, reason } => format!(
+                    "removed corrupt cache entry {} ({}): {reason}",
+                    key.short(),
+                    path.display()
+                ),
+                CacheNotice::Evicted { key } => format!("evicted {} from memory", key.short()),
+                CacheNotice::DiskError { path, reason } => {
+                    format!("cache disk error at {}: {reason}", path.display())
+                }
+            };
+            self.emit(req, EventKind::CacheNotice { message });
+        }
+    }
+
+    /// Spec, kernel and arguments, reusing what is unchanged on disk.
+    fn prepare(&mut self, spec_path: &Path) -> Result<Prepared, EngineError> {
+        let spec = InputSpec::load(spec_path)?;
+        let kstamp = stamp(&spec.kernel);
+        let kernel = match self.kernels.get(&kstamp) {
+            Some(k) => k.clone(),
+            None => {
+                let k = Arc::new(Kernel::load(&spec.kernel, spec.entry.as_deref())?);
+                self.kernels.insert(kstamp, k.clone());
+                k
+            }
+        };
+        let istamp = (stamp(spec_path), kernel.hash.clone());
+        let input = match self.inputs.get(&istamp) {
+            Some(i) => i.clone(),
+            None => {
+                let i = Arc::new(spec.materialize(&kernel.signature)?);
+                self.inputs.insert(istamp, i.clone());
+                i
+            }
+        };
+        analyzed(spec, kernel, input)
+    }
+
+    /// Builds a Plan's variant (not verified, not stored).
+    fn build(
+        &mut self,
+        req: &Request,
+        prepared: &Prepared,
+        plan: &Plan,
+        key: &VariantKey,
+        verification: Verification,
+    ) -> Result<Variant, TransformError> {
+        self.emit(
+            req,
+            EventKind::Building {
+                key: key.0.clone(),
+                profile: plan.profile.clone(),
+                steps: plan.steps.len(),
+            },
+        );
+        let mut steps = Vec::new();
+        let built = transform::build(
+            &prepared.kernel.ir,
+            &prepared.kernel.signature.entry,
+            plan,
+            &self.host,
+            &mut |r| steps.push(StepEvent::from(r)),
+        );
+        for s in steps {
+            self.emit(req, EventKind::Step(s));
+        }
+        let built = built?;
+        self.emit(
+            req,
+            EventKind::Compiled {
+                object_bytes: built.object.len(),
+                transform_micros: built.transform_micros,
+                codegen_micros: built.codegen_micros,
+            },
+        );
+        Ok(Variant {
+            key: key.clone(),
+            kernel_name: prepared.kernel.name.clone(),
+            kernel_hash: prepared.kernel.hash.clone(),
+            entry: prepared.kernel.signature.entry.clone(),
+            plan: plan.clone(),
+            target: built.target,
+            object: built.object,
+            optimized_ir: built.optimized_ir,
+            steps: built.steps,
+            transform_micros: built.transform_micros,
+            codegen_micros: built.codegen_micros,
+            verification,
+            created: SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        })
+    }
+
+    fn generic_plan(&self, prepared: &Prepared) -> Result<Plan, EngineError> {
+        profile::plan(
+            &self.store.generic(),
+            &prepared.vector,
+            &prepared.kernel_info(),
+        )
+        .map_err(|e| EngineError::Generic {
+            kernel: prepared.kernel.name.clone(),
+            error: TransformError::Step {
+                node: e.node,
+                transform: "plan".into(),
+                message: e.problem,
+            },
+        })
+    }
+
+    /// The generic build of a kernel, from the cache or built now.
+    fn generic(&mut self, req: &Request, prepared: &Prepared) -> Result<Arc<Variant>, EngineError> {
+        let plan = self.generic_plan(prepared)?;
+        let target = codegen::target_for(&plan, &self.host).0;
+        let key = VariantKey::new(
+            &prepared.kernel.hash,
+            &prepared.kernel.signature.entry,
+            &plan,
+            &target,
+        );
+        if let Some(v) = self.cache.peek(&key) {
+            return Ok(v);
+        }
+        let (found, notices) = self.cache.get(&key);
+        self.notices(req, notices);
+        if let Some((v, _)) = found {
+            return Ok(v);
+        }
+        let v = self
+            .build(req, prepared, &plan, &key, Verification::Reference)
+            .map_err(|error| EngineError::Generic {
+                kernel: prepared.kernel.name.clone(),
+                error,
+            })?;
+        let (v, notices) = self.cache.put(v);
+        self.notices(req, notices);
+        Ok(v)
+    }
+
+    fn execute(&mut self, variant: &Variant, prepared: &Prepared) -> (Execution, Input) {
+        let mut args = (*prepared.input).clone();
+        let e = self
+            .executor
+            .execute(variant, &mut args, prepared.kernel.signature.ret);
+        (e, args)
+    }
+
+    /// Runs one request: the input spec at `spec`.
+    pub fn run(&mut self, spec: &Path) -> Result<Response, EngineError> {
+        let req = Request {
+            id: self.next_request,
+            started: Instant::now(),
+        };
+        self.next_request += 1;
+        self.stats.requests += 1;
+        self.emit(
+            &req,
+            EventKind::Received {
+                input: spec.to_owned(),
+            },
+        );
+        let result = self.run_request(&req, spec);
+        if let Err(e) = &result {
+            self.stats.failed += 1;
+            self.emit(
+                &req,
+                EventKind::Failed {
+                    error: e.to_string(),
+                },
+            );
+        }
+        result
+    }
+
+    fn run_request(&mut self, req: &Request, spec: &Path) -> Result<Response, EngineError> {
+        let mut t = Timings::default();
+        let started = Instant::now();
+        let prepared = self.prepare(spec)?;
+        t.analyze = prepared.analysis_micros;
+        t.prepare = (started.elapsed().as_micros() as u64).saturating_sub(t.analyze);
+        self.emit(
+            req,
+            EventKind::Analyzed {
+                kernel: prepared.kernel.name.clone(),
+                kernel_hash: prepared.kernel.hash.clone(),
+                signature: prepared.kernel.signature.to_string(),
+                summary: crate::cli::key_features(&prepared.vector),
+                sampled: prepared.vector.sampled,
+                micros: prepared.analysis_micros,
+            },
+        );
+
+        let planning = Instant::now();
+        let decision = decide(&self.store, &prepared);
+        self.emit(
+            req,
+            EventKind::Selected {
+                profile: decision.selection.profile.name.clone(),
+                priority: decision.selection.profile.priority,
+                candidates: decision.selection.candidates.clone(),
+            },
+        );
+        let plan = match decision.plan {
+            Ok(plan) => plan,
+            Err(e) => {
+                self.emit(
+                    req,
+                    EventKind::PlanFailed {
+                        error: e.to_string(),
+                    },
+                );
+                self.generic_plan(&prepared)?
+            }
+        };
+        self.emit(req, EventKind::Planned { plan: plan.clone() });
+        let is_generic = plan.profile == profile::GENERIC;
+        let target = codegen::target_for(&plan, &self.host).0;
+        let key = VariantKey::new(
+            &prepared.kernel.hash,
+            &prepared.kernel.signature.entry,
+            &plan,
+            &target,
+        );
+        t.plan = planning.elapsed().as_micros() as u64;
+
+        let (found, notices) = self.cache.get(&key);
+        self.notices(req, notices);
+        let hit = found.is_some();
+        self.emit(
+            req,
+            EventKind::Cache {
+                key: key.0.clone(),
+                hit,
+                tier: found.as_ref().map(|(_, tier)| *tier),
+            },
+        );
+        if hit {
+            self.stats.hits += 1;
+        } else {
+            self.stats.misses += 1;
+        }
+
+        let variant: Option<Arc<Variant>> = match found {
+            Some((v, _)) => Some(v),
+            None => {
+                let verification = if is_generic {
+                    Verification::Reference
+                } else {
+                    Verification::Verified
+                };
+                match self.build(req, &prepared, &plan, &key, verification) {
+                    Ok(mut v) => {
+                        t.transform = v.transform_micros;
+                        t.codegen = v.codegen_micros;
+                        if !is_generic {
+                            let checking = Instant::now();
+                            v.verification = self.verify(req, &prepared, &v)?;
+                            t.verify = checking.elapsed().as_micros() as u64;
+                        }
+                        let (v, notices) = self.cache.put(v);
+                        self.notices(req, notices);
+                        Some(v)
+                    }
+                    Err(e) => {
+                        self.emit(
+                            req,
+                            EventKind::TransformFailed {
+                                error: e.to_string(),
+                            },
+                        );
+                        if is_generic {
+                            return Err(EngineError::Generic {
+                                kernel: prepared.kernel.name.clone(),
+                                error: e,
+                            });
+                        }
+                        None
+                    }
+                }
+            }
+        };
+
+        let (serving, served_by, verification) = match &variant {
+            Some(v) if !matches!(v.verification, Verification::Rejected(_)) => {
+                (v.clone(), Served::Variant, v.verification.clone())
+            }
+            other => {
+                let verification = match other {
+                    Some(v) => v.verification.clone(),
+                    None => Verification::Rejected("the variant could not be built".to_owned()),
+                };
+                self.stats.rejected += 1;
+                (self.generic(req, &prepared)?, Served::Generic, verification)
+            }
+        };
+        let (execution, args) = self.execute(&serving, &prepared);
+        t.execute = execution.kernel_nanos / 1000;
+        self.emit(
+            req,
+            EventKind::Executed {
+                variant: serving.key.0.clone(),
+                served_by,
+                execution: execution.clone(),
+            },
+        );
+        let outputs = args
+            .args
+            .iter()
+            .filter(|a| a.role == crate::input::Role::Out)
+            .filter_map(|a| a.value.as_array().map(|b| (a.name.clone(), b)))
+            .map(|(name, b)| {
+                let view = b.view();
+                OutputSummary {
+                    name,
+                    len: view.len(),
+                    head: (0..view.len().min(8)).map(|i| view.get_f64(i)).collect(),
+                }
+            })
+            .collect();
+        t.total = req.started.elapsed().as_micros() as u64;
+        self.emit(
+            req,
+            EventKind::Finished {
+                result: execution.ret,
+                hit,
+                total_micros: t.total,
+            },
+        );
+        Ok(Response {
+            request: req.id,
+            input: spec.to_owned(),
+            kernel: prepared.kernel.name.clone(),
+            profile: plan.profile.clone(),
+            plan,
+            key: key.0,
+            hit,
+            served_by,
+            verification,
+            result: execution.ret,
+            execution,
+            outputs,
+            timings: t,
+        })
+    }
+
+    /// Runs a new variant beside the generic build on this request's input.
+    fn verify(
+        &mut self,
+        req: &Request,
+        prepared: &Prepared,
+        variant: &Variant,
+    ) -> Result<Verification, EngineError> {
+        let started = Instant::now();
+        let generic = self.generic(req, prepared)?;
+        let (g, g_args) = self.execute(&generic, prepared);
+        let (v, v_args) = self.execute(variant, prepared);
+        let verification = match verify::compare(&variant.plan.tolerance, &g, &g_args, &v, &v_args)
+        {
+            Ok(()) => Verification::Verified,
+            Err(reason) => Verification::Rejected(reason),
+        };
+        self.emit(
+            req,
+            EventKind::Verified {
+                verification: verification.clone(),
+                variant: v.ret,
+                generic: g.ret,
+                micros: started.elapsed().as_micros() as u64,
+            },
+        );
+        Ok(verification)
+    }
 }

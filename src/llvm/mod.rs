@@ -260,3 +260,60 @@ pub fn build_gep<'ctx>(
     // the result is only used as a prefetch hint.
     unsafe { builder.build_gep(elem, base, &[index], name) }
 }
+
+/// LLVM's diagnostics for one context (optimization remarks such as "loop
+/// not vectorized", warnings), collected instead of printed to stderr.
+#[derive(Default)]
+pub struct Diagnostics {
+    messages: std::sync::Mutex<Vec<String>>,
+}
+
+extern "C" fn collect_diagnostic(
+    info: inkwell::llvm_sys::prelude::LLVMDiagnosticInfoRef,
+    ctx: *mut std::ffi::c_void,
+) {
+    use inkwell::llvm_sys::core::{LLVMDisposeMessage, LLVMGetDiagInfoDescription};
+    // SAFETY: `ctx` is the `Diagnostics` registered with this handler, which
+    // outlives the context (see `Diagnostics::attach`); the description is a
+    // malloc'ed C string freed with LLVMDisposeMessage.
+    unsafe {
+        let diagnostics = &*(ctx as *const Diagnostics);
+        let text = LLVMGetDiagInfoDescription(info);
+        if text.is_null() {
+            return;
+        }
+        let message = std::ffi::CStr::from_ptr(text)
+            .to_string_lossy()
+            .into_owned();
+        LLVMDisposeMessage(text);
+        if let Ok(mut m) = diagnostics.messages.lock() {
+            if !m.contains(&message) && m.len() < 64 {
+                m.push(message);
+            }
+        }
+    }
+}
+
+impl Diagnostics {
+    /// Routes `context`'s diagnostics here. The `Diagnostics` must outlive
+    /// every use of the context: declare it before the context.
+    pub fn attach(&self, context: &inkwell::context::Context) {
+        // SAFETY: the handler only reads `self` through the pointer, and the
+        // caller keeps `self` alive for as long as the context is used.
+        unsafe {
+            inkwell::llvm_sys::core::LLVMContextSetDiagnosticHandler(
+                context.raw(),
+                Some(collect_diagnostic),
+                self as *const Diagnostics as *mut std::ffi::c_void,
+            );
+        }
+    }
+
+    /// The messages since the last call.
+    pub fn take(&self) -> Vec<String> {
+        self.messages
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default()
+    }
+}

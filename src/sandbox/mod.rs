@@ -42,7 +42,7 @@ impl fmt::Display for Outcome {
 pub struct Execution {
     pub outcome: Outcome,
     pub ret: Option<Scalar>,
-    pub kernel_micros: u64,
+    pub kernel_nanos: u64,
     /// `in-process`, later the worker and its isolation mode.
     pub isolation: String,
 }
@@ -103,7 +103,7 @@ impl Executor for InProcess {
                     return Execution {
                         outcome: Outcome::Rejected(format!("cannot load the variant: {e}")),
                         ret: None,
-                        kernel_micros: 0,
+                        kernel_nanos: 0,
                         isolation,
                     }
                 }
@@ -113,7 +113,7 @@ impl Executor for InProcess {
             return Execution {
                 outcome: Outcome::Rejected("the variant is not loaded".to_owned()),
                 ret: None,
-                kernel_micros: 0,
+                kernel_nanos: 0,
                 isolation,
             };
         };
@@ -123,11 +123,11 @@ impl Executor for InProcess {
         // `input` sized by its spec, and the object is tailor's own codegen
         // of an admitted kernel.
         let bits = unsafe { object.call(&args) };
-        let kernel_micros = started.elapsed().as_micros() as u64;
+        let kernel_nanos = started.elapsed().as_nanos() as u64;
         Execution {
             outcome: Outcome::Ok,
             ret: result(ret, bits),
-            kernel_micros,
+            kernel_nanos,
             isolation,
         }
     }

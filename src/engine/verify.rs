@@ -1,0 +1,119 @@
+//! Verification (DESIGN §6): a new variant's result and every array after
+//! the run must match the generic build's on the same input: integers
+//! exactly, floats within the profile's tolerance.
+
+use crate::input::{ArrayView, Input, Scalar, Value};
+use crate::profile::Tolerance;
+use crate::sandbox::{Execution, Outcome};
+
+fn close(a: f64, b: f64, tol: &Tolerance) -> bool {
+    if a == b || (a.is_nan() && b.is_nan()) {
+        return true;
+    }
+    let diff = (a - b).abs();
+    diff <= tol.abs || diff <= tol.rel * a.abs().max(b.abs())
+}
+
+fn drift(a: f64, b: f64) -> String {
+    let diff = (a - b).abs();
+    let rel = diff / a.abs().max(b.abs()).max(f64::MIN_POSITIVE);
+    format!("abs {diff:.3e}, rel {rel:.3e}")
+}
+
+fn scalar_mismatch(what: &str, v: Scalar, g: Scalar, tol: &Tolerance) -> Option<String> {
+    match (v, g) {
+        (Scalar::F32(_) | Scalar::F64(_), Scalar::F32(_) | Scalar::F64(_)) => {
+            let (a, b) = (v.as_f64(), g.as_f64());
+            (!close(a, b, tol)).then(|| {
+                format!(
+                    "{what}: variant {a} vs generic {b} ({} beyond tolerance rel {} abs {})",
+                    drift(a, b),
+                    tol.rel,
+                    tol.abs
+                )
+            })
+        }
+        _ => (v != g).then(|| format!("{what}: variant {v} vs generic {g}")),
+    }
+}
+
+/// `Ok` when the variant may be served; otherwise the first difference.
+pub fn compare(
+    tol: &Tolerance,
+    generic: &Execution,
+    generic_args: &Input,
+    variant: &Execution,
+    variant_args: &Input,
+) -> Result<(), String> {
+    if generic.outcome != Outcome::Ok {
+        return Err(format!(
+            "the generic build did not finish ({}), so the variant cannot be checked",
+            generic.outcome
+        ));
+    }
+    if variant.outcome != Outcome::Ok {
+        return Err(format!("the variant did not finish: {}", variant.outcome));
+    }
+    match (variant.ret, generic.ret) {
+        (Some(v), Some(g)) => {
+            if let Some(m) = scalar_mismatch("result", v, g, tol) {
+                return Err(m);
+            }
+        }
+        (None, None) => {}
+        _ => return Err("one build returned a value and the other did not".to_owned()),
+    }
+    for (va, ga) in variant_args.args.iter().zip(&generic_args.args) {
+        let (Value::Array(vb), Value::Array(gb)) = (&va.value, &ga.value) else {
+            continue;
+        };
+        let n = vb.len().min(gb.len());
+        let at = |view: ArrayView<'_>, i: usize| match view {
+            ArrayView::I32(x) => Scalar::I32(x[i]),
+            ArrayView::I64(x) => Scalar::I64(x[i]),
+            ArrayView::F32(x) => Scalar::F32(x[i]),
+            ArrayView::F64(x) => Scalar::F64(x[i]),
+        };
+        for i in 0..n {
+            let what = format!("{}[{i}]", va.name);
+            if let Some(m) = scalar_mismatch(&what, at(vb.view(), i), at(gb.view(), i), tol) {
+                return Err(m);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_within_tolerance_and_integers_exactly() {
+        let t = Tolerance {
+            rel: 1e-9,
+            abs: 0.0,
+        };
+        assert!(close(1.0, 1.0 + 1e-12, &t));
+        assert!(!close(1.0, 1.0 + 1e-6, &t));
+        assert!(close(f64::NAN, f64::NAN, &t));
+        assert!(scalar_mismatch("r", Scalar::I64(3), Scalar::I64(3), &t).is_none());
+        let m = scalar_mismatch("r", Scalar::I64(3), Scalar::I64(4), &t).expect("mismatch");
+        assert_eq!(m, "r: variant 3 vs generic 4");
+        let m = scalar_mismatch("c[2]", Scalar::F64(1.5), Scalar::F64(1.0), &t).expect("mismatch");
+        assert!(
+            m.starts_with("c[2]: variant 1.5 vs generic 1 (abs 5.000e-1"),
+            "{m}"
+        );
+        let exact = Tolerance::default();
+        assert!(!close(0.1 + 0.2, 0.3, &exact));
+        assert!(close(
+            0.1 + 0.2,
+            0.3,
+            &Tolerance {
+                rel: 0.0,
+                abs: 1e-15
+            }
+        ));
+    }
+}
