@@ -116,6 +116,17 @@ enum CacheCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Each input's specialized variant against its generic build (kernel
+    /// time, medians of interleaved runs), and miss against hit latency.
+    Run {
+        /// Input specs (default: every spec in sample-inputs/).
+        inputs: Vec<PathBuf>,
+        /// Runs of each build.
+        #[arg(long, default_value_t = 31)]
+        runs: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// The analyzer's cost per MiB, reading whole arrays against sampling.
     Analyze {
         /// Size of the generated f64 input in MiB.
@@ -218,6 +229,14 @@ fn main() -> ExitCode {
         Some(Command::Bench {
             command: BenchCommand::Analyze { mib, runs, json },
         }) => finish(Ok(cli::bench_analyze(mib, runs, json))),
+        Some(Command::Bench {
+            command:
+                BenchCommand::Run {
+                    ref inputs,
+                    runs,
+                    json,
+                },
+        }) => finish(cli::bench_run(inputs, &args.profiles, runs, json)),
         Some(Command::Profiles { ref command }) => match command {
             ProfilesCommand::Check { json } => {
                 finish(Ok(cli::profiles_check(&args.profiles, *json)))

@@ -186,7 +186,7 @@ fn profiles_show_and_dot() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("order     bind -> layout -> full -> partial -> clean"),
+        out.contains("order     bind -> layout -> full -> partial -> vec -> clean"),
         "{out}"
     );
     let o = tailor(&["profiles", "dot", "small-shapes"]);

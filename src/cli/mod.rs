@@ -534,3 +534,95 @@ pub fn bench_analyze(mib: f64, runs: usize, as_json: bool) -> Output {
         c.mib, c.elements, c.runs, c.exact_ms_per_mib, c.sampled_ms_per_mib, c.ratio
     ))
 }
+
+/// `tailor bench run`.
+pub fn bench_run(
+    inputs: &[PathBuf],
+    profiles: &Path,
+    runs: usize,
+    as_json: bool,
+) -> Result<Output, CliError> {
+    let inputs = if inputs.is_empty() {
+        sample_inputs(Path::new("sample-inputs"))?
+    } else {
+        inputs.to_vec()
+    };
+    let mut rows = Vec::new();
+    let mut latencies = Vec::new();
+    let mut errors = Vec::new();
+    for input in &inputs {
+        match crate::bench::speedup(input, profiles, runs) {
+            Ok(r) => rows.push(r),
+            Err(e) => errors.push(format!("{}: {e}", input.display())),
+        }
+        match crate::bench::miss_hit(input, profiles, 21) {
+            Ok(r) => latencies.push(r),
+            Err(e) => errors.push(format!("{}: {e}", input.display())),
+        }
+    }
+    let ok = errors.is_empty();
+    if as_json {
+        return Ok(Output {
+            text: json_text(json!({ "speedups": rows, "latency": latencies, "errors": errors })),
+            ok,
+        });
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "specialized against generic (kernel time, median of {runs} interleaved runs each):"
+    );
+    let mut t = Table::new(&[
+        "input", "profile", "generic", "variant", "speedup", "verified",
+    ]);
+    for r in &rows {
+        t.row(vec![
+            r.input
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("?")
+                .to_owned(),
+            r.profile.clone(),
+            trace::nanos(r.generic_ns),
+            trace::nanos(r.variant_ns),
+            format!("{:.2}x", r.speedup),
+            if r.verified { "yes" } else { "NO" }.to_owned(),
+        ]);
+    }
+    out.push_str(&t.render());
+    let _ = writeln!(
+        out,
+        "\nmiss against hit (end to end, one engine, memory cache):"
+    );
+    let mut t = Table::new(&[
+        "input",
+        "profile",
+        "miss",
+        "transform",
+        "codegen",
+        "verify",
+        "hit (median)",
+        "miss/hit",
+    ]);
+    for r in &latencies {
+        t.row(vec![
+            r.input
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("?")
+                .to_owned(),
+            r.profile.clone(),
+            trace::ms(r.miss_us),
+            trace::ms(r.transform_us),
+            trace::ms(r.codegen_us),
+            trace::ms(r.verify_us),
+            trace::ms(r.hit_us),
+            format!("{:.0}x", r.ratio),
+        ]);
+    }
+    out.push_str(&t.render());
+    for e in &errors {
+        let _ = writeln!(out, "error: {e}");
+    }
+    Ok(Output { text: out, ok })
+}
