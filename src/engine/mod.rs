@@ -211,6 +211,10 @@ impl Engine {
         &self.store
     }
 
+    pub fn store_mut(&mut self) -> &mut ProfileStore {
+        &mut self.store
+    }
+
     pub fn cache(&self) -> &VariantCache {
         &self.cache
     }

@@ -19,7 +19,7 @@ pub use expr::{Expr, KernelInfo, Scope};
 pub use model::{Node, PassCheck, Profile, Tolerance, DEFAULT_FINISH};
 pub use params::{Binding, Step, TransformKind};
 pub use plan::{plan, Plan, PlanError, PlannedStep, SkippedNode};
-pub use store::{Candidate, ProfileStore, Selection, Verdict, GENERIC};
+pub use store::{Candidate, ProfileStore, Reload, Selection, Verdict, GENERIC};
 
 #[cfg(test)]
 mod tests;

@@ -42,6 +42,22 @@ pub struct Candidate {
     pub verdict: Verdict,
 }
 
+/// What reloading one profile file did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reload {
+    /// The file loaded; its profile (new or changed) is live.
+    Loaded { name: String, version: String },
+    /// The file is gone; so is its profile.
+    Removed { name: String },
+    /// The file does not load; the last good version (if any) stays live.
+    Failed {
+        errors: Vec<ProfileError>,
+        kept: Option<String>,
+    },
+    /// Not a profile file, or nothing changed.
+    Unchanged,
+}
+
 #[derive(Debug, Clone)]
 pub struct Selection {
     pub profile: Arc<Profile>,
@@ -108,6 +124,88 @@ impl ProfileStore {
             return;
         }
         self.profiles.push(Arc::new(profile));
+        self.profiles.sort_by(|a, b| {
+            b.priority
+                .cmp(&a.priority)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+    }
+
+    /// Reloads one file after it changed on disk (hot reload). A file that
+    /// no longer loads leaves its last good profile live and its errors in
+    /// [`ProfileStore::errors`] until it is fixed.
+    pub fn reload_file(&mut self, path: &Path, pass_check: Option<PassCheck<'_>>) -> Reload {
+        if !is_profile_file(path) {
+            return Reload::Unchanged;
+        }
+        let same_file = |p: &Path| {
+            p == path
+                || (p.file_name() == path.file_name()
+                    && p.parent().map(|d| d.canonicalize().ok())
+                        == path.parent().map(|d| d.canonicalize().ok()))
+        };
+        let current = self.profiles.iter().find(|p| same_file(&p.file)).cloned();
+        self.errors
+            .retain(|e| !same_file(&e.file) && !matches!(*e.kind, ErrorKind::NoGeneric));
+        if !path.exists() {
+            self.profiles.retain(|p| !same_file(&p.file));
+            self.check_generic();
+            return match current {
+                Some(p) => Reload::Removed {
+                    name: p.name.clone(),
+                },
+                None => Reload::Unchanged,
+            };
+        }
+        match Profile::load(path, pass_check) {
+            Ok(p) => {
+                if current.as_ref().is_some_and(|c| c.source == p.source) {
+                    self.check_generic();
+                    return Reload::Unchanged;
+                }
+                let (name, version) = (p.name.clone(), p.version.clone());
+                self.profiles.retain(|q| !same_file(&q.file));
+                let before = self.errors.len();
+                self.insert(p);
+                if self.errors.len() > before {
+                    // A duplicate name: the old version of this file stays.
+                    if let Some(c) = current {
+                        self.profiles.push(c);
+                        self.sort();
+                    }
+                    self.check_generic();
+                    return Reload::Failed {
+                        errors: self.errors[before..].to_vec(),
+                        kept: self
+                            .profiles
+                            .iter()
+                            .find(|q| same_file(&q.file))
+                            .map(|q| q.name.clone()),
+                    };
+                }
+                self.check_generic();
+                Reload::Loaded { name, version }
+            }
+            Err(errors) => {
+                self.errors.extend(errors.iter().cloned());
+                self.check_generic();
+                Reload::Failed {
+                    errors,
+                    kept: current.map(|c| c.name.clone()),
+                }
+            }
+        }
+    }
+
+    fn check_generic(&mut self) {
+        if self.get(GENERIC).is_none() {
+            let dir = self.dir.clone().unwrap_or_default();
+            self.errors
+                .push(ProfileError::new(dir, ErrorKind::NoGeneric));
+        }
+    }
+
+    fn sort(&mut self) {
         self.profiles.sort_by(|a, b| {
             b.priority
                 .cmp(&a.priority)

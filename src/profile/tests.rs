@@ -415,3 +415,66 @@ fn generic_is_the_fallback_and_its_absence_is_an_error() {
     assert_eq!(sel.profile.name, "generic");
     assert_eq!(sel.profile.finish, DEFAULT_FINISH);
 }
+
+#[test]
+fn hot_reload_keeps_the_last_good_version_until_the_file_is_fixed() {
+    let (dir, mut store) = store_with(&[
+        ("generic.yaml", GENERIC_YAML),
+        (
+            "small.yaml",
+            "name: small\npriority: 20\nmatch: a.len <= 256\npipeline: {}\n",
+        ),
+    ]);
+    let file = dir.path().join("small.yaml");
+    let v1 = store
+        .get("small")
+        .map(|p| p.version.clone())
+        .expect("loaded");
+
+    std::fs::write(
+        &file,
+        "name: small\npriority: 25\nmatch: a.len <= 256\npipeline: {}\n",
+    )
+    .expect("write");
+    let r = store.reload_file(&file, None);
+    assert!(
+        matches!(&r, Reload::Loaded { name, version } if name == "small" && *version != v1),
+        "{r:?}"
+    );
+    assert_eq!(store.get("small").map(|p| p.priority), Some(25));
+
+    std::fs::write(
+        &file,
+        "name: small\npriority: 25\npipeline:\n  a: { transform: nope }\n",
+    )
+    .expect("write");
+    let r = store.reload_file(&file, None);
+    let Reload::Failed { errors, kept } = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(kept.as_deref(), Some("small"));
+    assert_eq!(errors[0].line, Some(4));
+    assert_eq!(
+        store.get("small").map(|p| p.priority),
+        Some(25),
+        "last good version stays live"
+    );
+    assert_eq!(store.errors().len(), 1);
+
+    std::fs::write(&file, "name: small\npriority: 30\npipeline: {}\n").expect("write");
+    assert!(matches!(
+        store.reload_file(&file, None),
+        Reload::Loaded { .. }
+    ));
+    assert!(store.errors().is_empty());
+    assert_eq!(store.get("small").map(|p| p.priority), Some(30));
+
+    std::fs::remove_file(&file).expect("remove");
+    assert_eq!(
+        store.reload_file(&file, None),
+        Reload::Removed {
+            name: "small".into()
+        }
+    );
+    assert!(store.get("small").is_none());
+}
