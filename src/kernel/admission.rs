@@ -155,6 +155,15 @@ pub fn is_allowed_external(name: &str) -> bool {
     LIBM.contains(&name) || base.is_some()
 }
 
+/// What compiled variant code may link against at load time: the kernel
+/// allow-list (libm), the memory functions LLVM lowers its intrinsics to,
+/// and the compiler's runtime helpers.
+pub fn is_loadable_symbol(name: &str) -> bool {
+    is_allowed_external(name)
+        || matches!(name, "memcpy" | "memmove" | "memset")
+        || (name.starts_with("__") && !name.contains("syscall"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

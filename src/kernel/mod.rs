@@ -7,7 +7,7 @@
 mod admission;
 mod signature;
 
-pub use admission::is_allowed_external;
+pub use admission::{is_allowed_external, is_loadable_symbol};
 pub use signature::{Param, ParamType, ReturnType, ScalarType, Signature};
 
 use crate::llvm::{self, Callee};

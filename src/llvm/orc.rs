@@ -2,7 +2,7 @@
 //! C API; inkwell does not wrap it). A [`LoadedObject`] owns one JIT
 //! instance holding one variant and calls its `tailor_call`.
 
-use crate::kernel::is_allowed_external;
+use crate::kernel::is_loadable_symbol;
 use inkwell::llvm_sys::core::LLVMCreateMemoryBufferWithMemoryRangeCopy;
 use inkwell::llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
 use inkwell::llvm_sys::orc2::lljit::{
@@ -38,19 +38,10 @@ fn take_error(err: LLVMErrorRef) -> Result<(), String> {
     }
 }
 
-/// What a variant may resolve from this process: the kernel allow-list
-/// (libm), the memory functions LLVM lowers intrinsics to, and compiler
-/// runtime helpers.
-fn allowed_symbol(name: &str) -> bool {
-    is_allowed_external(name)
-        || matches!(name, "memcpy" | "memmove" | "memset")
-        || (name.starts_with("__") && !name.contains("syscall"))
-}
-
 extern "C" fn filter(_ctx: *mut c_void, sym: LLVMOrcSymbolStringPoolEntryRef) -> std::ffi::c_int {
     // SAFETY: ORC passes a live pool entry; its string is NUL-terminated.
     let name = unsafe { CStr::from_ptr(LLVMOrcSymbolStringPoolEntryStr(sym)) };
-    std::ffi::c_int::from(allowed_symbol(&name.to_string_lossy()))
+    std::ffi::c_int::from(is_loadable_symbol(&name.to_string_lossy()))
 }
 
 impl LoadedObject {

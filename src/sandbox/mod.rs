@@ -2,6 +2,9 @@
 //! the engine calls JIT code. For now the only executor runs variants in
 //! this process; the warm, sandboxed worker pool replaces it (issue 4).
 
+pub mod elf;
+pub mod wire;
+
 use crate::cache::{Variant, VariantKey};
 use crate::input::{Input, Scalar, Value};
 use crate::kernel::{ReturnType, ScalarType};
@@ -132,3 +135,33 @@ impl Executor for InProcess {
         }
     }
 }
+
+/// The address of a symbol compiled variants may link against (see
+/// [`crate::kernel::is_loadable_symbol`]), from libm or libc.
+pub fn resolve_loadable(name: &str) -> Option<usize> {
+    use std::sync::OnceLock;
+    static LIBM: OnceLock<usize> = OnceLock::new();
+    if !crate::kernel::is_loadable_symbol(name) {
+        return None;
+    }
+    let cname = std::ffi::CString::new(name).ok()?;
+    // SAFETY: dlopen/dlsym with NUL-terminated names; the libm handle is
+    // never closed, so addresses stay valid for the process's life.
+    unsafe {
+        let libm = *LIBM.get_or_init(|| {
+            libc::dlopen(c"libm.so.6".as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) as usize
+        });
+        let mut addr = if libm != 0 {
+            libc::dlsym(libm as *mut libc::c_void, cname.as_ptr())
+        } else {
+            std::ptr::null_mut()
+        };
+        if addr.is_null() {
+            addr = libc::dlsym(libc::RTLD_DEFAULT, cname.as_ptr());
+        }
+        (!addr.is_null()).then_some(addr as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests;
