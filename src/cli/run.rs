@@ -144,7 +144,8 @@ pub fn run(config: EngineConfig, input: &Path, opts: &RunOptions) -> Result<Outp
                         .iter()
                         .map(crate::engine::StepEvent::from)
                         .collect();
-                    out.push_str(&json_text(json!({ "key": r.key, "steps": steps })));
+                    // One JSON value per line, like the events before it.
+                    let _ = writeln!(out, "{}", json!({ "key": r.key, "steps": steps }));
                 } else {
                     let _ = writeln!(out, "steps of variant {} ({}):", &r.key[..12], r.profile);
                     out.push_str(&step_table(&variant));
@@ -349,7 +350,8 @@ pub fn replay(config: EngineConfig, workload: &Path, json: bool) -> Result<Outpu
             Err(e) => {
                 *outcomes.entry("error".to_owned()).or_default() += 1;
                 if errors.len() < 20 {
-                    errors.push(format!("{}: {e}", r.display()));
+                    // The engine's errors already name the file.
+                    errors.push(e.to_string());
                 }
             }
         }
@@ -374,11 +376,17 @@ pub fn replay(config: EngineConfig, workload: &Path, json: bool) -> Result<Outpu
         });
     }
     let mut out = String::new();
+    let failed = requests.len() - report.overall.requests;
     let _ = writeln!(
         out,
-        "replayed {} requests from {}: hit rate {:.1}%",
-        report.overall.requests,
+        "replayed {} requests from {}{}: hit rate {:.1}%",
+        requests.len(),
         workload.display(),
+        if failed > 0 {
+            format!(" ({failed} failed)")
+        } else {
+            String::new()
+        },
         report.overall.hit_rate * 100.0
     );
     let mut t = Table::new(&["profile", "requests", "hit rate", "p50", "p95", "p99"]);

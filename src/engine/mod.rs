@@ -161,6 +161,17 @@ fn stamp(path: &Path) -> Stamp {
     (path.to_owned(), mtime)
 }
 
+/// Kernels and inputs kept for reuse, at most: edited files leave stale
+/// entries behind, and inputs can be large.
+const REUSE: usize = 64;
+
+fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
+    if map.len() >= REUSE {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
 /// The request path over one profile store, one cache and one executor.
 pub struct Engine {
     store: ProfileStore,
@@ -170,11 +181,12 @@ pub struct Engine {
     subscribers: Vec<Sender<Event>>,
     next_request: u64,
     stats: EngineStats,
-    /// Kernels by source file and modification time: loading C means a
-    /// clang run, which a hit must not pay.
-    kernels: HashMap<Stamp, Arc<Kernel>>,
-    /// Materialized inputs by spec file and modification time.
-    inputs: HashMap<(Stamp, String), Arc<Input>>,
+    /// Kernels by source file, modification time and entry: loading C
+    /// means a clang run, which a hit must not pay.
+    kernels: HashMap<(Stamp, Option<String>), Arc<Kernel>>,
+    /// Materialized inputs by spec file, the data files it reads (with
+    /// their modification times) and the kernel.
+    inputs: HashMap<(Stamp, Vec<Stamp>, String), Arc<Input>>,
 }
 
 struct Request {
@@ -260,21 +272,22 @@ impl Engine {
     /// Spec, kernel and arguments, reusing what is unchanged on disk.
     fn prepare(&mut self, spec_path: &Path) -> Result<Prepared, EngineError> {
         let spec = InputSpec::load(spec_path)?;
-        let kstamp = stamp(&spec.kernel);
+        let kstamp = (stamp(&spec.kernel), spec.entry.clone());
         let kernel = match self.kernels.get(&kstamp) {
             Some(k) => k.clone(),
             None => {
                 let k = Arc::new(Kernel::load(&spec.kernel, spec.entry.as_deref())?);
-                self.kernels.insert(kstamp, k.clone());
+                bounded_insert(&mut self.kernels, kstamp, k.clone());
                 k
             }
         };
-        let istamp = (stamp(spec_path), kernel.hash.clone());
+        let files = spec.data_files().iter().map(|f| stamp(f)).collect();
+        let istamp = (stamp(spec_path), files, kernel.hash.clone());
         let input = match self.inputs.get(&istamp) {
             Some(i) => i.clone(),
             None => {
                 let i = Arc::new(spec.materialize(&kernel.signature)?);
-                self.inputs.insert(istamp, i.clone());
+                bounded_insert(&mut self.inputs, istamp, i.clone());
                 i
             }
         };

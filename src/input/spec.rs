@@ -231,6 +231,21 @@ impl InputSpec {
     }
 
     /// The argument names in spec order: `args:` then `out:`.
+    /// The data files the spec reads (`file:`), resolved: a long-lived
+    /// engine watches them to know when a materialized input is stale.
+    pub fn data_files(&self) -> Vec<PathBuf> {
+        self.args
+            .iter()
+            .filter_map(|a| match &a.kind {
+                Kind::Array {
+                    source: Source::File(f),
+                    ..
+                } => Some(spec_dir(&self.path).join(f)),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn arg_names(&self) -> Vec<&str> {
         self.args.iter().map(|a| a.name.as_str()).collect()
     }
