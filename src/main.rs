@@ -11,7 +11,8 @@ use tailor::engine::EngineConfig;
 
 /// Synthesizes code variants tailored to the data they run on.
 ///
-/// Without a command, runs the demo over the shipped sample inputs.
+/// Without a command, opens the workbench (in a terminal; elsewhere, the
+/// headless demo).
 #[derive(Parser)]
 #[command(name = "tailor", version)]
 struct Cli {
@@ -25,6 +26,9 @@ struct Cli {
     /// Keep the variant cache in memory only.
     #[arg(long, global = true)]
     no_disk_cache: bool,
+    /// The workbench's sample inputs (workloads in its `workloads/`).
+    #[arg(long, default_value = "sample-inputs")]
+    inputs: PathBuf,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -85,6 +89,9 @@ enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
+    /// A sandboxed build worker (started by the engine).
+    #[command(hide = true)]
+    Worker,
     /// Measure, reporting ratios taken side by side in one run.
     Bench {
         #[command(subcommand)]
@@ -198,9 +205,12 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     let demo = |inputs: PathBuf, json: bool| cli::demo(&inputs, &args.profiles, json);
     match args.command {
-        None => finish(demo(PathBuf::from("sample-inputs"), false)),
+        None => finish(demo(args.inputs.clone(), false)),
         Some(Command::Demo { ref inputs, json }) => finish(demo(inputs.clone(), json)),
         Some(Command::Analyze { ref input, json }) => finish(cli::analyze(input, json)),
+        Some(Command::Worker) => {
+            ExitCode::from(tailor::sandbox::worker::main().clamp(0, 255) as u8)
+        }
         Some(Command::Run {
             ref input,
             repeat,

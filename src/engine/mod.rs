@@ -14,8 +14,10 @@ use crate::cache::{
 use crate::input::{Input, InputError, InputSpec, Scalar};
 use crate::kernel::{Kernel, KernelError};
 use crate::profile::{self, KernelInfo, Plan, PlanError, ProfileStore, Selection};
-use crate::sandbox::{Execution, Executor, InProcess};
-use crate::transform::{self, codegen, TransformError};
+use crate::sandbox::pool::{ExecPolicy, ExecPool, SandboxConfig};
+use crate::sandbox::worker::WorkerPool;
+use crate::sandbox::{Execution, Executor};
+use crate::transform::{codegen, TransformError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +35,12 @@ pub enum EngineError {
     Cache(#[from] CacheError),
     #[error("{0}")]
     Host(String),
+    #[error("sandbox: {0}")]
+    Sandbox(String),
+    /// The worker refused or could not load the kernel (the message names
+    /// the file).
+    #[error("{0}")]
+    Refused(String),
     #[error("the generic build of `{kernel}` failed: {error}")]
     Generic {
         kernel: String,
@@ -177,6 +185,7 @@ pub struct Engine {
     store: ProfileStore,
     cache: VariantCache,
     executor: Box<dyn Executor>,
+    workers: WorkerPool,
     host: Target,
     subscribers: Vec<Sender<Event>>,
     next_request: u64,
@@ -199,10 +208,15 @@ impl Engine {
         let store = crate::cli::load_store(&config.profiles);
         let cache = VariantCache::new(config.cache)?;
         let host = codegen::host().map_err(EngineError::Host)?;
+        let sandbox = SandboxConfig::locate().map_err(EngineError::Sandbox)?;
+        let workers = WorkerPool::new(sandbox.worker_binary.clone(), sandbox.workers)
+            .map_err(EngineError::Sandbox)?;
+        let executor = ExecPool::new(sandbox).map_err(EngineError::Sandbox)?;
         Ok(Engine {
             store,
             cache,
-            executor: Box::new(InProcess::default()),
+            executor: Box::new(executor),
+            workers,
             host,
             subscribers: Vec::new(),
             next_request: 1,
@@ -243,6 +257,25 @@ impl Engine {
         &self.host
     }
 
+    /// Which profile a prepared request selects, and its Plan.
+    pub fn decide(&self, prepared: &Prepared) -> Decision {
+        decide(&self.store, prepared)
+    }
+
+    /// The sandbox processes' ids: build workers, then executors.
+    pub fn sandbox_pids(&self) -> (Vec<u32>, Vec<u32>) {
+        (self.workers.pids(), self.executor_pids())
+    }
+
+    fn executor_pids(&self) -> Vec<u32> {
+        self.executor.pids()
+    }
+
+    /// What confinement each sandbox process reports.
+    pub fn confinement(&mut self) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+        (self.workers.confinement(), self.executor.confinement())
+    }
+
     fn emit(&mut self, req: &Request, kind: EventKind) {
         let event = Event {
             request: req.id,
@@ -269,14 +302,19 @@ impl Engine {
         }
     }
 
-    /// Spec, kernel and arguments, reusing what is unchanged on disk.
-    fn prepare(&mut self, spec_path: &Path) -> Result<Prepared, EngineError> {
+    /// Spec, kernel (parsed and admitted in a worker) and arguments,
+    /// reusing what is unchanged on disk, analyzed.
+    pub fn prepare(&mut self, spec_path: &Path) -> Result<Prepared, EngineError> {
         let spec = InputSpec::load(spec_path)?;
         let kstamp = (stamp(&spec.kernel), spec.entry.clone());
         let kernel = match self.kernels.get(&kstamp) {
             Some(k) => k.clone(),
             None => {
-                let k = Arc::new(Kernel::load(&spec.kernel, spec.entry.as_deref())?);
+                let k = self
+                    .workers
+                    .load_kernel(&spec.kernel, spec.entry.as_deref())
+                    .map_err(EngineError::Refused)?;
+                let k = Arc::new(k);
                 bounded_insert(&mut self.kernels, kstamp, k.clone());
                 k
             }
@@ -312,11 +350,19 @@ impl Engine {
             },
         );
         let mut steps = Vec::new();
-        let built = transform::build(
+        let deadline = std::time::Duration::from_millis(
+            self.store
+                .get(&plan.profile)
+                .map_or(crate::profile::SandboxPolicy::default().transform_ms, |p| {
+                    p.sandbox.transform_ms
+                }),
+        );
+        let built = self.workers.build(
             &prepared.kernel.ir,
             &prepared.kernel.signature.entry,
             plan,
             &self.host,
+            deadline,
             &mut |r| steps.push(StepEvent::from(r)),
         );
         for s in steps {
@@ -396,11 +442,16 @@ impl Engine {
         Ok(v)
     }
 
-    fn execute(&mut self, variant: &Variant, prepared: &Prepared) -> (Execution, Input) {
+    fn execute(
+        &mut self,
+        variant: &Variant,
+        prepared: &Prepared,
+        policy: &ExecPolicy,
+    ) -> (Execution, Input) {
         let mut args = (*prepared.input).clone();
-        let e = self
-            .executor
-            .execute(variant, &mut args, prepared.kernel.signature.ret);
+        let e =
+            self.executor
+                .execute_with(variant, &mut args, prepared.kernel.signature.ret, policy);
         (e, args)
     }
 
@@ -472,6 +523,11 @@ impl Engine {
             }
         };
         self.emit(req, EventKind::Planned { plan: plan.clone() });
+        let sandbox = decision.selection.profile.sandbox;
+        let policy = ExecPolicy {
+            isolation: sandbox.isolation,
+            deadline_ms: sandbox.execute_ms,
+        };
         let is_generic = plan.profile == profile::GENERIC;
         let target = codegen::target_for(&plan, &self.host).0;
         let key = VariantKey::new(
@@ -513,7 +569,7 @@ impl Engine {
                         t.codegen = v.codegen_micros;
                         if !is_generic {
                             let checking = Instant::now();
-                            v.verification = self.verify(req, &prepared, &v)?;
+                            v.verification = self.verify(req, &prepared, &v, &policy)?;
                             t.verify = checking.elapsed().as_micros() as u64;
                         }
                         let (v, notices) = self.cache.put(v);
@@ -552,7 +608,7 @@ impl Engine {
                 (self.generic(req, &prepared)?, Served::Generic, verification)
             }
         };
-        let (execution, args) = self.execute(&serving, &prepared);
+        let (execution, args) = self.execute(&serving, &prepared, &policy);
         t.execute = execution.kernel_nanos / 1000;
         self.emit(
             req,
@@ -608,11 +664,12 @@ impl Engine {
         req: &Request,
         prepared: &Prepared,
         variant: &Variant,
+        policy: &ExecPolicy,
     ) -> Result<Verification, EngineError> {
         let started = Instant::now();
         let generic = self.generic(req, prepared)?;
-        let (g, g_args) = self.execute(&generic, prepared);
-        let (v, v_args) = self.execute(variant, prepared);
+        let (g, g_args) = self.execute(&generic, prepared, policy);
+        let (v, v_args) = self.execute(variant, prepared, policy);
         let verification = match verify::compare(&variant.plan.tolerance, &g, &g_args, &v, &v_args)
         {
             Ok(()) => Verification::Verified,

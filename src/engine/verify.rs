@@ -3,10 +3,10 @@
 //! exactly, floats within the profile's tolerance.
 
 use crate::input::{ArrayView, Input, Scalar, Value};
-use crate::profile::Tolerance;
+use crate::profile::{Drift, Tolerance};
 use crate::sandbox::{Execution, Outcome};
 
-fn close(a: f64, b: f64, tol: &Tolerance) -> bool {
+fn close(a: f64, b: f64, tol: &Drift) -> bool {
     if a == b || (a.is_nan() && b.is_nan()) {
         return true;
     }
@@ -24,7 +24,8 @@ fn scalar_mismatch(what: &str, v: Scalar, g: Scalar, tol: &Tolerance) -> Option<
     match (v, g) {
         (Scalar::F32(_) | Scalar::F64(_), Scalar::F32(_) | Scalar::F64(_)) => {
             let (a, b) = (v.as_f64(), g.as_f64());
-            (!close(a, b, tol)).then(|| {
+            let tol = tol.for_f32(matches!(v, Scalar::F32(_)));
+            (!close(a, b, &tol)).then(|| {
                 format!(
                     "{what}: variant {a} vs generic {b} ({} beyond tolerance rel {} abs {})",
                     drift(a, b),
@@ -93,10 +94,18 @@ mod tests {
         let t = Tolerance {
             rel: 1e-9,
             abs: 0.0,
+            f32: Some(Drift {
+                rel: 1e-6,
+                abs: 0.0,
+            }),
         };
-        assert!(close(1.0, 1.0 + 1e-12, &t));
-        assert!(!close(1.0, 1.0 + 1e-6, &t));
-        assert!(close(f64::NAN, f64::NAN, &t));
+        let d = t.for_f32(false);
+        assert!(close(1.0, 1.0 + 1e-12, &d));
+        assert!(!close(1.0, 1.0 + 1e-6, &d));
+        assert!(close(f64::NAN, f64::NAN, &d));
+        // f32 values get their own bounds.
+        assert!(scalar_mismatch("y", Scalar::F32(1.0), Scalar::F32(1.0 + 5e-7), &t).is_none());
+        assert!(scalar_mismatch("y", Scalar::F64(1.0), Scalar::F64(1.0 + 5e-7), &t).is_some());
         assert!(scalar_mismatch("r", Scalar::I64(3), Scalar::I64(3), &t).is_none());
         let m = scalar_mismatch("r", Scalar::I64(3), Scalar::I64(4), &t).expect("mismatch");
         assert_eq!(m, "r: variant 3 vs generic 4");
@@ -105,12 +114,12 @@ mod tests {
             m.starts_with("c[2]: variant 1.5 vs generic 1 (abs 5.000e-1"),
             "{m}"
         );
-        let exact = Tolerance::default();
+        let exact = Drift::default();
         assert!(!close(0.1 + 0.2, 0.3, &exact));
         assert!(close(
             0.1 + 0.2,
             0.3,
-            &Tolerance {
+            &Drift {
                 rel: 0.0,
                 abs: 1e-15
             }

@@ -128,6 +128,15 @@ impl Buffer {
         self.lines.len() * LINE
     }
 
+    /// Every byte including the padding: what a sandboxed execution gets.
+    pub fn padded_bytes(&self) -> &[u8] {
+        bytemuck::cast_slice(&self.lines)
+    }
+
+    pub fn padded_bytes_mut(&mut self) -> &mut [u8] {
+        bytemuck::cast_slice_mut(&mut self.lines)
+    }
+
     pub fn view(&self) -> ArrayView<'_> {
         let n = self.len;
         match self.elem {

@@ -16,13 +16,13 @@ use inkwell::memory_buffer::MemoryBuffer;
 use inkwell::module::{Linkage, Module};
 use inkwell::types::BasicTypeEnum;
 use inkwell::values::FunctionValue;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// How the user's code arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Ll,
@@ -31,14 +31,14 @@ pub enum SourceKind {
 }
 
 /// A function the kernel calls but does not define, and where it is called.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct External {
     pub name: String,
     /// The defined function that calls it first.
     pub caller: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kernel {
     pub path: PathBuf,
     /// The file stem: `kernels/reduce.c` is `reduce`.
@@ -197,7 +197,7 @@ fn clang() -> String {
 
 /// C to unoptimized IR that keeps TBAA, loop metadata and value names, so the
 /// pipeline (not clang) decides every optimization.
-fn compile_c(path: &Path) -> Result<Vec<u8>, KernelError> {
+pub fn compile_c(path: &Path) -> Result<Vec<u8>, KernelError> {
     if !path.exists() {
         return Err(KernelError::Io {
             path: path.to_owned(),
@@ -287,7 +287,10 @@ fn find_entry<'ctx>(
     };
     match entry {
         Some(name) => match module.get_function(name) {
-            Some(f) if f.count_basic_blocks() > 0 => Ok(f),
+            Some(f) if is_exported(f) => Ok(f),
+            Some(f) if f.count_basic_blocks() > 0 => Err(problem(format!(
+                "entry `{name}` is internal to the module; the entry must be exported"
+            ))),
             Some(_) => Err(problem(format!(
                 "entry `{name}` is declared but not defined here"
             ))),

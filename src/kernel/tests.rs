@@ -182,3 +182,16 @@ fn missing_file_and_unknown_kind() {
     let err = Kernel::load(Path::new("k.py"), None).unwrap_err();
     assert!(matches!(err, KernelError::UnknownKind { .. }), "{err}");
 }
+
+#[test]
+fn an_internal_entry_is_refused() {
+    let text = "define internal double @k(double %x) {\n  ret double %x\n}\ndefine double @other(double %x) {\n  ret double %x\n}\n";
+    let err = Kernel::from_bytes(
+        Path::new("k.ll"),
+        SourceKind::Ll,
+        text.as_bytes(),
+        Some("k"),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("entry `k` is internal"), "{err}");
+}

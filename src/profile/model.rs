@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// How far a variant's float results may drift from the generic build's.
+/// How far a variant's float results may drift from the generic build's:
+/// within `abs`, or within `rel` of the larger magnitude.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tolerance {
@@ -18,6 +19,68 @@ pub struct Tolerance {
     pub rel: f64,
     #[serde(default)]
     pub abs: f64,
+    /// For f32 values, when given: their precision (~6e-8) and codegen's
+    /// freedom to fuse `fmuladd` or not make ulp-level drift normal even
+    /// without reassociation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f32: Option<Drift>,
+}
+
+/// A tolerance for one element type.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drift {
+    #[serde(default)]
+    pub rel: f64,
+    #[serde(default)]
+    pub abs: f64,
+}
+
+impl Tolerance {
+    /// The bounds for values of one type.
+    pub fn for_f32(&self, is_f32: bool) -> Drift {
+        match (is_f32, self.f32) {
+            (true, Some(d)) => d,
+            _ => Drift {
+                rel: self.rel,
+                abs: self.abs,
+            },
+        }
+    }
+}
+
+/// How the sandbox treats a profile's requests (DESIGN §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxPolicy {
+    /// `fork` (a child per execution; the default) or `process` (in the
+    /// executor itself: cheaper for tiny kernels, weaker isolation).
+    #[serde(default)]
+    pub isolation: crate::sandbox::proto::Isolation,
+    /// Wall-clock deadline of one execution.
+    #[serde(default = "default_execute_ms")]
+    pub execute_ms: u64,
+    /// Deadline of building a variant (LLVM on hostile IR).
+    #[serde(default = "default_transform_ms")]
+    pub transform_ms: u64,
+}
+
+fn default_execute_ms() -> u64 {
+    5_000
+}
+
+fn default_transform_ms() -> u64 {
+    20_000
+}
+
+impl Default for SandboxPolicy {
+    fn default() -> Self {
+        SandboxPolicy {
+            isolation: Default::default(),
+            execute_ms: default_execute_ms(),
+            transform_ms: default_transform_ms(),
+        }
+    }
 }
 
 /// The pipeline that runs after the DAG unless a profile says otherwise:
@@ -51,6 +114,7 @@ pub struct Profile {
     pub matches: Option<Arc<Expr>>,
     pub tolerance: Tolerance,
     pub finish: String,
+    pub sandbox: SandboxPolicy,
     /// Nodes in file order.
     pub nodes: Vec<Node>,
     pub dag: Dag,
@@ -70,6 +134,8 @@ struct RawProfile {
     tolerance: Option<Tolerance>,
     #[serde(default)]
     finish: Option<String>,
+    #[serde(default)]
+    sandbox: SandboxPolicy,
     #[serde(default)]
     pipeline: serde_yaml::Mapping,
 }
@@ -240,7 +306,8 @@ impl Profile {
             }),
         };
         if let Some(t) = raw.tolerance {
-            if !(t.rel >= 0.0 && t.abs >= 0.0) {
+            let f = t.f32.unwrap_or_default();
+            if !(t.rel >= 0.0 && t.abs >= 0.0 && f.rel >= 0.0 && f.abs >= 0.0) {
                 errors.push(
                     ProfileError::new(
                         path,
@@ -321,6 +388,7 @@ impl Profile {
                 matches,
                 tolerance: raw.tolerance.unwrap_or_default(),
                 finish,
+                sandbox: raw.sandbox,
                 nodes,
                 dag,
             }),

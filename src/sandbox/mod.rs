@@ -2,8 +2,14 @@
 //! the engine calls JIT code. For now the only executor runs variants in
 //! this process; the warm, sandboxed worker pool replaces it (issue 4).
 
+pub mod confine;
 pub mod elf;
+pub mod exec;
+pub mod pool;
+pub mod process;
+pub mod proto;
 pub mod wire;
+pub mod worker;
 
 use crate::cache::{Variant, VariantKey};
 use crate::input::{Input, Scalar, Value};
@@ -53,7 +59,27 @@ pub struct Execution {
 /// Runs variants on inputs. `input`'s buffers are the kernel's arguments:
 /// out arrays (and arrays the kernel writes in place) hold the results.
 pub trait Executor {
-    fn execute(&mut self, variant: &Variant, input: &mut Input, ret: ReturnType) -> Execution;
+    fn execute_with(
+        &mut self,
+        variant: &Variant,
+        input: &mut Input,
+        ret: ReturnType,
+        policy: &pool::ExecPolicy,
+    ) -> Execution;
+
+    fn execute(&mut self, variant: &Variant, input: &mut Input, ret: ReturnType) -> Execution {
+        self.execute_with(variant, input, ret, &pool::ExecPolicy::default())
+    }
+
+    /// The processes executing (none in-process).
+    fn pids(&self) -> Vec<u32> {
+        Vec::new()
+    }
+
+    /// What confinement each executing process reports.
+    fn confinement(&mut self) -> Vec<Vec<String>> {
+        Vec::new()
+    }
 }
 
 /// One 8-byte slot per argument, as `tailor_call` reads them.
@@ -92,7 +118,13 @@ pub struct InProcess {
 const MAX_LOADED: usize = 64;
 
 impl Executor for InProcess {
-    fn execute(&mut self, variant: &Variant, input: &mut Input, ret: ReturnType) -> Execution {
+    fn execute_with(
+        &mut self,
+        variant: &Variant,
+        input: &mut Input,
+        ret: ReturnType,
+        _policy: &pool::ExecPolicy,
+    ) -> Execution {
         let isolation = "in-process".to_owned();
         if !self.loaded.contains_key(&variant.key) {
             if self.loaded.len() >= MAX_LOADED {

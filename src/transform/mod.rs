@@ -34,7 +34,7 @@ use std::time::Instant;
 /// What every Plan starts from: SSA form, folded, loops rotated.
 pub const PREPARE: &str = "function(sroa,early-cse,instcombine,simplifycfg,loop(loop-rotate))";
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum TransformError {
     #[error("malformed IR: {0}")]
     Parse(String),

@@ -1,0 +1,364 @@
+//! The build worker (`tailor worker`): a warm process with LLVM and the
+//! host target initialized once, confined, that parses and admits user
+//! code and runs the transformation pipeline and codegen for the engine.
+//! Nothing derived from user code is parsed or optimized in the engine's
+//! process. Steps stream back as they finish.
+
+use super::process::{Proc, ProcError};
+use super::wire::{recv, send};
+use crate::cache::Target;
+use crate::kernel::{Kernel, SourceKind};
+use crate::profile::Plan;
+use crate::transform::log::StepRecord;
+use crate::transform::{Built, TransformError};
+use serde::{Deserialize, Serialize};
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The worker's address space: LLVM on a big module needs room, a
+/// runaway optimizer must not take the machine.
+const ADDRESS_SPACE: u64 = 8 << 30;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum WorkerRequest {
+    /// Payload: `.ll` text or `.bc` bitcode (C is compiled by clang first).
+    Load {
+        path: PathBuf,
+        parse_as: SourceKind,
+        record_as: SourceKind,
+        entry: Option<String>,
+    },
+    /// Payload: the kernel's canonical IR.
+    Build {
+        entry: String,
+        plan: Box<Plan>,
+        host: Target,
+    },
+    Ping,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum WorkerReply {
+    Loaded {
+        kernel: Box<Kernel>,
+    },
+    Refused {
+        error: String,
+    },
+    /// One step finished (more messages follow).
+    Step {
+        record: Box<StepRecord>,
+    },
+    /// Payload: the object code.
+    Built {
+        target: Target,
+        optimized_ir: String,
+        transform_micros: u64,
+        codegen_micros: u64,
+    },
+    BuildFailed {
+        error: TransformError,
+    },
+    Pong {
+        pid: u32,
+        confinement: Vec<String>,
+    },
+}
+
+/// `tailor worker`: initialize LLVM, confine, serve.
+pub fn main() -> i32 {
+    let host = match crate::transform::codegen::host() {
+        Ok(h) => h,
+        Err(_) => return 2,
+    };
+    // Touch what LLVM would otherwise look up lazily (and perhaps read from
+    // files) before the filter is in place.
+    let _ = crate::transform::codegen::machine(&host);
+    let _ = crate::llvm::check_pass_pipeline("default<O3>");
+    let confinement = super::confine::confine(super::confine::Role::Worker, ADDRESS_SPACE);
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut r = BufReader::new(stdin.lock());
+    let mut w = BufWriter::new(stdout.lock());
+    loop {
+        let msg: Option<(WorkerRequest, Vec<u8>)> = match recv(&mut r) {
+            Ok(m) => m,
+            Err(_) => return 2,
+        };
+        let Some((req, payload)) = msg else {
+            return 0;
+        };
+        let sent = match req {
+            WorkerRequest::Ping => send(
+                &mut w,
+                &WorkerReply::Pong {
+                    pid: std::process::id(),
+                    confinement: confinement.clone(),
+                },
+                &[],
+            ),
+            WorkerRequest::Load {
+                path,
+                parse_as,
+                record_as,
+                entry,
+            } => {
+                let reply = match Kernel::from_bytes(&path, parse_as, &payload, entry.as_deref()) {
+                    Ok(mut k) => {
+                        k.source = record_as;
+                        WorkerReply::Loaded {
+                            kernel: Box::new(k),
+                        }
+                    }
+                    Err(e) => WorkerReply::Refused {
+                        error: e.to_string(),
+                    },
+                };
+                send(&mut w, &reply, &[])
+            }
+            WorkerRequest::Build { entry, plan, host } => {
+                let ir = String::from_utf8_lossy(&payload);
+                let mut io_ok = true;
+                let built = crate::transform::build(&ir, &entry, &plan, &host, &mut |rec| {
+                    io_ok &= send(
+                        &mut w,
+                        &WorkerReply::Step {
+                            record: Box::new(rec.clone()),
+                        },
+                        &[],
+                    )
+                    .is_ok();
+                });
+                if !io_ok {
+                    return 2;
+                }
+                match built {
+                    Ok(b) => send(
+                        &mut w,
+                        &WorkerReply::Built {
+                            target: b.target,
+                            optimized_ir: b.optimized_ir,
+                            transform_micros: b.transform_micros,
+                            codegen_micros: b.codegen_micros,
+                        },
+                        &b.object,
+                    ),
+                    Err(error) => send(&mut w, &WorkerReply::BuildFailed { error }, &[]),
+                }
+            }
+        };
+        if sent.is_err() {
+            return 2;
+        }
+    }
+}
+
+/// The engine's pool of build workers.
+pub struct WorkerPool {
+    binary: PathBuf,
+    procs: Vec<Option<Proc>>,
+    next: usize,
+    spawned: u64,
+    pub respawns: u64,
+}
+
+fn died(e: &ProcError) -> String {
+    match e {
+        ProcError::Timeout => "it ran past its deadline and was killed".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+impl WorkerPool {
+    pub fn new(binary: PathBuf, size: usize) -> Result<WorkerPool, String> {
+        let mut pool = WorkerPool {
+            binary,
+            procs: (0..size.max(1)).map(|_| None).collect(),
+            next: 0,
+            spawned: 0,
+            respawns: 0,
+        };
+        for i in 0..pool.procs.len() {
+            pool.spawn(i)?;
+        }
+        Ok(pool)
+    }
+
+    fn spawn(&mut self, i: usize) -> Result<(), String> {
+        self.spawned += 1;
+        self.procs[i] = Some(Proc::spawn(&self.binary, &["worker"], self.spawned)?);
+        Ok(())
+    }
+
+    fn replace(&mut self, i: usize) {
+        self.procs[i] = None;
+        self.respawns += 1;
+        let _ = self.spawn(i);
+    }
+
+    fn pick(&mut self) -> usize {
+        let i = self.next % self.procs.len();
+        self.next += 1;
+        i
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        self.procs.iter().flatten().map(|p| p.pid()).collect()
+    }
+
+    /// What confinement each worker reports.
+    pub fn confinement(&mut self) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for p in self.procs.iter_mut().flatten() {
+            if let Ok((WorkerReply::Pong { confinement, .. }, _)) =
+                p.request::<_, WorkerReply>(&WorkerRequest::Ping, &[], Duration::from_secs(10))
+            {
+                out.push(confinement);
+            }
+        }
+        out
+    }
+
+    /// Sends one request to some worker, replacing it if it dies; one retry
+    /// on another worker, since the first may have died of something else.
+    fn with_worker<T>(
+        &mut self,
+        mut op: impl FnMut(&mut Proc) -> Result<T, ProcError>,
+    ) -> Result<T, String> {
+        let mut last = String::new();
+        for attempt in 0..2 {
+            let i = self.pick();
+            if self.procs[i].is_none() && self.spawn(i).is_err() {
+                last = "cannot start a worker".to_owned();
+                continue;
+            }
+            let Some(p) = self.procs[i].as_mut() else {
+                continue;
+            };
+            match op(p) {
+                Ok(t) => return Ok(t),
+                Err(ProcError::Timeout) => {
+                    self.replace(i);
+                    // A deadline is the request's own doing: no retry.
+                    return Err(died(&ProcError::Timeout));
+                }
+                Err(e) => {
+                    self.replace(i);
+                    last = died(&e);
+                    if attempt == 1 {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(format!("the worker died twice on this request ({last})"))
+    }
+
+    /// Parses and admits a kernel in a worker. C goes through clang first,
+    /// here (clang is a separate, trusted program).
+    pub fn load_kernel(&mut self, path: &Path, entry: Option<&str>) -> Result<Kernel, String> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let (parse_as, record_as, bytes) = match ext.as_str() {
+            "c" => (
+                SourceKind::Ll,
+                SourceKind::C,
+                crate::kernel::compile_c(path).map_err(|e| e.to_string())?,
+            ),
+            "ll" | "bc" => {
+                let kind = if ext == "ll" { SourceKind::Ll } else { SourceKind::Bc };
+                let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                (kind, kind, bytes)
+            }
+            other => {
+                return Err(format!(
+                    "{}: kernels are .ll (IR text), .bc (bitcode) or .c (C through clang-19), not `{other}`",
+                    path.display()
+                ))
+            }
+        };
+        let req = WorkerRequest::Load {
+            path: path.to_owned(),
+            parse_as,
+            record_as,
+            entry: entry.map(str::to_owned),
+        };
+        let reply = self
+            .with_worker(|p| p.request::<_, WorkerReply>(&req, &bytes, Duration::from_secs(30)))
+            .map_err(|e| format!("{}: loading the kernel: {e}", path.display()))?;
+        match reply.0 {
+            WorkerReply::Loaded { kernel } => Ok(*kernel),
+            WorkerReply::Refused { error } => Err(error),
+            other => Err(format!("{}: unexpected reply {other:?}", path.display())),
+        }
+    }
+
+    /// Runs the pipeline and codegen in a worker, within `deadline`.
+    pub fn build(
+        &mut self,
+        ir: &str,
+        entry: &str,
+        plan: &Plan,
+        host: &Target,
+        deadline: Duration,
+        on_step: &mut dyn FnMut(&StepRecord),
+    ) -> Result<Built, TransformError> {
+        let req = WorkerRequest::Build {
+            entry: entry.to_owned(),
+            plan: Box::new(plan.clone()),
+            host: host.clone(),
+        };
+        let mut steps: Vec<StepRecord> = Vec::new();
+        let result = self.with_worker(|p| {
+            steps.clear();
+            let mut reply = p.request::<_, WorkerReply>(&req, ir.as_bytes(), deadline)?;
+            loop {
+                match reply {
+                    (WorkerReply::Step { record }, _) => {
+                        steps.push(*record);
+                        reply = p.next::<WorkerReply>(deadline)?;
+                    }
+                    other => return Ok(other),
+                }
+            }
+        });
+        for s in &steps {
+            on_step(s);
+        }
+        match result {
+            Ok((
+                WorkerReply::Built {
+                    target,
+                    optimized_ir,
+                    transform_micros,
+                    codegen_micros,
+                },
+                object,
+            )) => Ok(Built {
+                target,
+                optimized_ir,
+                steps,
+                object,
+                transform_micros,
+                codegen_micros,
+            }),
+            Ok((WorkerReply::BuildFailed { error }, _)) => Err(error),
+            Ok((other, _)) => Err(TransformError::Codegen(format!(
+                "unexpected reply {other:?}"
+            ))),
+            Err(e) => Err(TransformError::Step {
+                node: steps
+                    .last()
+                    .map_or("prepare".to_owned(), |s| format!("after {}", s.node)),
+                transform: "worker".to_owned(),
+                message: format!("LLVM did not finish: {e}"),
+            }),
+        }
+    }
+}
