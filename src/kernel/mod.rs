@@ -15,7 +15,7 @@ use inkwell::context::Context;
 use inkwell::memory_buffer::MemoryBuffer;
 use inkwell::module::{Linkage, Module};
 use inkwell::types::BasicTypeEnum;
-use inkwell::values::FunctionValue;
+use inkwell::values::{AnyValue, FunctionValue};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -102,6 +102,12 @@ pub enum KernelError {
     },
     #[error("{path}: function `{caller}` contains inline assembly, which kernels may not use")]
     InlineAsm { path: PathBuf, caller: String },
+    #[error("{path}: function `{caller}` calls through a pointer that is not taken from a constant table of the kernel's own functions (`{call}`); such calls are refused")]
+    IndirectCall {
+        path: PathBuf,
+        caller: String,
+        call: String,
+    },
 }
 
 impl Kernel {
@@ -412,7 +418,16 @@ fn externals_of(module: &Module<'_>, path: &Path) -> Result<Vec<External>, Kerne
                             });
                         }
                     }
-                    Some(Callee::Indirect) | None => {}
+                    Some(Callee::Indirect) => {
+                        if !admissible_callee(module, inst) {
+                            return Err(KernelError::IndirectCall {
+                                path: path.to_owned(),
+                                caller,
+                                call: inst.print_to_string().to_string().trim().to_owned(),
+                            });
+                        }
+                    }
+                    None => {}
                 }
             }
         }
@@ -439,6 +454,126 @@ fn externals_of(module: &Module<'_>, path: &Path) -> Result<Vec<External>, Kerne
         });
     }
     Ok(externals)
+}
+
+/// Whether every function an indirect call can reach is one the kernel
+/// defines: the callee must be loaded from a constant table of the
+/// kernel's own functions, directly or through locals, phis and selects of
+/// such loads. A pointer made from an integer, passed in, or loaded from
+/// anything else (input data) is refused.
+fn admissible_callee(module: &Module<'_>, call: inkwell::values::InstructionValue<'_>) -> bool {
+    use inkwell::values::{AsValueRef, BasicValueEnum, InstructionOpcode, Operand};
+    let n = call.get_num_operands();
+    let Some(Operand::Value(callee)) = call.get_operand(n.saturating_sub(1)) else {
+        return false;
+    };
+    fn inst_of(v: BasicValueEnum<'_>) -> Option<inkwell::values::InstructionValue<'_>> {
+        match v {
+            BasicValueEnum::PointerValue(p) => p.as_instruction(),
+            _ => None,
+        }
+    }
+    fn own_table(module: &Module<'_>, addr: BasicValueEnum<'_>) -> bool {
+        let BasicValueEnum::PointerValue(mut base) = addr else {
+            return false;
+        };
+        if let Some(gep) = base.as_instruction() {
+            if gep.get_opcode() != InstructionOpcode::GetElementPtr {
+                return false;
+            }
+            match gep.get_operand(0) {
+                Some(Operand::Value(BasicValueEnum::PointerValue(b))) => base = b,
+                _ => return false,
+            }
+        }
+        let Some(global) = module.get_globals().find(|g| g.as_pointer_value() == base) else {
+            return false;
+        };
+        crate::llvm::function_table(module, global)
+            .is_some_and(|fs| fs.iter().all(|f| f.count_basic_blocks() > 0))
+    }
+    fn ok(module: &Module<'_>, v: BasicValueEnum<'_>, depth: u32) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        if let BasicValueEnum::PointerValue(p) = v {
+            // A direct reference to one of the kernel's own functions.
+            if let Some(f) = module
+                .get_functions()
+                .find(|f| f.as_global_value().as_pointer_value() == p)
+            {
+                return f.count_basic_blocks() > 0;
+            }
+        }
+        let Some(inst) = inst_of(v) else {
+            return false;
+        };
+        let operand = |i: u32| match inst.get_operand(i) {
+            Some(Operand::Value(v)) => Some(v),
+            _ => None,
+        };
+        match inst.get_opcode() {
+            InstructionOpcode::Load => {
+                let Some(addr) = operand(0) else { return false };
+                if own_table(module, addr) {
+                    return true;
+                }
+                // A local slot: every value stored to it must be admissible,
+                // and it must not escape.
+                let Some(slot) =
+                    inst_of(addr).filter(|a| a.get_opcode() == InstructionOpcode::Alloca)
+                else {
+                    return false;
+                };
+                let mut u = slot.get_first_use();
+                let mut stores = 0;
+                while let Some(x) = u {
+                    let user = match x.get_user() {
+                        inkwell::values::AnyValueEnum::InstructionValue(i) => Some(i),
+                        other => BasicValueEnum::try_from(other)
+                            .ok()
+                            .and_then(|b| inkwell::values::BasicValue::as_instruction_value(&b)),
+                    };
+                    let Some(user) = user else {
+                        return false;
+                    };
+                    match user.get_opcode() {
+                        InstructionOpcode::Load => {}
+                        InstructionOpcode::Store => {
+                            // The slot must be the address, not the stored value.
+                            let stored = match user.get_operand(0) {
+                                Some(Operand::Value(v)) => v,
+                                _ => return false,
+                            };
+                            if stored.as_value_ref() == slot.as_value_ref()
+                                || !ok(module, stored, depth + 1)
+                            {
+                                return false;
+                            }
+                            stores += 1;
+                        }
+                        InstructionOpcode::Call => {
+                            // lifetime markers only
+                            if !matches!(crate::llvm::callee(user), Some(crate::llvm::Callee::Direct(ref n)) if n.starts_with("llvm.lifetime"))
+                            {
+                                return false;
+                            }
+                        }
+                        _ => return false,
+                    }
+                    u = x.get_next_use();
+                }
+                stores > 0
+            }
+            InstructionOpcode::Phi => (0..inst.get_num_operands())
+                .all(|i| operand(i).is_some_and(|v| ok(module, v, depth + 1))),
+            InstructionOpcode::Select => [1, 2]
+                .iter()
+                .all(|&i| operand(i).is_some_and(|v| ok(module, v, depth + 1))),
+            _ => false,
+        }
+    }
+    ok(module, callee, 0)
 }
 
 /// The module printed by LLVM without `; ModuleID` and `source_filename`,

@@ -195,3 +195,51 @@ fn an_internal_entry_is_refused() {
     .unwrap_err();
     assert!(err.to_string().contains("entry `k` is internal"), "{err}");
 }
+
+const TABLE: &str = r#"
+define internal double @add(double %x, double %y) {
+  %r = fadd double %x, %y
+  ret double %r
+}
+define internal double @mul(double %x, double %y) {
+  %r = fmul double %x, %y
+  ret double %r
+}
+@ops = internal constant [2 x ptr] [ptr @add, ptr @mul]
+"#;
+
+#[test]
+fn a_call_through_a_constant_table_of_own_functions_is_admitted() {
+    let text = format!(
+        "{TABLE}define double @k(double %x, i64 %op) {{\n  %p = getelementptr [2 x ptr], ptr @ops, i64 0, i64 %op\n  %f = load ptr, ptr %p\n  %r = call double %f(double %x, double %x)\n  ret double %r\n}}\n"
+    );
+    ll(&text).expect("admitted");
+    // Through a local slot, as clang emits it before optimization.
+    let text = format!(
+        "{TABLE}define double @k(double %x, i64 %op) {{\n  %slot = alloca ptr\n  %p = getelementptr [2 x ptr], ptr @ops, i64 0, i64 %op\n  %f = load ptr, ptr %p\n  store ptr %f, ptr %slot\n  %g = load ptr, ptr %slot\n  %r = call double %g(double %x, double %x)\n  ret double %r\n}}\n"
+    );
+    ll(&text).expect("admitted through an alloca");
+}
+
+#[test]
+fn a_call_through_a_pointer_from_an_integer_or_input_data_is_refused() {
+    let text = format!(
+        "{TABLE}define double @k(double %x, i64 %addr) {{\n  %f = inttoptr i64 %addr to ptr\n  %r = call double %f(double %x, double %x)\n  ret double %r\n}}\n"
+    );
+    let err = ll(&text).unwrap_err();
+    assert!(matches!(err, KernelError::IndirectCall { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("function `k` calls through a pointer"),
+        "{err}"
+    );
+    let text = format!(
+        "{TABLE}define double @k(double %x, ptr %data) {{\n  %f = load ptr, ptr %data\n  %r = call double %f(double %x, double %x)\n  ret double %r\n}}\n"
+    );
+    let err = ll(&text).unwrap_err();
+    assert!(matches!(err, KernelError::IndirectCall { .. }), "{err}");
+    // A table that holds a function the kernel does not define.
+    let text = "declare double @ext(double, double)\n@t = internal constant [1 x ptr] [ptr @ext]\n\
+                define double @k(double %x) {\n  %f = load ptr, ptr @t\n  %r = call double %f(double %x, double %x)\n  ret double %r\n}\n";
+    assert!(ll(text).is_err());
+}
