@@ -418,15 +418,14 @@ fn externals_of(module: &Module<'_>, path: &Path) -> Result<Vec<External>, Kerne
                             });
                         }
                     }
-                    Some(Callee::Indirect) => {
-                        if !admissible_callee(module, inst) {
-                            return Err(KernelError::IndirectCall {
-                                path: path.to_owned(),
-                                caller,
-                                call: inst.print_to_string().to_string().trim().to_owned(),
-                            });
-                        }
+                    Some(Callee::Indirect) if !admissible_callee(module, inst) => {
+                        return Err(KernelError::IndirectCall {
+                            path: path.to_owned(),
+                            caller,
+                            call: inst.print_to_string().to_string().trim().to_owned(),
+                        });
                     }
+                    Some(Callee::Indirect) => {}
                     None => {}
                 }
             }
