@@ -123,6 +123,17 @@ enum CacheCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// The sandbox's costs: one execution in-process, in a forked child, in
+    /// the executor; cold starts; replacing a killed executor.
+    Sandbox {
+        /// The input (a small one measures the overhead, not the kernel).
+        #[arg(default_value = "sample-inputs/sum-small.yaml")]
+        input: PathBuf,
+        #[arg(long, default_value_t = 201)]
+        runs: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Each input's specialized variant against its generic build (kernel
     /// time, medians of interleaved runs), and miss against hit latency.
     Run {
@@ -239,6 +250,14 @@ fn main() -> ExitCode {
         Some(Command::Bench {
             command: BenchCommand::Analyze { mib, runs, json },
         }) => finish(Ok(cli::bench_analyze(mib, runs, json))),
+        Some(Command::Bench {
+            command:
+                BenchCommand::Sandbox {
+                    ref input,
+                    runs,
+                    json,
+                },
+        }) => finish(cli::bench_sandbox(input, &args.profiles, runs, json)),
         Some(Command::Bench {
             command:
                 BenchCommand::Run {

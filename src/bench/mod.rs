@@ -213,3 +213,153 @@ pub fn miss_hit(input: &Path, profiles: &Path, hits: usize) -> Result<MissHit, S
         ratio: miss.timings.total as f64 / hit_us.max(1) as f64,
     })
 }
+
+// ---- the sandbox's costs ---------------------------------------------------
+
+use crate::sandbox::pool::{ExecPolicy, ExecPool, SandboxConfig};
+use crate::sandbox::proto::Isolation;
+
+/// Medians in microseconds of one execution of a trivial kernel, measured
+/// round trip from the engine's side, per executor and isolation mode.
+#[derive(Debug, Clone, Serialize)]
+pub struct SandboxCosts {
+    pub input: PathBuf,
+    pub runs: usize,
+    /// ORC in the engine's process (not on the request path any more).
+    pub in_process_us: f64,
+    /// A child forked from the lean executor per execution, requests back
+    /// to back (the pre-fork of the next child is still running when the
+    /// next request comes).
+    pub fork_us: f64,
+    /// The same with 5 ms between requests: the child is forked ahead and
+    /// waiting, the fork is off the critical path.
+    pub fork_spaced_us: f64,
+    /// In the lean executor itself.
+    pub process_us: f64,
+    /// Spawning `tailor-exec` until it answers.
+    pub cold_executor_us: f64,
+    /// Spawning `tailor worker` (LLVM initialized) until it answers.
+    pub cold_worker_us: f64,
+    /// From SIGKILL of an executor to the next execution answered by its
+    /// replacement (detection, spawn, loading the variant, the run).
+    pub replace_us: f64,
+    /// Resident set sizes in KiB: what a fork has to copy page tables of.
+    pub executor_rss_kib: u64,
+    pub worker_rss_kib: u64,
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn median_us(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v.get(v.len() / 2).map_or(0.0, |d| d.as_secs_f64() * 1e6)
+}
+
+pub fn sandbox_costs(input: &Path, profiles: &Path, runs: usize) -> Result<SandboxCosts, String> {
+    let store = crate::cli::load_store(profiles);
+    let host = crate::transform::codegen::host()?;
+    let p = engine::prepare(input).map_err(|e| e.to_string())?;
+    let plan = crate::profile::plan(&store.generic(), &p.vector, &p.kernel_info())
+        .map_err(|e| e.to_string())?;
+    let built = crate::transform::build(
+        &p.kernel.ir,
+        &p.kernel.signature.entry,
+        &plan,
+        &host,
+        &mut |_| {},
+    )
+    .map_err(|e| e.to_string())?;
+    let variant = as_variant(built, &plan, &p);
+    let ret = p.kernel.signature.ret;
+    let runs = runs.max(3);
+    let time =
+        |exec: &mut dyn Executor, policy: &ExecPolicy, gap: Duration| -> Result<f64, String> {
+            let mut args = (*p.input).clone();
+            let first = exec.execute_with(&variant, &mut args, ret, policy);
+            if first.outcome != crate::sandbox::Outcome::Ok {
+                return Err(format!("warm-up run: {}", first.outcome));
+            }
+            let mut d = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                let mut args = (*p.input).clone();
+                std::thread::sleep(gap);
+                let t = Instant::now();
+                exec.execute_with(&variant, &mut args, ret, policy);
+                d.push(t.elapsed());
+            }
+            Ok(median_us(d))
+        };
+    let mut inproc = InProcess::default();
+    let in_process_us = time(&mut inproc, &ExecPolicy::default(), Duration::ZERO)?;
+    let mut config = SandboxConfig::locate()?;
+    config.executors = 1;
+    let mut pool = ExecPool::new(config.clone())?;
+    let fork = ExecPolicy {
+        isolation: Isolation::Fork,
+        ..ExecPolicy::default()
+    };
+    let process = ExecPolicy {
+        isolation: Isolation::Process,
+        ..ExecPolicy::default()
+    };
+    let fork_us = time(&mut pool, &fork, Duration::ZERO)?;
+    let fork_spaced_us = time(&mut pool, &fork, Duration::from_millis(5))?;
+    let process_us = time(&mut pool, &process, Duration::ZERO)?;
+    let executor_rss_kib = pool.pids().first().map_or(0, |pid| rss_kib(*pid));
+
+    // Cold starts.
+    let mut cold_exec = Vec::new();
+    let mut cold_worker = Vec::new();
+    let mut worker_rss_kib = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let mut one = ExecPool::new(SandboxConfig {
+            executors: 1,
+            ..config.clone()
+        })?;
+        let _ = one.confinement();
+        cold_exec.push(t.elapsed());
+        let t = Instant::now();
+        let mut w = crate::sandbox::worker::WorkerPool::new(config.worker_binary.clone(), 1)?;
+        let _ = w.confinement();
+        cold_worker.push(t.elapsed());
+        worker_rss_kib = w.pids().first().map_or(0, |pid| rss_kib(*pid));
+    }
+
+    // Replacement after a kill.
+    let mut replace = Vec::new();
+    for _ in 0..5 {
+        let pid = pool.pids().first().copied().ok_or("no executor")?;
+        let t = Instant::now();
+        crate::sandbox::kill(pid);
+        let mut args = (*p.input).clone();
+        let e = pool.execute_with(&variant, &mut args, ret, &fork);
+        if e.outcome != crate::sandbox::Outcome::Ok {
+            return Err(format!("after a kill: {}", e.outcome));
+        }
+        replace.push(t.elapsed());
+    }
+    Ok(SandboxCosts {
+        input: input.to_owned(),
+        runs,
+        in_process_us,
+        fork_us,
+        fork_spaced_us,
+        process_us,
+        cold_executor_us: median_us(cold_exec),
+        cold_worker_us: median_us(cold_worker),
+        replace_us: median_us(replace),
+        executor_rss_kib,
+        worker_rss_kib,
+    })
+}

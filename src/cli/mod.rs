@@ -626,3 +626,81 @@ pub fn bench_run(
     }
     Ok(Output { text: out, ok })
 }
+
+/// `tailor bench sandbox`.
+pub fn bench_sandbox(
+    input: &Path,
+    profiles: &Path,
+    runs: usize,
+    as_json: bool,
+) -> Result<Output, CliError> {
+    let c = crate::bench::sandbox_costs(input, profiles, runs).map_err(CliError::Other)?;
+    if as_json {
+        return Ok(Output::ok(json_text(json!(c))));
+    }
+    let us = |x: f64| {
+        if x >= 1000.0 {
+            format!("{:.2} ms", x / 1000.0)
+        } else {
+            format!("{x:.0} µs")
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "one execution of {} (median of {} round trips from the engine):",
+        c.input.display(),
+        c.runs
+    );
+    let _ = writeln!(
+        out,
+        "  in-process (ORC, no isolation)   {:.1} µs",
+        c.in_process_us
+    );
+    let _ = writeln!(
+        out,
+        "  fork, back to back               {}  ({:.0}x in-process)",
+        us(c.fork_us),
+        c.fork_us / c.in_process_us.max(0.001)
+    );
+    let _ = writeln!(
+        out,
+        "  fork, 5 ms apart (pre-forked)    {}  ({:.0}x in-process)",
+        us(c.fork_spaced_us),
+        c.fork_spaced_us / c.in_process_us.max(0.001)
+    );
+    let _ = writeln!(
+        out,
+        "  process: in the lean executor    {}  ({:.0}x in-process)",
+        us(c.process_us),
+        c.process_us / c.in_process_us.max(0.001)
+    );
+    let _ = writeln!(out, "starts:");
+    let _ = writeln!(
+        out,
+        "  cold executor (spawn + confine)  {}",
+        us(c.cold_executor_us)
+    );
+    let _ = writeln!(
+        out,
+        "  cold worker (spawn + LLVM init)  {}",
+        us(c.cold_worker_us)
+    );
+    let _ = writeln!(
+        out,
+        "  warm start (pre-forked child)    {}  ({:.0}x faster than a cold executor)",
+        us(c.fork_spaced_us),
+        c.cold_executor_us / c.fork_spaced_us.max(0.001)
+    );
+    let _ = writeln!(
+        out,
+        "  replace a killed executor        {}  (kill to the next answer)",
+        us(c.replace_us)
+    );
+    let _ = writeln!(
+        out,
+        "resident: executor {} KiB, worker {} KiB",
+        c.executor_rss_kib, c.worker_rss_kib
+    );
+    Ok(Output::ok(out))
+}

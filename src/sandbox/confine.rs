@@ -107,6 +107,7 @@ const EXECUTOR: &[i64] = &[
     libc::SYS_prlimit64,
     libc::SYS_setrlimit,
     libc::SYS_close_range,
+    libc::SYS_pipe2,
 ];
 
 /// LLVM, in the build worker, asks the system about itself now and then.

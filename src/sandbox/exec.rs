@@ -103,7 +103,14 @@ pub fn syscall_name(nr: i64) -> String {
     name.to_owned()
 }
 
-const HEADER: usize = 64;
+/// The shared region's header: the result area, then the argument slots
+/// (a count and up to `MAX_SLOTS` values) a pre-forked child reads when
+/// told to go.
+const HEADER: usize = 4096;
+const SLOTS_AT: usize = 64;
+const MAX_SLOTS: usize = (HEADER - SLOTS_AT - 8) / 8;
+/// The shared region reused by every execution (reserved, not committed).
+const REGION: usize = 2 << 30;
 
 impl Shared {
     fn new(len: usize) -> Option<Shared> {
@@ -162,26 +169,38 @@ unsafe fn call(entry: CallFn, slots: &[u64], area: *mut ResultArea) {
     }
 }
 
-/// The child's whole life after `fork`.
+/// A pre-forked child's whole life: it waits, holding nothing but the
+/// read end of its go pipe, for the executor to fill the shared region and
+/// send the CPU limit; then it confines itself and runs the kernel.
 ///
 /// # Safety
-/// Called only in a freshly forked child of the single-threaded executor.
-unsafe fn child(
+/// Called only in a freshly forked child of the single-threaded executor;
+/// `entry` is a loaded variant and `region` the shared region.
+unsafe fn waiting_child(
     entry: CallFn,
-    slots: &[u64],
-    area: *mut ResultArea,
-    cpu_secs: u64,
+    region: *mut u8,
+    go: i32,
     filter: &seccompiler::BpfProgram,
 ) -> ! {
     // SAFETY: system calls in a forked child of a single-threaded process:
-    // no lock can be held by another thread.
+    // no lock can be held by another thread; the region is mapped shared.
     unsafe {
-        libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32);
+        if go > 0 {
+            libc::syscall(libc::SYS_close_range, 0u32, (go - 1) as u32, 0u32);
+        }
+        libc::syscall(libc::SYS_close_range, (go + 1) as u32, u32::MAX, 0u32);
+        let mut cmd = [0u8; 8];
+        if libc::read(go, cmd.as_mut_ptr() as *mut libc::c_void, 8) != 8 {
+            libc::syscall(libc::SYS_exit, 0);
+        }
+        libc::close(go);
+        let cpu_secs = u64::from_le_bytes(cmd);
         let lim = libc::rlimit {
             rlim_cur: cpu_secs,
             rlim_max: cpu_secs + 1,
         };
         libc::setrlimit(libc::RLIMIT_CPU, &lim);
+        let area = region as *mut ResultArea;
         AREA.store(area, std::sync::atomic::Ordering::Relaxed);
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = on_sigsys as *const () as usize;
@@ -190,6 +209,11 @@ unsafe fn child(
         if seccompiler::apply_filter(filter).is_err() {
             libc::syscall(libc::SYS_exit, 3);
         }
+        let count = (*(region.add(SLOTS_AT) as *const u64)) as usize;
+        let slots = std::slice::from_raw_parts(
+            region.add(SLOTS_AT + 8) as *const u64,
+            count.min(MAX_SLOTS),
+        );
         call(entry, slots, area);
         libc::syscall(libc::SYS_exit, 0);
     }
@@ -280,10 +304,19 @@ pub fn outcome_of(status: i32, killed_by_us: bool, done: bool, violation: u64) -
     Outcome::Crashed(0)
 }
 
+/// A child forked ahead of time for one variant, waiting for its go.
+struct Idle {
+    key: String,
+    pid: libc::pid_t,
+    go: i32,
+}
+
 struct Executor {
     loaded: HashMap<String, (LoadedElf, u64)>,
     tick: u64,
     filter: seccompiler::BpfProgram,
+    region: Shared,
+    idle: Option<Idle>,
 }
 
 impl Executor {
@@ -295,6 +328,9 @@ impl Executor {
                 .min_by_key(|(_, (_, t))| *t)
                 .map(|(k, _)| k.clone())
             {
+                if self.idle.as_ref().is_some_and(|i| i.key == oldest) {
+                    self.drop_idle();
+                }
                 self.loaded.remove(&oldest);
             }
         }
@@ -308,6 +344,57 @@ impl Executor {
         }
     }
 
+    fn entry(&self, key: &str) -> Option<CallFn> {
+        // SAFETY: the loader resolved `tailor_call`, whose signature is fixed.
+        self.loaded
+            .get(key)
+            .map(|(elf, _)| unsafe { std::mem::transmute::<usize, CallFn>(elf.entry()) })
+    }
+
+    fn drop_idle(&mut self) {
+        if let Some(i) = self.idle.take() {
+            // SAFETY: our own child and pipe.
+            unsafe {
+                libc::close(i.go);
+                libc::kill(i.pid, libc::SIGKILL);
+                let mut status = 0;
+                libc::waitpid(i.pid, &mut status, 0);
+            }
+        }
+    }
+
+    /// Forks a child for `key` that waits for its go: the fork is then off
+    /// the next execution's critical path.
+    fn prefork(&mut self, key: &str) {
+        if self.idle.as_ref().is_some_and(|i| i.key == key) {
+            return;
+        }
+        self.drop_idle();
+        let Some(entry) = self.entry(key) else { return };
+        let mut fds = [0i32; 2];
+        // SAFETY: pipe2 fills two descriptors; fork in a single-threaded
+        // process; the child runs `waiting_child`, which never returns.
+        unsafe {
+            if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+                return;
+            }
+            let pid = libc::fork();
+            if pid == 0 {
+                waiting_child(entry, self.region.base, fds[0], &self.filter);
+            }
+            libc::close(fds[0]);
+            if pid < 0 {
+                libc::close(fds[1]);
+                return;
+            }
+            self.idle = Some(Idle {
+                key: key.to_owned(),
+                pid,
+                go: fds[1],
+            });
+        }
+    }
+
     fn execute(
         &mut self,
         key: &str,
@@ -318,12 +405,10 @@ impl Executor {
     ) -> (ExecReply, Vec<u8>) {
         self.tick += 1;
         let tick = self.tick;
-        let Some((elf, t)) = self.loaded.get_mut(key) else {
+        let Some((_, t)) = self.loaded.get_mut(key) else {
             return (ExecReply::NeedObject, Vec::new());
         };
         *t = tick;
-        // SAFETY: the loader resolved `tailor_call`, whose signature is fixed.
-        let entry: CallFn = unsafe { std::mem::transmute::<usize, CallFn>(elf.entry()) };
         let total: usize = slots
             .iter()
             .map(|s| match s {
@@ -331,19 +416,18 @@ impl Executor {
                 Slot::Scalar { .. } => 0,
             })
             .sum();
+        let error = |message: String| (ExecReply::Error { message }, Vec::new());
         if total != buffers.len() {
-            return (
-                ExecReply::Error {
-                    message: format!(
-                        "{} bytes of arrays announced, {} sent",
-                        total,
-                        buffers.len()
-                    ),
-                },
-                Vec::new(),
-            );
+            return error(format!(
+                "{} bytes of arrays announced, {} sent",
+                total,
+                buffers.len()
+            ));
         }
-        let Some(mut shared) = Shared::new(total) else {
+        if slots.len() > MAX_SLOTS {
+            return error(format!("{} arguments; at most {MAX_SLOTS}", slots.len()));
+        }
+        if total > self.region.len - HEADER {
             return (
                 ExecReply::Executed {
                     outcome: Outcome::OutOfMemory,
@@ -353,9 +437,10 @@ impl Executor {
                 },
                 Vec::new(),
             );
-        };
-        shared.data()[..total].copy_from_slice(buffers);
-        let base = shared.data().as_mut_ptr() as u64;
+        }
+        // Lay the arguments out in the region: arrays, then the slots.
+        let base = self.region.data().as_mut_ptr() as u64;
+        self.region.data()[..total].copy_from_slice(buffers);
         let mut offset = 0u64;
         let args: Vec<u64> = slots
             .iter()
@@ -368,31 +453,45 @@ impl Executor {
                 Slot::Scalar { bits } => *bits,
             })
             .collect();
-        let area = shared.result();
+        let area = self.region.result();
+        // SAFETY: the header is ours while no child runs; it holds the
+        // result area and room for MAX_SLOTS slots (checked above).
+        unsafe {
+            std::ptr::write_bytes(self.region.base, 0, SLOTS_AT);
+            *(self.region.base.add(SLOTS_AT) as *mut u64) = args.len() as u64;
+            std::ptr::copy_nonoverlapping(
+                args.as_ptr(),
+                self.region.base.add(SLOTS_AT + 8) as *mut u64,
+                args.len(),
+            );
+        }
         let outcome = match isolation {
             Isolation::Process => {
+                self.drop_idle();
+                let Some(entry) = self.entry(key) else {
+                    return (ExecReply::NeedObject, Vec::new());
+                };
                 // SAFETY: the variant runs here, on memory sized by the
                 // engine from the input spec.
                 unsafe { call(entry, &args, area) };
                 Outcome::Ok
             }
             Isolation::Fork => {
+                self.prefork(key);
+                let Some(idle) = self.idle.take().filter(|i| i.key == key) else {
+                    return error(format!("fork failed: {}", std::io::Error::last_os_error()));
+                };
                 let cpu_secs = deadline_ms.div_ceil(1000).max(1) + 1;
-                // SAFETY: the executor is single threaded; the child only
-                // runs `child`, which never returns.
-                let pid = unsafe { libc::fork() };
-                if pid == 0 {
-                    unsafe { child(entry, &args, area, cpu_secs, &self.filter) }
-                }
-                if pid < 0 {
-                    return (
-                        ExecReply::Error {
-                            message: format!("fork failed: {}", std::io::Error::last_os_error()),
-                        },
-                        Vec::new(),
+                // SAFETY: writing 8 bytes to our end of the child's pipe.
+                unsafe {
+                    libc::write(
+                        idle.go,
+                        cpu_secs.to_le_bytes().as_ptr() as *const libc::c_void,
+                        8,
                     );
+                    libc::close(idle.go);
                 }
-                let (status, killed) = wait_child(pid, deadline_ms);
+                let (status, killed) = wait_child(idle.pid, deadline_ms);
                 // SAFETY: the child is gone; the area is ours alone again.
                 let (done, violation) = unsafe { ((*area).done == 1, (*area).violation) };
                 outcome_of(status, killed, done, violation)
@@ -403,7 +502,7 @@ impl Executor {
         let mut changed = Vec::new();
         let mut out = Vec::new();
         let mut offset = 0usize;
-        let data = shared.data();
+        let data = self.region.data();
         for s in slots {
             if let Slot::Array { padded_bytes } = s {
                 let n = *padded_bytes as usize;
@@ -443,10 +542,15 @@ pub fn main() -> i32 {
     let stdout = std::io::stdout();
     let mut r = BufReader::new(stdin.lock());
     let mut w = BufWriter::new(stdout.lock());
+    let Some(region) = Shared::new(REGION) else {
+        return 2;
+    };
     let mut ex = Executor {
         loaded: HashMap::new(),
         tick: 0,
         filter,
+        region,
+        idle: None,
     };
     loop {
         let msg: Option<(ExecRequest, Vec<u8>)> = match recv(&mut r) {
@@ -456,6 +560,7 @@ pub fn main() -> i32 {
         let Some((req, payload)) = msg else {
             return 0;
         };
+        let mut next = None;
         let (reply, out) = match req {
             ExecRequest::Load { key } => (ex.load(key, &payload), Vec::new()),
             ExecRequest::Execute {
@@ -464,7 +569,13 @@ pub fn main() -> i32 {
                 deadline_ms,
                 isolation,
                 ..
-            } => ex.execute(&key, &slots, deadline_ms, isolation, &payload),
+            } => {
+                let r = ex.execute(&key, &slots, deadline_ms, isolation, &payload);
+                if isolation == Isolation::Fork {
+                    next = Some(key);
+                }
+                r
+            }
             ExecRequest::Ping => (
                 ExecReply::Pong {
                     pid: std::process::id(),
@@ -475,6 +586,10 @@ pub fn main() -> i32 {
         };
         if send(&mut w, &reply, &out).is_err() {
             return 2;
+        }
+        // The next child for this variant, forked after the reply.
+        if let Some(key) = next {
+            ex.prefork(&key);
         }
     }
 }

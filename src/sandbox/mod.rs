@@ -168,6 +168,17 @@ impl Executor for InProcess {
     }
 }
 
+/// Sends SIGKILL to a process (a sandbox process of ours: tests and the
+/// bench use it to inject faults).
+pub fn kill(pid: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        // SAFETY: kill(2) with a pid and a signal number.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
 /// The address of a symbol compiled variants may link against (see
 /// [`crate::kernel::is_loadable_symbol`]), from libm or libc.
 pub fn resolve_loadable(name: &str) -> Option<usize> {
