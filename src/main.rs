@@ -214,11 +214,13 @@ impl Cli {
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    let demo = |inputs: PathBuf, json: bool| cli::demo(&inputs, &args.profiles, json);
+    let demo = |inputs: PathBuf, json: bool| cli::demo(args.engine(), &inputs, json);
     match args.command {
         None => finish(demo(args.inputs.clone(), false)),
         Some(Command::Demo { ref inputs, json }) => finish(demo(inputs.clone(), json)),
-        Some(Command::Analyze { ref input, json }) => finish(cli::analyze(input, json)),
+        Some(Command::Analyze { ref input, json }) => {
+            finish(cli::analyze(args.engine(), input, json))
+        }
         Some(Command::Worker) => {
             ExitCode::from(tailor::sandbox::worker::main().clamp(0, 255) as u8)
         }

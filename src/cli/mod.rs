@@ -8,7 +8,7 @@ mod table;
 pub mod trace;
 
 use crate::analyze::{ArgKind, CharacteristicVector, FeatureValue};
-use crate::engine::{self, EngineError, Prepared};
+use crate::engine::{Engine, EngineConfig, EngineError, Prepared};
 use crate::profile::{Plan, Profile, ProfileError, ProfileStore, Verdict};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -68,8 +68,9 @@ fn json_text(value: serde_json::Value) -> String {
 // ---- analyze ---------------------------------------------------------------
 
 /// `tailor analyze INPUT`: the characteristic vector as a table or JSON.
-pub fn analyze(input: &Path, as_json: bool) -> Result<Output, CliError> {
-    let prepared = engine::prepare(input)?;
+pub fn analyze(config: EngineConfig, input: &Path, as_json: bool) -> Result<Output, CliError> {
+    // The kernel is parsed in a sandboxed worker, as on the request path.
+    let prepared = Engine::new(config)?.prepare(input)?;
     let v = &prepared.vector;
     if as_json {
         return Ok(Output::ok(json_text(json!({
@@ -429,8 +430,9 @@ fn sample_inputs(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
 
 /// The headless demo: every sample input analyzed, its profile selected and
 /// planned. An input that fails is reported and the rest go on.
-pub fn demo(inputs: &Path, profiles: &Path, as_json: bool) -> Result<Output, CliError> {
-    let store = load_store(profiles);
+pub fn demo(config: EngineConfig, inputs: &Path, as_json: bool) -> Result<Output, CliError> {
+    let profiles = config.profiles.clone();
+    let mut engine = Engine::new(config)?;
     let files = sample_inputs(inputs)?;
     let mut text = String::new();
     let mut records = Vec::new();
@@ -438,17 +440,17 @@ pub fn demo(inputs: &Path, profiles: &Path, as_json: bool) -> Result<Output, Cli
     let _ = writeln!(
         text,
         "tailor: {} profiles from {}, {} sample inputs from {}\n",
-        store.profiles().len(),
+        engine.store().profiles().len(),
         profiles.display(),
         files.len(),
         inputs.display()
     );
-    for e in store.errors() {
+    for e in engine.store().errors() {
         let _ = writeln!(text, "profile error: {e}");
     }
     for file in &files {
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("?");
-        let prepared: Prepared = match engine::prepare(file) {
+        let prepared: Prepared = match engine.prepare(file) {
             Ok(p) => p,
             Err(e) => {
                 ok = false;
@@ -457,7 +459,7 @@ pub fn demo(inputs: &Path, profiles: &Path, as_json: bool) -> Result<Output, Cli
                 continue;
             }
         };
-        let decision = engine::decide(&store, &prepared);
+        let decision = engine.decide(&prepared);
         let sel = &decision.selection;
         let matched: Vec<&str> = sel
             .candidates
@@ -511,7 +513,12 @@ pub fn demo(inputs: &Path, profiles: &Path, as_json: bool) -> Result<Output, Cli
         }));
     }
     if as_json {
-        let errors: Vec<String> = store.errors().iter().map(|e| e.to_string()).collect();
+        let errors: Vec<String> = engine
+            .store()
+            .errors()
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
         return Ok(Output {
             text: json_text(json!({ "profile_errors": errors, "inputs": records })),
             ok,
