@@ -15,3 +15,4 @@ pub mod llvm;
 pub mod profile;
 pub mod sandbox;
 pub mod transform;
+pub mod tui;

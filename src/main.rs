@@ -216,7 +216,25 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     let demo = |inputs: PathBuf, json: bool| cli::demo(args.engine(), &inputs, json);
     match args.command {
-        None => finish(demo(args.inputs.clone(), false)),
+        None => {
+            let opts = tailor::tui::Options {
+                profiles: args.profiles.clone(),
+                inputs: args.inputs.clone(),
+                cache: args.cache(),
+            };
+            match tailor::tui::run(opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                // Piped or scripted: the headless demo says the same.
+                Err(tailor::tui::TuiError::NotATerminal) => {
+                    eprintln!("tailor: not a terminal, so the headless demo (`tailor demo`)");
+                    finish(demo(args.inputs.clone(), false))
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some(Command::Demo { ref inputs, json }) => finish(demo(inputs.clone(), json)),
         Some(Command::Analyze { ref input, json }) => {
             finish(cli::analyze(args.engine(), input, json))

@@ -1,0 +1,675 @@
+//! The workbench's state and what changes it: engine messages, keys and
+//! mouse events. Nothing here draws (that is `ui` and the panes' `draw`)
+//! and nothing here talks to the engine: commands wait in
+//! [`Model::outbox`] for the event loop to send, so any state can be built
+//! in a test and rendered without a terminal or an engine.
+
+use super::keymap::{self, Action, Scope};
+use super::panes::{
+    cache::CachePane, inputs::InputsPane, log::LogPane, pipeline::PipelinePane,
+    profiles::ProfilesPane, runs::RunsPane, Confirm, ConfirmFor, Effect, PaneId, Prompt,
+};
+use super::worker::{
+    Analysis, CacheView, Command, JobState, Msg, ReloadView, StoreView, VariantView,
+};
+use crate::cache::{Tier, Verification};
+use crate::engine::{Event, EventKind, Served, StepEvent};
+use crate::input::Scalar;
+use crate::profile::{Candidate, Plan, Reload};
+use crate::sandbox::Execution;
+use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Lines the Log pane keeps.
+const LOG_LINES: usize = 5000;
+/// Runs the Runs pane keeps.
+const RUNS: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+    /// An engine event (hidden when the Log hides them).
+    Event,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub at_ms: u64,
+    pub level: Level,
+    pub text: String,
+}
+
+/// One request as its events told it.
+#[derive(Debug, Clone, Default)]
+pub struct RunRecord {
+    pub request: u64,
+    pub input: PathBuf,
+    pub started_ms: u64,
+    pub kernel: Option<String>,
+    pub summary: Option<String>,
+    pub profile: Option<String>,
+    pub candidates: Vec<Candidate>,
+    pub plan: Option<Plan>,
+    pub plan_error: Option<String>,
+    pub key: Option<String>,
+    pub hit: Option<bool>,
+    pub tier: Option<Tier>,
+    /// The profile whose build is under way (the selected Plan's, or the
+    /// generic build it is verified against).
+    pub building: Option<String>,
+    /// Steps of the selected Plan's build, as they ran.
+    pub steps: Vec<StepEvent>,
+    pub compiled: bool,
+    pub transform_error: Option<String>,
+    pub verification: Option<Verification>,
+    pub served_by: Option<Served>,
+    pub execution: Option<Execution>,
+    pub result: Option<Scalar>,
+    pub total_micros: Option<u64>,
+    pub failed: Option<String>,
+}
+
+impl RunRecord {
+    pub fn finished(&self) -> bool {
+        self.total_micros.is_some() || self.failed.is_some()
+    }
+
+    /// Whether steps now come from the selected Plan's own build.
+    pub fn building_plan(&self) -> bool {
+        match (&self.building, &self.plan) {
+            (Some(b), Some(p)) => *b == p.profile && !self.compiled,
+            _ => false,
+        }
+    }
+}
+
+/// The batch the engine is working through.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobStatus {
+    pub label: String,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// The last reload, for the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReloadStatus {
+    pub at_ms: u64,
+    pub ok: bool,
+    pub text: String,
+}
+
+/// What the panes share: snapshots from the engine thread, the runs as
+/// events told them, the log, and the commands waiting to be sent.
+#[derive(Debug, Default)]
+pub struct Model {
+    pub store: Arc<StoreView>,
+    pub cache: CacheView,
+    pub analyses: HashMap<PathBuf, Analysis>,
+    pub runs: VecDeque<RunRecord>,
+    pub variants: HashMap<String, Arc<VariantView>>,
+    pub assembly: HashMap<String, Result<String, String>>,
+    pub log: VecDeque<LogLine>,
+    pub job: Option<JobStatus>,
+    pub reload: Option<ReloadStatus>,
+    /// The host CPU once the engine is up.
+    pub ready: Option<String>,
+    pub fatal: Option<String>,
+    pub outbox: Vec<Command>,
+    /// The event loop cancels the running batch when set.
+    pub cancel: bool,
+    /// Wall clock, milliseconds since the Unix epoch; set by the event
+    /// loop, fixed by tests so snapshots do not move.
+    pub now_ms: u64,
+    /// A one-line message for the status bar: (text, is error, when).
+    pub flash: Option<(String, bool, u64)>,
+    requested: HashSet<Command>,
+}
+
+impl Model {
+    pub fn log(&mut self, level: Level, text: impl Into<String>) {
+        if self.log.len() >= LOG_LINES {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogLine {
+            at_ms: self.now_ms,
+            level,
+            text: text.into(),
+        });
+    }
+
+    pub fn flash(&mut self, text: impl Into<String>, error: bool) {
+        let text = text.into();
+        self.log(if error { Level::Error } else { Level::Info }, &text);
+        self.flash = Some((text, error, self.now_ms));
+    }
+
+    pub fn send(&mut self, cmd: Command) {
+        self.outbox.push(cmd);
+    }
+
+    /// Sends `cmd` unless it was sent already and not answered: views ask
+    /// for what they need each frame, and this keeps that to one request.
+    pub fn request(&mut self, cmd: Command) {
+        if self.requested.insert(cmd.clone()) {
+            self.outbox.push(cmd);
+        }
+    }
+
+    pub fn run(&self, request: u64) -> Option<&RunRecord> {
+        // Requests are numbered in order, so the list is sorted.
+        let i = self
+            .runs
+            .binary_search_by_key(&request, |r| r.request)
+            .ok()?;
+        self.runs.get(i)
+    }
+
+    fn run_mut(&mut self, request: u64) -> Option<&mut RunRecord> {
+        let i = self
+            .runs
+            .binary_search_by_key(&request, |r| r.request)
+            .ok()?;
+        self.runs.get_mut(i)
+    }
+
+    /// Requests' hit rate as the engine counts it (hits over hits and
+    /// misses), when any request got that far.
+    pub fn hit_rate(&self) -> Option<f64> {
+        let e = self.cache.engine;
+        let n = e.hits + e.misses;
+        (n > 0).then(|| e.hits as f64 / n as f64)
+    }
+
+    fn apply_event(&mut self, e: Event) {
+        self.log(Level::Event, crate::cli::trace::line(&e));
+        let now = self.now_ms;
+        if let EventKind::Received { input } = &e.kind {
+            if self.runs.len() >= RUNS {
+                self.runs.pop_front();
+            }
+            self.runs.push_back(RunRecord {
+                request: e.request,
+                input: input.clone(),
+                started_ms: now,
+                ..RunRecord::default()
+            });
+            return;
+        }
+        let Some(r) = self.run_mut(e.request) else {
+            return;
+        };
+        match e.kind {
+            EventKind::Received { .. } => {}
+            EventKind::Analyzed {
+                kernel, summary, ..
+            } => {
+                r.kernel = Some(kernel);
+                r.summary = Some(summary);
+            }
+            EventKind::Selected {
+                profile,
+                candidates,
+                ..
+            } => {
+                r.profile = Some(profile);
+                r.candidates = candidates;
+            }
+            EventKind::Planned { plan } => r.plan = Some(plan),
+            EventKind::PlanFailed { error } => r.plan_error = Some(error),
+            EventKind::Cache { key, hit, tier } => {
+                r.key = Some(key);
+                r.hit = Some(hit);
+                r.tier = tier;
+            }
+            EventKind::CacheNotice { message } => {
+                self.log(Level::Warn, message);
+            }
+            EventKind::Building { profile, .. } => r.building = Some(profile),
+            EventKind::Step(s) => {
+                if r.building_plan() {
+                    r.steps.push(s);
+                }
+            }
+            EventKind::Compiled { .. } => {
+                if r.building_plan() {
+                    r.compiled = true;
+                }
+                r.building = None;
+            }
+            EventKind::TransformFailed { error } => {
+                r.transform_error = Some(error);
+                r.building = None;
+            }
+            EventKind::Verified { verification, .. } => r.verification = Some(verification),
+            EventKind::Executed {
+                served_by,
+                execution,
+                ..
+            } => {
+                r.served_by = Some(served_by);
+                r.execution = Some(execution);
+            }
+            EventKind::Finished {
+                result,
+                total_micros,
+                ..
+            } => {
+                r.result = result;
+                r.total_micros = Some(total_micros);
+                r.building = None;
+            }
+            EventKind::Failed { error } => {
+                r.failed = Some(error.clone());
+                r.building = None;
+                self.log(Level::Error, format!("request #{}: {error}", e.request));
+            }
+        }
+    }
+
+    fn apply_reload(&mut self, r: ReloadView) {
+        let file = super::worker::file_name(&r.path);
+        let after = r
+            .latency_ms
+            .map(|ms| format!(" ({ms} ms after the write)"))
+            .unwrap_or_default();
+        let (ok, text) = match &r.reload {
+            Reload::Loaded { name, version } => (
+                true,
+                format!(
+                    "reloaded {file}: {name} v{}",
+                    &version[..version.len().min(8)]
+                ),
+            ),
+            Reload::Removed { name } => (true, format!("{file} removed: {name} unloaded")),
+            Reload::Failed { errors, kept } => {
+                let first = errors
+                    .first()
+                    .map(|e| {
+                        let at = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+                        format!("{file}{at}")
+                    })
+                    .unwrap_or(file.clone());
+                (
+                    false,
+                    match kept {
+                        Some(k) => format!("{first} broken; last good {k} still live"),
+                        None => format!("{first} broken; not loaded"),
+                    },
+                )
+            }
+            Reload::Unchanged => return,
+        };
+        if let Reload::Failed { errors, .. } = &r.reload {
+            for e in errors {
+                self.log(Level::Error, e.to_string());
+            }
+        }
+        self.log(
+            if ok { Level::Info } else { Level::Error },
+            format!("{text}{after}"),
+        );
+        self.reload = Some(ReloadStatus {
+            at_ms: self.now_ms,
+            ok,
+            text,
+        });
+        // Selections and Plans depend on the profiles: ask again.
+        self.analyses.clear();
+        self.requested.retain(|c| !matches!(c, Command::Analyze(_)));
+    }
+
+    /// Takes one message from the engine thread.
+    pub fn apply(&mut self, msg: Msg) {
+        match msg {
+            Msg::Ready { host } => {
+                self.log(Level::Info, format!("engine ready on {host}"));
+                self.ready = Some(host);
+            }
+            Msg::Fatal(e) => {
+                self.log(Level::Error, &e);
+                self.fatal = Some(e);
+            }
+            Msg::Event(e) => self.apply_event(*e),
+            Msg::Store(s) => self.store = s,
+            Msg::Cache(c) => {
+                self.cache = *c;
+                // Entries come and go: opened IR and assembly may be stale.
+                self.requested
+                    .retain(|c| !matches!(c, Command::LoadVariant { .. } | Command::Assembly(_)));
+                let live: HashSet<&str> = self
+                    .cache
+                    .entries
+                    .iter()
+                    .map(|e| e.key.0.as_str())
+                    .collect();
+                self.variants.retain(|k, _| live.contains(k.as_str()));
+                self.assembly.retain(|k, _| live.contains(k.as_str()));
+            }
+            Msg::Analysis(a) => {
+                self.requested.remove(&Command::Analyze(a.input.clone()));
+                if let Err(e) = &a.result {
+                    self.log(Level::Error, e.clone());
+                }
+                self.analyses.insert(a.input.clone(), *a);
+            }
+            Msg::Reloaded(r) => self.apply_reload(*r),
+            Msg::Variant(v) => {
+                if let Err(e) = &v.variant {
+                    self.log(Level::Error, format!("variant {}: {e}", &v.key));
+                }
+                self.variants.insert(v.key.clone(), v);
+            }
+            Msg::Assembly { key, text } => {
+                self.assembly.insert(key, text);
+            }
+            Msg::Job(j) => match j {
+                JobState::Started { label, total } => {
+                    self.log(Level::Info, format!("{label}: {total} requests"));
+                    self.job = Some(JobStatus {
+                        label,
+                        done: 0,
+                        total,
+                    });
+                }
+                JobState::Progress { label, done, total } => {
+                    self.job = Some(JobStatus { label, done, total })
+                }
+                JobState::Finished {
+                    label,
+                    done,
+                    total,
+                    errors,
+                    cancelled,
+                } => {
+                    self.job = None;
+                    let how = if cancelled { "cancelled" } else { "done" };
+                    let errs = if errors > 0 {
+                        format!(", {errors} failed")
+                    } else {
+                        String::new()
+                    };
+                    self.flash(format!("{label}: {how}, {done}/{total}{errs}"), errors > 0);
+                }
+            },
+            Msg::Notice { error, text } => self.flash(text, error),
+        }
+    }
+}
+
+/// The whole workbench state.
+pub struct App {
+    pub focus: PaneId,
+    /// One pane at a time even where all would fit.
+    pub zoom: bool,
+    /// Whether the last frame showed every pane (set by drawing).
+    pub grid: bool,
+    pub help: Option<u16>,
+    pub prompt: Option<Prompt>,
+    pub confirm: Option<Confirm>,
+    pub quit: bool,
+    pub model: Model,
+    pub profiles: ProfilesPane,
+    pub inputs: InputsPane,
+    pub pipeline: PipelinePane,
+    pub cache: CachePane,
+    pub runs: RunsPane,
+    pub log: LogPane,
+    /// Where each pane was drawn (for the mouse).
+    pub pane_areas: [Option<Rect>; 6],
+    /// Where each tab title was drawn.
+    pub tab_areas: [Option<Rect>; 6],
+}
+
+impl App {
+    /// A workbench over these sample inputs and workloads.
+    pub fn new(inputs: Vec<PathBuf>, workloads: Vec<PathBuf>) -> App {
+        App {
+            focus: PaneId::Profiles,
+            zoom: false,
+            grid: false,
+            help: None,
+            prompt: None,
+            confirm: None,
+            quit: false,
+            model: Model::default(),
+            profiles: ProfilesPane::default(),
+            inputs: InputsPane::new(inputs, workloads),
+            pipeline: PipelinePane::default(),
+            cache: CachePane::default(),
+            runs: RunsPane::default(),
+            log: LogPane::default(),
+            pane_areas: [None; 6],
+            tab_areas: [None; 6],
+        }
+    }
+
+    /// Whether `pane` is on screen.
+    pub fn visible(&self, pane: PaneId) -> bool {
+        self.grid || self.focus == pane
+    }
+
+    /// Asks for what the visible panes need and the model lacks (an
+    /// input's analysis, a variant's step log, assembly). Called once per
+    /// frame, before drawing.
+    pub fn tick(&mut self) {
+        if self.visible(PaneId::Inputs) || self.visible(PaneId::Profiles) {
+            self.inputs.want(&mut self.model);
+        }
+        if self.visible(PaneId::Pipeline) {
+            self.pipeline.want(&mut self.model);
+        }
+        if self.visible(PaneId::Cache) {
+            self.cache.want(&mut self.model);
+        }
+        if let Some((_, _, at)) = self.model.flash {
+            if self.model.now_ms.saturating_sub(at) > 8000 {
+                self.model.flash = None;
+            }
+        }
+    }
+
+    fn scopes(&self) -> Vec<Scope> {
+        let mut s = Vec::new();
+        if self.focus == PaneId::Profiles && self.profiles.in_graph() {
+            s.push(Scope::Graph);
+        }
+        s.push(self.focus.scope());
+        s.push(Scope::Global);
+        s
+    }
+
+    pub fn handle_key(&mut self, ev: KeyEvent) {
+        if ev.kind == KeyEventKind::Release {
+            return;
+        }
+        // Ctrl-C quits from anywhere, even a prompt or the help.
+        if ev.code == crossterm::event::KeyCode::Char('c')
+            && ev
+                .modifiers
+                .contains(crossterm::event::KeyModifiers::CONTROL)
+        {
+            self.quit = true;
+            return;
+        }
+        if let Some(scroll) = self.help {
+            match keymap::lookup(&[Scope::Global], &ev) {
+                Some(Action::Help | Action::Back) => self.help = None,
+                Some(Action::Quit) => self.quit = true,
+                Some(Action::Down) => self.help = Some(scroll.saturating_add(1)),
+                Some(Action::Up) => self.help = Some(scroll.saturating_sub(1)),
+                Some(Action::PageDown) => self.help = Some(scroll.saturating_add(10)),
+                Some(Action::PageUp) => self.help = Some(scroll.saturating_sub(10)),
+                _ => {}
+            }
+            return;
+        }
+        if self.confirm.is_some() {
+            match keymap::lookup(&[Scope::Confirm], &ev) {
+                Some(Action::Accept) => {
+                    if let Some(c) = self.confirm.take() {
+                        self.confirmed(c.purpose);
+                    }
+                }
+                Some(Action::Dismiss) => self.confirm = None,
+                _ => {}
+            }
+            return;
+        }
+        if self.prompt.is_some() {
+            self.prompt_key(ev);
+            return;
+        }
+        let Some(action) = keymap::lookup(&self.scopes(), &ev) else {
+            return;
+        };
+        let effect = match self.focus {
+            PaneId::Profiles => self.profiles.handle(action, &mut self.model),
+            PaneId::Inputs => self.inputs.handle(action, &mut self.model),
+            PaneId::Pipeline => self.pipeline.handle(action, &mut self.model),
+            PaneId::Cache => self.cache.handle(action, &mut self.model),
+            PaneId::Runs => self.runs.handle(action, &mut self.model),
+            PaneId::Log => self.log.handle(action, &mut self.model),
+        };
+        match effect {
+            Effect::Unhandled => self.global(action),
+            other => self.effect(other),
+        }
+    }
+
+    fn global(&mut self, action: Action) {
+        let n = PaneId::ALL.len();
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = Some(0),
+            Action::NextPane => self.focus = PaneId::ALL[(self.focus.index() + 1) % n],
+            Action::PrevPane => self.focus = PaneId::ALL[(self.focus.index() + n - 1) % n],
+            Action::Focus(i) => {
+                if let Some(p) = PaneId::ALL.get(i as usize) {
+                    self.focus = *p;
+                }
+            }
+            Action::Zoom => self.zoom = !self.zoom,
+            Action::CancelJob if self.model.job.is_some() => {
+                self.model.cancel = true;
+                self.model
+                    .flash("cancelling after the current request", false);
+            }
+            _ => {}
+        }
+    }
+
+    fn effect(&mut self, effect: Effect) {
+        match effect {
+            Effect::None | Effect::Unhandled => {}
+            Effect::Prompt(p) => self.prompt = Some(p),
+            Effect::Confirm(c) => self.confirm = Some(c),
+            Effect::ShowRun(r) => {
+                self.pipeline.show_run(r);
+                self.focus = PaneId::Pipeline;
+            }
+            Effect::ShowVariant(k) => {
+                self.pipeline.show_variant(k);
+                self.focus = PaneId::Pipeline;
+            }
+        }
+    }
+
+    fn confirmed(&mut self, purpose: ConfirmFor) {
+        match purpose {
+            ConfirmFor::ClearCache => self.model.send(Command::ClearCache),
+            ConfirmFor::Evict(k) => self.model.send(Command::Evict(k)),
+            ConfirmFor::Revert => self.profiles.revert(&mut self.model),
+            ConfirmFor::OverwriteOnSave => self.profiles.save(&mut self.model, true),
+        }
+    }
+
+    fn prompt_key(&mut self, ev: KeyEvent) {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        match keymap::lookup(&[Scope::Prompt], &ev) {
+            Some(Action::Accept) => {
+                if let Some(p) = self.prompt.take() {
+                    let effect = match p.purpose {
+                        super::panes::PromptFor::RunTimes(_) => {
+                            self.inputs.prompted(p, &mut self.model)
+                        }
+                        _ => self.profiles.prompted(p, &mut self.model),
+                    };
+                    self.effect(effect);
+                }
+                return;
+            }
+            Some(Action::Dismiss) => {
+                self.prompt = None;
+                return;
+            }
+            _ => {}
+        }
+        let Some(p) = self.prompt.as_mut() else {
+            return;
+        };
+        match ev.code {
+            KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => p.input.clear(),
+            KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => p.input.push(c),
+            KeyCode::Backspace => {
+                p.input.pop();
+            }
+            _ => {}
+        }
+    }
+
+    /// Text pasted into the terminal goes into an open prompt.
+    pub fn paste(&mut self, text: &str) {
+        if let Some(p) = self.prompt.as_mut() {
+            p.input.push_str(&text.replace(['\n', '\r'], " "));
+        }
+    }
+
+    pub fn handle_mouse(&mut self, ev: MouseEvent) {
+        if self.help.is_some() || self.confirm.is_some() || self.prompt.is_some() {
+            if let (Some(s), MouseEventKind::ScrollDown) = (self.help, ev.kind) {
+                self.help = Some(s.saturating_add(3));
+            }
+            if let (Some(s), MouseEventKind::ScrollUp) = (self.help, ev.kind) {
+                self.help = Some(s.saturating_sub(3));
+            }
+            return;
+        }
+        let (x, y) = (ev.column, ev.row);
+        if let MouseEventKind::Down(MouseButton::Left) = ev.kind {
+            if let Some(i) = self
+                .tab_areas
+                .iter()
+                .position(|a| a.is_some_and(|a| super::panes::hit(a, x, y)))
+            {
+                self.focus = PaneId::ALL[i];
+                return;
+            }
+        }
+        let Some(i) = self
+            .pane_areas
+            .iter()
+            .position(|a| a.is_some_and(|a| super::panes::hit(a, x, y)))
+        else {
+            return;
+        };
+        let pane = PaneId::ALL[i];
+        if matches!(ev.kind, MouseEventKind::Down(_)) {
+            self.focus = pane;
+        }
+        let effect = match pane {
+            PaneId::Profiles => self.profiles.mouse(ev, &mut self.model),
+            PaneId::Inputs => self.inputs.mouse(ev, &mut self.model),
+            PaneId::Pipeline => self.pipeline.mouse(ev, &mut self.model),
+            PaneId::Cache => self.cache.mouse(ev, &mut self.model),
+            PaneId::Runs => self.runs.mouse(ev, &mut self.model),
+            PaneId::Log => self.log.mouse(ev, &mut self.model),
+        };
+        self.effect(effect);
+    }
+}

@@ -1,0 +1,258 @@
+//! The six panes. Each is a component: its own state, a `draw` that
+//! renders it from that state and the shared [`Model`](super::app::Model),
+//! and handlers for the actions and mouse events that reach it. Panes never
+//! talk to the engine: they leave [`Command`](super::worker::Command)s in
+//! the model's outbox, and return an [`Effect`] when something outside the
+//! pane must happen (a prompt, a question, another pane).
+
+pub mod cache;
+pub mod inputs;
+pub mod log;
+pub mod pipeline;
+pub mod profiles;
+pub mod runs;
+
+use super::keymap::Scope;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaneId {
+    Profiles,
+    Inputs,
+    Pipeline,
+    Cache,
+    Runs,
+    Log,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 6] = [
+        PaneId::Profiles,
+        PaneId::Inputs,
+        PaneId::Pipeline,
+        PaneId::Cache,
+        PaneId::Runs,
+        PaneId::Log,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Profiles => "Profiles",
+            PaneId::Inputs => "Inputs",
+            PaneId::Pipeline => "Pipeline",
+            PaneId::Cache => "Cache",
+            PaneId::Runs => "Runs",
+            PaneId::Log => "Log",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn scope(self) -> Scope {
+        match self {
+            PaneId::Profiles => Scope::Profiles,
+            PaneId::Inputs => Scope::Inputs,
+            PaneId::Pipeline => Scope::Pipeline,
+            PaneId::Cache => Scope::Cache,
+            PaneId::Runs => Scope::Runs,
+            PaneId::Log => Scope::Log,
+        }
+    }
+}
+
+/// What a prompt's text is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromptFor {
+    AddNode,
+    SetTransform,
+    SetParam,
+    SetWhen,
+    AddEdge,
+    RemoveEdge,
+    RunTimes(std::path::PathBuf),
+}
+
+/// A line of text to type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub label: String,
+    pub input: String,
+    pub hint: String,
+    pub purpose: PromptFor,
+}
+
+/// What a yes/no question decides.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfirmFor {
+    ClearCache,
+    Evict(String),
+    Revert,
+    OverwriteOnSave,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub question: String,
+    pub purpose: ConfirmFor,
+}
+
+/// What a pane asks of the rest of the workbench.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Handled.
+    None,
+    /// Not for this pane: try the global binding.
+    Unhandled,
+    Prompt(Prompt),
+    Confirm(Confirm),
+    /// Show this request's Plan in the Pipeline pane.
+    ShowRun(u64),
+    /// Show this cached variant in the Pipeline pane.
+    ShowVariant(String),
+}
+
+pub fn pane_block(id: PaneId, focused: bool) -> Block<'static> {
+    let style = if focused {
+        Style::new().fg(Color::Cyan)
+    } else {
+        Style::new().fg(Color::DarkGray)
+    };
+    let title = Line::from(vec![
+        Span::styled(
+            format!(" {} ", id.index() + 1),
+            if focused {
+                Style::new().fg(Color::Black).bg(Color::Cyan)
+            } else {
+                Style::new().fg(Color::Gray)
+            },
+        ),
+        Span::styled(
+            format!(" {} ", id.title()),
+            if focused {
+                Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+            } else {
+                Style::new().fg(Color::Gray)
+            },
+        ),
+    ]);
+    Block::new()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(style)
+        .title(title)
+}
+
+/// `s` cut to `width` characters, with `…` when cut.
+pub fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = s.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}
+
+/// Microseconds for people.
+pub fn ms(micros: u64) -> String {
+    crate::cli::trace::ms(micros)
+}
+
+/// `3s ago`, `5m ago`, from two epoch times in milliseconds.
+pub fn ago(now_ms: u64, then_ms: u64) -> String {
+    let s = now_ms.saturating_sub(then_ms) / 1000;
+    match s {
+        0 => "now".into(),
+        1..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{}m ago", s / 60),
+        3600..=86_399 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86_400),
+    }
+}
+
+/// A selection moved by a navigation action over `len` rows, `page` rows
+/// to a page.
+pub fn step_selection(
+    sel: usize,
+    len: usize,
+    action: super::keymap::Action,
+    page: usize,
+) -> Option<usize> {
+    use super::keymap::Action as A;
+    if len == 0 {
+        return None;
+    }
+    let last = len - 1;
+    Some(match action {
+        A::Up => sel.saturating_sub(1),
+        A::Down => (sel + 1).min(last),
+        A::PageUp => sel.saturating_sub(page.max(1)),
+        A::PageDown => (sel + page.max(1)).min(last),
+        A::Top => 0,
+        A::Bottom => last,
+        _ => return None,
+    })
+}
+
+/// Whether (x, y) is inside `r`.
+pub fn hit(r: Rect, x: u16, y: u16) -> bool {
+    x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height
+}
+
+pub fn dim() -> Style {
+    Style::new().fg(Color::DarkGray)
+}
+
+pub fn bold() -> Style {
+    Style::new().add_modifier(Modifier::BOLD)
+}
+
+pub fn good() -> Style {
+    Style::new().fg(Color::Green)
+}
+
+pub fn bad() -> Style {
+    Style::new().fg(Color::Red)
+}
+
+pub fn warn() -> Style {
+    Style::new().fg(Color::Yellow)
+}
+
+/// Tabs to spaces (8-column stops): a terminal cell cannot hold a tab, and
+/// assembly is laid out with them.
+pub fn expand_tabs(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut col = 0;
+    for c in s.chars() {
+        if c == '\t' {
+            let n = 8 - col % 8;
+            out.extend(std::iter::repeat_n(' ', n));
+            col += n;
+        } else {
+            out.push(c);
+            col += 1;
+        }
+    }
+    out
+}
+
+/// The mark before a selected row: visible without colour too.
+pub const MARK: &str = "▸";
+
+pub fn selected_row() -> Style {
+    Style::new()
+        .bg(Color::DarkGray)
+        .add_modifier(Modifier::BOLD)
+}

@@ -1,0 +1,984 @@
+//! The Profiles pane: every profile file with its validation state, the
+//! selected profile's DAG drawn as a graph, and the node editor.
+//!
+//! A file that no longer loads is shown with its errors (file and line)
+//! next to the last good version, which stays live. Edits go through an
+//! [`Editor`] per file, so switching profiles keeps unsaved work; the
+//! graph shows the edited version as soon as an edit is accepted.
+
+use super::{
+    bad, bold, dim, good, hit, pane_block, selected_row, step_selection, truncate, warn,
+    ConfirmFor, Effect, PaneId, Prompt, PromptFor,
+};
+use crate::profile::{Plan, ProfileError, TransformKind};
+use crate::tui::app::Model;
+use crate::tui::dag::{self, Canvas, DagNode, Owner};
+use crate::tui::editor::{Edit, Editor, SaveError};
+use crate::tui::keymap::Action;
+use crate::tui::worker::{Command, ProfileView};
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::Frame;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// One line of the list: a profile file, its good version and its errors.
+struct Entry<'a> {
+    name: String,
+    file: PathBuf,
+    view: Option<&'a ProfileView>,
+    errors: Vec<&'a ProfileError>,
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || (a.file_name().is_some() && a.file_name() == b.file_name())
+}
+
+fn is_profile_file(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+}
+
+fn entries(model: &Model) -> (Vec<Entry<'_>>, Vec<&ProfileError>) {
+    let store = &model.store;
+    let mut out: Vec<Entry> = store
+        .profiles
+        .iter()
+        .map(|p| Entry {
+            name: p.name.clone(),
+            file: p.file.clone(),
+            view: Some(p),
+            errors: store
+                .errors
+                .iter()
+                .filter(|e| same_file(&e.file, &p.file))
+                .collect(),
+        })
+        .collect();
+    let mut general = Vec::new();
+    for e in &store.errors {
+        if out.iter().any(|r| same_file(&r.file, &e.file)) {
+            continue;
+        }
+        if !is_profile_file(&e.file) {
+            general.push(e);
+            continue;
+        }
+        match out.iter_mut().find(|r| same_file(&r.file, &e.file)) {
+            Some(r) => r.errors.push(e),
+            None => out.push(Entry {
+                name: e
+                    .file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("?")
+                    .to_owned(),
+                file: e.file.clone(),
+                view: None,
+                errors: vec![e],
+            }),
+        }
+    }
+    // Broken files with no good version gather their other errors too.
+    for e in &store.errors {
+        if let Some(r) = out
+            .iter_mut()
+            .find(|r| r.view.is_none() && same_file(&r.file, &e.file))
+        {
+            if !r.errors.contains(&e) {
+                r.errors.push(e);
+            }
+        }
+    }
+    (out, general)
+}
+
+#[derive(Default)]
+pub struct ProfilesPane {
+    sel: usize,
+    /// The selected file, so a reload that reorders the list keeps it.
+    sel_file: Option<PathBuf>,
+    graph: bool,
+    /// Selected node (index in file order).
+    node: usize,
+    editors: HashMap<PathBuf, Editor>,
+    /// The last edit's result: (text, refused).
+    message: Option<(String, bool)>,
+    offset: (u16, u16),
+    table: TableState,
+    list_area: Rect,
+    graph_area: Rect,
+    canvas: Option<Canvas>,
+}
+
+impl ProfilesPane {
+    pub fn in_graph(&self) -> bool {
+        self.graph
+    }
+
+    /// The selected row, following its file across reloads.
+    fn current(&mut self, model: &Model) -> usize {
+        let (rows, _) = entries(model);
+        if let Some(f) = &self.sel_file {
+            if let Some(i) = rows.iter().position(|r| same_file(&r.file, f)) {
+                self.sel = i;
+            }
+        }
+        self.sel = self.sel.min(rows.len().saturating_sub(1));
+        self.sel_file = rows.get(self.sel).map(|r| r.file.clone());
+        self.sel
+    }
+
+    /// Forgets editors whose file changed outside and that hold no work.
+    fn sync(&mut self, model: &Model) {
+        self.editors.retain(|file, ed| {
+            if ed.dirty() {
+                return true;
+            }
+            match model
+                .store
+                .profiles
+                .iter()
+                .find(|p| same_file(&p.file, file))
+            {
+                Some(p) => p.source == ed.text(),
+                None => false,
+            }
+        });
+    }
+
+    /// The profile as shown: the edited version if there is one.
+    fn shown<'a>(&'a self, model: &'a Model) -> Option<ProfileView> {
+        let (rows, _) = entries(model);
+        let row = rows.get(self.sel)?;
+        if let Some(ed) = self.editors.get(&row.file) {
+            return Some(ed.view().clone());
+        }
+        row.view.cloned()
+    }
+
+    fn selected_file(&self, model: &Model) -> Option<PathBuf> {
+        entries(model).0.get(self.sel).map(|r| r.file.clone())
+    }
+
+    fn editor(&mut self, model: &Model) -> Result<&mut Editor, String> {
+        let (rows, _) = entries(model);
+        let row = rows.get(self.sel).ok_or("no profile selected")?;
+        let file = row.file.clone();
+        if !self.editors.contains_key(&file) {
+            let view = row
+                .view
+                .ok_or("the file does not load: fix it in an editor first")?;
+            let ed = Editor::open(&file, &view.source)?;
+            self.editors.insert(file.clone(), ed);
+        }
+        self.editors
+            .get_mut(&file)
+            .ok_or_else(|| "no editor".to_owned())
+    }
+
+    fn node_name(&self, model: &Model) -> Option<String> {
+        self.shown(model)
+            .and_then(|v| v.nodes.get(self.node).map(|n| n.name.clone()))
+    }
+
+    fn edit(&mut self, model: &Model, edit: Edit) {
+        let result = self.editor(model).and_then(|ed| ed.apply(&edit));
+        match result {
+            Ok(msg) => {
+                // Follow the node the edit was about.
+                if let Some(v) = self.shown(model) {
+                    let focus = match &edit {
+                        Edit::AddNode { name, .. } => Some(name.trim().to_owned()),
+                        Edit::RemoveNode { .. } => None,
+                        _ => self.node_name(model),
+                    };
+                    self.node = focus
+                        .and_then(|f| v.nodes.iter().position(|n| n.name == f))
+                        .unwrap_or(self.node)
+                        .min(v.nodes.len().saturating_sub(1));
+                }
+                self.message = Some((msg, false));
+            }
+            Err(e) => self.message = Some((format!("refused: {e}"), true)),
+        }
+    }
+
+    fn prompt(&self, label: String, input: String, hint: String, purpose: PromptFor) -> Effect {
+        Effect::Prompt(Prompt {
+            label,
+            input,
+            hint,
+            purpose,
+        })
+    }
+
+    fn save_effect(&mut self, model: &mut Model, force: bool) -> Effect {
+        let file = match self.selected_file(model) {
+            Some(f) => f,
+            None => return Effect::None,
+        };
+        let Some(ed) = self.editors.get_mut(&file) else {
+            self.message = Some(("nothing to save".into(), false));
+            return Effect::None;
+        };
+        if !ed.dirty() && !force {
+            self.message = Some(("nothing to save: no unsaved edits".into(), false));
+            return Effect::None;
+        }
+        match ed.save(force) {
+            Ok(()) => {
+                self.message = Some((format!("saved {}", file.display()), false));
+                // The watcher sees the rename too; this makes the reload
+                // not wait for its debounce.
+                model.send(Command::ReloadFile(file));
+                Effect::None
+            }
+            Err(SaveError::Conflict) => Effect::Confirm(super::Confirm {
+                question: format!(
+                    "{} changed on disk since you began editing. Overwrite it?",
+                    file.display()
+                ),
+                purpose: ConfirmFor::OverwriteOnSave,
+            }),
+            Err(SaveError::Io(e)) => {
+                self.message = Some((format!("cannot save {}: {e}", file.display()), true));
+                Effect::None
+            }
+        }
+    }
+
+    pub fn save(&mut self, model: &mut Model, force: bool) {
+        let _ = self.save_effect(model, force);
+    }
+
+    pub fn revert(&mut self, model: &mut Model) {
+        if let Some(f) = self.selected_file(model) {
+            self.editors.remove(&f);
+            self.message = Some(("edits dropped; showing the file".into(), false));
+        }
+    }
+
+    pub fn handle(&mut self, action: Action, model: &mut Model) -> Effect {
+        self.sync(model);
+        let sel = self.current(model);
+        let rows = entries(model).0.len();
+        if !self.graph {
+            if let Some(s) = step_selection(sel, rows, action, 10) {
+                if s != sel {
+                    // The last edit's message was about another profile.
+                    self.message = None;
+                }
+                self.sel = s;
+                self.sel_file = entries(model).0.get(s).map(|r| r.file.clone());
+                self.offset = (0, 0);
+                self.node = 0;
+                return Effect::None;
+            }
+        }
+        let view = self.shown(model);
+        let node = view.as_ref().and_then(|v| v.nodes.get(self.node)).cloned();
+        match action {
+            Action::Open | Action::Right if !self.graph => {
+                match &view {
+                    Some(v) if !v.nodes.is_empty() => {
+                        self.graph = true;
+                        self.node = v.order.first().copied().unwrap_or(0);
+                    }
+                    Some(_) => {
+                        // An empty pipeline: the only useful edit is a node.
+                        self.graph = true;
+                        self.node = 0;
+                    }
+                    None => {
+                        self.message = Some((
+                            "this file does not load; fix it (the error says where) and it reloads"
+                                .into(),
+                            true,
+                        ))
+                    }
+                }
+                Effect::None
+            }
+            Action::Back | Action::Left if self.graph => {
+                self.graph = false;
+                Effect::None
+            }
+            Action::Up | Action::Down | Action::Top | Action::Bottom if self.graph => {
+                if let Some(v) = &view {
+                    let pos = v.order.iter().position(|&i| i == self.node).unwrap_or(0);
+                    if let Some(p) = step_selection(pos, v.order.len(), action, 1) {
+                        self.node = v.order[p];
+                    }
+                }
+                Effect::None
+            }
+            Action::AddNode => {
+                let after = node.as_ref().map(|n| n.name.clone());
+                self.prompt(
+                    match &after {
+                        Some(a) => format!("new node after {a} (name transform)"),
+                        None => "new node (name transform)".into(),
+                    },
+                    String::new(),
+                    format!("transforms: {}", TransformKind::names().join(" ")),
+                    PromptFor::AddNode,
+                )
+            }
+            Action::RemoveNode => {
+                if let Some(n) = node {
+                    self.edit(model, Edit::RemoveNode { node: n.name });
+                }
+                Effect::None
+            }
+            Action::SetTransform => match node {
+                Some(n) => self.prompt(
+                    format!("transform of {}", n.name),
+                    n.transform.clone(),
+                    format!("one of: {}", TransformKind::names().join(" ")),
+                    PromptFor::SetTransform,
+                ),
+                None => Effect::None,
+            },
+            Action::SetParam => match node {
+                Some(n) => {
+                    let schema = TransformKind::from_name(&n.transform)
+                        .map(|k| {
+                            k.params()
+                                .iter()
+                                .map(|p| format!("{}: {}", p.name, p.doc))
+                                .collect::<Vec<_>>()
+                                .join(" · ")
+                        })
+                        .unwrap_or_default();
+                    self.prompt(
+                        format!("parameter of {} (key: value)", n.name),
+                        String::new(),
+                        schema,
+                        PromptFor::SetParam,
+                    )
+                }
+                None => Effect::None,
+            },
+            Action::SetWhen => match node {
+                Some(n) => self.prompt(
+                    format!("{} runs when (empty: always)", n.name),
+                    n.when.clone().unwrap_or_default(),
+                    "a CEL expression over the vector, e.g. arrays.all(x, x.finite)".into(),
+                    PromptFor::SetWhen,
+                ),
+                None => Effect::None,
+            },
+            Action::AddEdge => match (node, &view) {
+                (Some(n), Some(v)) => self.prompt(
+                    format!("{} runs after (node)", n.name),
+                    String::new(),
+                    format!(
+                        "nodes: {}",
+                        v.nodes
+                            .iter()
+                            .filter(|m| m.name != n.name && !n.after.contains(&m.name))
+                            .map(|m| m.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    PromptFor::AddEdge,
+                ),
+                _ => Effect::None,
+            },
+            Action::RemoveEdge => match node {
+                Some(n) if n.after.len() == 1 => {
+                    self.edit(
+                        model,
+                        Edit::RemoveEdge {
+                            from: n.after[0].clone(),
+                            to: n.name,
+                        },
+                    );
+                    Effect::None
+                }
+                Some(n) if !n.after.is_empty() => self.prompt(
+                    format!("remove the edge into {} from", n.name),
+                    String::new(),
+                    format!("predecessors: {}", n.after.join(" ")),
+                    PromptFor::RemoveEdge,
+                ),
+                Some(n) => {
+                    self.message = Some((format!("{} has no incoming edge", n.name), true));
+                    Effect::None
+                }
+                None => Effect::None,
+            },
+            Action::Undo => {
+                let f = self.selected_file(model);
+                let undone = f
+                    .and_then(|f| self.editors.get_mut(&f))
+                    .and_then(|ed| ed.undo().then(|| ed.undo_depth()));
+                self.message = Some(match undone {
+                    Some(left) => (format!("undone ({left} more to undo)"), false),
+                    None => ("nothing to undo".into(), false),
+                });
+                Effect::None
+            }
+            Action::Save => self.save_effect(model, false),
+            Action::Revert => {
+                let dirty = self
+                    .selected_file(model)
+                    .and_then(|f| self.editors.get(&f))
+                    .is_some_and(|e| e.dirty());
+                if dirty {
+                    Effect::Confirm(super::Confirm {
+                        question: "Drop the unsaved edits of this profile?".into(),
+                        purpose: ConfirmFor::Revert,
+                    })
+                } else {
+                    self.revert(model);
+                    Effect::None
+                }
+            }
+            _ => Effect::Unhandled,
+        }
+    }
+
+    /// A prompt of this pane was answered.
+    pub fn prompted(&mut self, p: Prompt, model: &mut Model) -> Effect {
+        let Some(node) = self.node_name(model) else {
+            if p.purpose != PromptFor::AddNode {
+                return Effect::None;
+            }
+            return self.prompted_add(p.input, None, model);
+        };
+        let text = p.input.trim().to_owned();
+        let edit = match p.purpose {
+            PromptFor::AddNode => return self.prompted_add(text, Some(node), model),
+            PromptFor::SetTransform => Edit::SetTransform {
+                node,
+                transform: text,
+            },
+            PromptFor::SetParam => {
+                let (key, value) = match text.split_once(':').or_else(|| text.split_once('=')) {
+                    Some((k, v)) => (k.trim().to_owned(), Some(v.trim().to_owned())),
+                    None => (text.clone(), None),
+                };
+                if key.is_empty() {
+                    self.message = Some(("give `key: value`".into(), true));
+                    return Effect::None;
+                }
+                Edit::SetParam { node, key, value }
+            }
+            PromptFor::SetWhen => Edit::SetWhen {
+                node,
+                when: Some(text),
+            },
+            PromptFor::AddEdge => Edit::AddEdge {
+                from: text,
+                to: node,
+            },
+            PromptFor::RemoveEdge => Edit::RemoveEdge {
+                from: text,
+                to: node,
+            },
+            PromptFor::RunTimes(_) => return Effect::None,
+        };
+        self.edit(model, edit);
+        Effect::None
+    }
+
+    fn prompted_add(&mut self, text: String, after: Option<String>, model: &mut Model) -> Effect {
+        let mut words = text.split_whitespace();
+        let (Some(name), Some(transform)) = (words.next(), words.next()) else {
+            self.message = Some(("give a name and a transform: `tidy dce`".into(), true));
+            return Effect::None;
+        };
+        let edit = Edit::AddNode {
+            name: name.to_owned(),
+            transform: transform.to_owned(),
+            after,
+        };
+        self.edit(model, edit);
+        self.graph = true;
+        Effect::None
+    }
+
+    pub fn mouse(&mut self, ev: MouseEvent, model: &mut Model) -> Effect {
+        self.sync(model);
+        let (x, y) = (ev.column, ev.row);
+        match ev.kind {
+            MouseEventKind::Down(MouseButton::Left) if hit(self.list_area, x, y) => {
+                let row = (y - self.list_area.y) as usize + self.table.offset();
+                if row < entries(model).0.len() {
+                    self.sel = row;
+                    self.sel_file = entries(model).0.get(row).map(|r| r.file.clone());
+                    self.graph = false;
+                    self.offset = (0, 0);
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) if hit(self.graph_area, x, y) => {
+                if let Some(c) = &self.canvas {
+                    let pad = c.pad(self.graph_area.width);
+                    let cx = (x - self.graph_area.x).checked_sub(pad);
+                    let cy = y - self.graph_area.y;
+                    if let Some(n) =
+                        cx.and_then(|cx| c.node_at(cx + self.offset.0, cy + self.offset.1))
+                    {
+                        self.node = n;
+                        self.graph = true;
+                    }
+                }
+            }
+            MouseEventKind::ScrollDown if hit(self.graph_area, x, y) => {
+                self.offset.1 = self.offset.1.saturating_add(2);
+            }
+            MouseEventKind::ScrollUp if hit(self.graph_area, x, y) => {
+                self.offset.1 = self.offset.1.saturating_sub(2);
+            }
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp if hit(self.list_area, x, y) => {
+                let action = if ev.kind == MouseEventKind::ScrollDown {
+                    Action::Down
+                } else {
+                    Action::Up
+                };
+                let rows = entries(model).0.len();
+                if let Some(s) = step_selection(self.sel, rows, action, 1) {
+                    self.sel = s;
+                    self.sel_file = entries(model).0.get(s).map(|r| r.file.clone());
+                    self.graph = false;
+                }
+            }
+            _ => {}
+        }
+        Effect::None
+    }
+
+    /// Draws the pane. `plan` is the Plan of the input selected in the
+    /// Inputs pane; nodes of its profile are coloured by whether they ran.
+    pub fn draw(
+        &mut self,
+        f: &mut Frame,
+        area: Rect,
+        model: &Model,
+        focused: bool,
+        plan: Option<(&str, &Plan)>,
+    ) {
+        self.sync(model);
+        let sel = self.current(model);
+        let block = pane_block(PaneId::Profiles, focused);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let (rows, general) = entries(model);
+        let wide = inner.width >= 70;
+        let list_w = rows
+            .iter()
+            .map(|r| r.name.chars().count() as u16 + 9)
+            .max()
+            .unwrap_or(20)
+            .clamp(20, 30);
+        let [list_col, detail] = if wide {
+            Layout::horizontal([Constraint::Length(list_w), Constraint::Min(0)]).areas(inner)
+        } else {
+            let h = (rows.len() as u16 + 1).min(inner.height / 3).max(3);
+            Layout::vertical([Constraint::Length(h), Constraint::Min(0)]).areas(inner)
+        };
+        let general_h = if general.is_empty() || !wide {
+            0
+        } else {
+            (general.len() as u16 * 3).min(list_col.height / 2)
+        };
+        let [list_area, general_area] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(general_h)]).areas(list_col);
+        self.list_area = list_area;
+
+        let table_rows: Vec<Row> = rows
+            .iter()
+            .map(|r| {
+                let dirty = self.editors.get(&r.file).is_some_and(|e| e.dirty());
+                let (mark, style) = match (&r.view, r.errors.is_empty(), dirty) {
+                    (_, _, true) => ("●", warn()),
+                    (Some(_), true, _) => ("✓", good()),
+                    (Some(_), false, _) => ("!", warn()),
+                    (None, _, _) => ("✗", bad()),
+                };
+                Row::new(vec![
+                    Cell::from(Span::styled(mark, style)),
+                    Cell::from(r.name.clone()),
+                    Cell::from(Span::styled(
+                        r.view.map(|v| v.priority.to_string()).unwrap_or_default(),
+                        dim(),
+                    )),
+                ])
+            })
+            .collect();
+        let table = Table::new(
+            table_rows,
+            [
+                Constraint::Length(1),
+                Constraint::Min(6),
+                Constraint::Length(4),
+            ],
+        )
+        .row_highlight_style(if self.graph {
+            Style::new().add_modifier(Modifier::BOLD)
+        } else {
+            selected_row()
+        })
+        .highlight_symbol(super::MARK);
+        self.table.select(Some(sel));
+        f.render_stateful_widget(table, list_area, &mut self.table);
+        if general_h > 0 {
+            let lines: Vec<Line> = general
+                .iter()
+                .map(|e| Line::from(Span::styled(format!("✗ {e}"), bad())))
+                .collect();
+            f.render_widget(
+                Paragraph::new(lines).wrap(Wrap { trim: true }),
+                general_area,
+            );
+        }
+
+        let Some(row) = rows.get(sel) else {
+            f.render_widget(
+                Paragraph::new(vec![
+                    Line::from("No profiles."),
+                    Line::from(Span::styled(
+                        format!(
+                            "Add YAML files to {}; they load as they appear.",
+                            model
+                                .store
+                                .dir
+                                .as_deref()
+                                .map(|d| d.display().to_string())
+                                .unwrap_or_else(|| "the profiles folder".into())
+                        ),
+                        dim(),
+                    )),
+                ]),
+                detail,
+            );
+            return;
+        };
+        let editor = self.editors.get(&row.file);
+        let view = editor.map(|e| e.view().clone()).or(row.view.cloned());
+        let detail = Rect {
+            x: detail.x + u16::from(wide),
+            width: detail.width.saturating_sub(u16::from(wide)),
+            ..detail
+        };
+
+        // Header: name, priority, version, file; match.
+        let mut head: Vec<Line> = Vec::new();
+        match &view {
+            Some(v) => {
+                head.push(Line::from(vec![
+                    Span::styled(v.name.clone(), bold()),
+                    Span::styled(
+                        if editor.is_some_and(|e| e.dirty()) {
+                            " (edited)"
+                        } else {
+                            ""
+                        },
+                        warn(),
+                    ),
+                    Span::styled(
+                        format!(
+                            "  priority {} · v{} · {}",
+                            v.priority,
+                            &v.version[..v.version.len().min(8)],
+                            v.file.display()
+                        ),
+                        dim(),
+                    ),
+                ]));
+                head.push(Line::from(vec![
+                    Span::styled("match ", dim()),
+                    Span::raw(truncate(
+                        v.matches.as_deref().unwrap_or("(always)"),
+                        detail.width.saturating_sub(6) as usize,
+                    )),
+                ]));
+                // What the profile is for, when there is room to say it.
+                if detail.height >= 24 {
+                    let about = if v.description.is_empty() {
+                        format!("finish {}", v.finish)
+                    } else {
+                        format!("{} · finish {}", v.description, v.finish)
+                    };
+                    head.push(Line::from(Span::styled(
+                        truncate(&about, detail.width as usize),
+                        dim(),
+                    )));
+                }
+            }
+            None => head.push(Line::from(vec![
+                Span::styled(row.name.clone(), bold()),
+                Span::styled(format!("  {}", row.file.display()), dim()),
+            ])),
+        }
+        let mut errs: Vec<Line> = row
+            .errors
+            .iter()
+            .map(|e| Line::from(Span::styled(format!("✗ {e}"), bad())))
+            .collect();
+        if !row.errors.is_empty() {
+            errs.push(Line::from(Span::styled(
+                match &view {
+                    Some(v) => format!(
+                        "  the last good version (v{}) stays live until the file is fixed",
+                        &v.version[..v.version.len().min(8)]
+                    ),
+                    None => "  no version of this file has loaded; requests use the others".into(),
+                },
+                warn(),
+            )));
+        }
+        let err_h = if errs.is_empty() {
+            0
+        } else {
+            let text_w = detail.width.max(1) as usize;
+            let lines: usize = errs.iter().map(|l| l.width().div_ceil(text_w).max(1)).sum();
+            (lines as u16).min(detail.height / 2)
+        };
+        let foot = self.footer(view.as_ref(), editor, detail.width);
+        let foot_h = foot
+            .iter()
+            .map(|l| l.width().div_ceil(detail.width.max(1) as usize).max(1) as u16)
+            .sum::<u16>();
+        let [head_area, err_area, graph_area, foot_area] = Layout::vertical([
+            Constraint::Length(head.len() as u16),
+            Constraint::Length(err_h),
+            Constraint::Min(0),
+            Constraint::Length(foot_h),
+        ])
+        .areas(detail);
+        f.render_widget(Paragraph::new(head), head_area);
+        f.render_widget(Paragraph::new(errs).wrap(Wrap { trim: false }), err_area);
+        f.render_widget(Paragraph::new(foot).wrap(Wrap { trim: false }), foot_area);
+
+        let Some(view) = view else {
+            self.canvas = None;
+            return;
+        };
+        let graph_area = Rect {
+            y: graph_area.y + u16::from(graph_area.height > 8),
+            height: graph_area
+                .height
+                .saturating_sub(u16::from(graph_area.height > 8)),
+            ..graph_area
+        };
+        if view.nodes.is_empty() {
+            self.graph_area = graph_area;
+            f.render_widget(
+                Paragraph::new(Span::styled(
+                    "An empty pipeline: generic's default<O3> only. `a` adds a node.",
+                    dim(),
+                )),
+                graph_area,
+            );
+            self.canvas = None;
+            return;
+        }
+        let nodes: Vec<DagNode> = view
+            .nodes
+            .iter()
+            .map(|n| DagNode {
+                name: n.name.clone(),
+                transform: n.transform.clone(),
+                conditional: n.when.is_some(),
+            })
+            .collect();
+        let canvas = dag::layout(&nodes, &view.edges);
+        // A tall pane has room for every node's settings under the graph.
+        let table_h = view.nodes.len() as u16 + 1;
+        let graph_area = if graph_area.height > canvas.height + table_h + 1 {
+            let [g, _, t] = Layout::vertical([
+                Constraint::Length(canvas.height),
+                Constraint::Length(1),
+                Constraint::Min(table_h),
+            ])
+            .areas(graph_area);
+            self.draw_nodes(f, t, &view);
+            g
+        } else {
+            graph_area
+        };
+        self.graph_area = graph_area;
+        let view_size = (
+            graph_area
+                .width
+                .saturating_sub(canvas.pad(graph_area.width)),
+            graph_area.height,
+        );
+        if self.graph {
+            self.offset = canvas.scroll_to(self.node, self.offset, view_size);
+        }
+        self.offset.0 = self.offset.0.min(canvas.width.saturating_sub(view_size.0));
+        self.offset.1 = self.offset.1.min(canvas.height.saturating_sub(view_size.1));
+        // Colour nodes by the selected input's Plan when it is this
+        // profile's (the same version).
+        let ran: Option<Vec<Option<bool>>> = plan
+            .filter(|(_, p)| p.profile == view.name && p.profile_version == view.version)
+            .map(|(_, p)| {
+                view.nodes
+                    .iter()
+                    .map(|n| {
+                        if p.steps.iter().any(|s| s.node == n.name) {
+                            Some(true)
+                        } else if p.skipped.iter().any(|s| s.node == n.name) {
+                            Some(false)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect()
+            });
+        let selected = self.graph.then_some(self.node);
+        canvas.render(f.buffer_mut(), graph_area, self.offset, |owner| {
+            let node_style = |i: usize| match ran.as_ref().and_then(|r| r.get(i).copied().flatten())
+            {
+                Some(true) => Style::new().fg(Color::Green),
+                Some(false) => Style::new().fg(Color::DarkGray),
+                None => Style::new(),
+            };
+            match owner {
+                Owner::Empty => Style::new(),
+                Owner::Edge => Style::new().fg(Color::Gray),
+                Owner::Border(i) if selected == Some(i) => {
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+                }
+                Owner::Border(i) => node_style(i),
+                Owner::Name(i) if selected == Some(i) => Style::new()
+                    .fg(Color::Black)
+                    .bg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD),
+                Owner::Name(i) => node_style(i).add_modifier(Modifier::BOLD),
+                Owner::Transform(i) => match ran.as_ref().and_then(|r| r.get(i).copied().flatten())
+                {
+                    Some(false) => Style::new().fg(Color::DarkGray),
+                    _ => Style::new().fg(Color::Cyan),
+                },
+            }
+        });
+        if graph_area.height > 0 {
+            let legend = match plan {
+                Some((input, p)) if p.profile == view.name && p.profile_version == view.version => {
+                    format!("DAG · ? conditional · for {input}: green ran, grey skipped")
+                }
+                _ => "DAG · ? and dashed: conditional (`when`)".into(),
+            };
+            let legend_area = Rect {
+                y: graph_area.y.saturating_sub(1),
+                height: 1,
+                ..graph_area
+            };
+            if legend_area.y >= head_area.y + head_area.height + err_h {
+                f.render_widget(Paragraph::new(Span::styled(legend, dim())), legend_area);
+            }
+        }
+        self.canvas = Some(canvas);
+    }
+
+    fn draw_nodes(&self, f: &mut Frame, area: Rect, view: &ProfileView) {
+        let header = Row::new(
+            ["#", "node", "transform", "parameters", "after", "when"]
+                .into_iter()
+                .map(|h| Cell::from(Span::styled(h, bold()))),
+        );
+        let rows: Vec<Row> = view
+            .order
+            .iter()
+            .enumerate()
+            .filter_map(|(pos, &i)| view.nodes.get(i).map(|n| (pos, i, n)))
+            .map(|(pos, i, n)| {
+                let style = if self.graph && i == self.node {
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+                } else {
+                    Style::new()
+                };
+                Row::new(vec![
+                    Cell::from(Span::styled((pos + 1).to_string(), dim())),
+                    Cell::from(Span::styled(n.name.clone(), style)),
+                    Cell::from(Span::styled(
+                        n.transform.clone(),
+                        Style::new().fg(Color::Cyan),
+                    )),
+                    Cell::from(n.params.clone()),
+                    Cell::from(Span::styled(n.after.join(", "), dim())),
+                    Cell::from(Span::styled(n.when.clone().unwrap_or_default(), warn())),
+                ])
+            })
+            .collect();
+        let name_w = view
+            .nodes
+            .iter()
+            .map(|n| n.name.chars().count() as u16)
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        f.render_widget(
+            Table::new(
+                rows,
+                [
+                    Constraint::Length(2),
+                    Constraint::Length(name_w),
+                    Constraint::Length(12),
+                    Constraint::Fill(2),
+                    Constraint::Fill(1),
+                    Constraint::Fill(3),
+                ],
+            )
+            .header(header),
+            area,
+        );
+    }
+
+    fn footer(
+        &self,
+        view: Option<&ProfileView>,
+        editor: Option<&Editor>,
+        width: u16,
+    ) -> Vec<Line<'static>> {
+        let mut out = Vec::new();
+        if self.graph {
+            if let Some(n) = view.and_then(|v| v.nodes.get(self.node)) {
+                let mut spans = vec![
+                    Span::styled(format!("▸ {} ", n.name), bold().fg(Color::Yellow)),
+                    Span::styled(format!("{} ", n.transform), Style::new().fg(Color::Cyan)),
+                ];
+                if !n.params.is_empty() {
+                    spans.push(Span::raw(format!("{} ", n.params)));
+                }
+                if !n.after.is_empty() {
+                    spans.push(Span::styled(
+                        format!("· after {} ", n.after.join(", ")),
+                        dim(),
+                    ));
+                }
+                if let Some(w) = &n.when {
+                    spans.push(Span::styled(format!("· when {w}"), warn()));
+                }
+                out.push(Line::from(spans));
+            }
+        }
+        if let Some((m, refused)) = &self.message {
+            out.push(Line::from(Span::styled(
+                truncate(m, width as usize * 2),
+                if *refused { bad() } else { good() },
+            )));
+        }
+        let hint = match (editor, self.graph) {
+            (Some(e), _) if e.dirty() => format!(
+                "● {} unsaved edit{} · s save · u undo · R revert",
+                e.undo_depth(),
+                if e.undo_depth() == 1 { "" } else { "s" }
+            ),
+            (_, true) => {
+                "a add · d remove · t transform · p param · w when · e/E edge · u undo · s save"
+                    .into()
+            }
+            (_, false) => "Enter: select nodes to edit · ? all keys".into(),
+        };
+        out.push(Line::from(Span::styled(hint, dim())));
+        out
+    }
+}

@@ -1,0 +1,1000 @@
+//! Component tests: the workbench rendered into a `TestBackend` in each
+//! pane's main states and compared with insta snapshots, plus the
+//! behaviour behind the keys (which commands a key sends, how edits are
+//! refused). No engine and no terminal: state is built from fixtures and
+//! engine messages, exactly as the engine thread would send them.
+
+use super::app::App;
+use super::panes::PaneId;
+use super::worker::{
+    Analysis, AnalysisView, CacheView, Command, JobState, Msg, ProfileView, ReloadView, StoreView,
+    VariantView,
+};
+use crate::analyze::{Feature, FeatureValue};
+use crate::cache::{CacheStats, EntryInfo, Target, Variant, VariantKey, Verification};
+use crate::engine::{EngineStats, Event, EventKind, Served, StepEvent};
+use crate::profile::{Candidate, Plan, PlannedStep, Profile, Reload, SkippedNode, Step, Verdict};
+use crate::sandbox::{Execution, Outcome};
+use crate::transform::log::{IrStats, StepRecord};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// 2023-11-14 22:13:20 UTC: a fixed clock, so times in snapshots stay.
+const NOW: u64 = 1_700_000_000_000;
+
+const SMALL: &str = "# Small arrays: unroll, vectorize when finite.\nname: small\npriority: 40\nmatch: size(arrays) > 0 && arrays.all(x, x.len <= 1024)\npipeline:\n  full:    { transform: unroll, full: true, when: \"arrays.all(x, x.len <= 64)\" }\n  partial: { transform: unroll, count: 4, when: \"arrays.exists(x, x.len > 64)\" }\n  vec:     { transform: vectorize, reassoc: true, after: partial, when: \"arrays.all(x, x.finite)\" }\n  clean:   { transform: dce, after: [full, partial, vec] }\n";
+const FLAGS: &str = "name: flags\npriority: 20\nmatch: size(ints) > 0\npipeline:\n  clean: { transform: dce, aggressive: true }\n";
+const GENERIC: &str = "name: generic\npriority: 0\npipeline: {}\n";
+const BROKEN: &str =
+    "name: narrow\npriority: 30\npipeline:\n  bind: { transform: specialise, bind: ints }\n";
+
+fn parse(file: &str, text: &str) -> Profile {
+    match Profile::parse(Path::new(file), text, None) {
+        Ok(p) => p,
+        Err(e) => panic!("fixture {file} does not parse: {e:?}"),
+    }
+}
+
+fn store() -> StoreView {
+    let broken = match Profile::parse(Path::new("profiles/narrow.yaml"), BROKEN, None) {
+        Err(e) => e,
+        Ok(_) => panic!("the broken fixture parses"),
+    };
+    StoreView {
+        dir: Some(PathBuf::from("profiles")),
+        profiles: vec![
+            ProfileView::from_profile(&parse("profiles/small.yaml", SMALL)),
+            ProfileView::from_profile(&parse("profiles/flags.yaml", FLAGS)),
+            ProfileView::from_profile(&parse("profiles/generic.yaml", GENERIC)),
+        ],
+        errors: broken,
+    }
+}
+
+fn plan() -> Plan {
+    let p = parse("profiles/small.yaml", SMALL);
+    Plan {
+        profile: p.name.clone(),
+        profile_version: p.version.clone(),
+        steps: vec![
+            PlannedStep {
+                node: "partial".into(),
+                step: Step::Unroll {
+                    count: 4,
+                    full: false,
+                },
+            },
+            PlannedStep {
+                node: "vec".into(),
+                step: Step::Vectorize {
+                    width: 0,
+                    interleave: 0,
+                    isa: "native".into(),
+                    reassoc: true,
+                },
+            },
+            PlannedStep {
+                node: "clean".into(),
+                step: Step::Dce { aggressive: false },
+            },
+        ],
+        skipped: vec![SkippedNode {
+            node: "full".into(),
+            reason: "when `arrays.all(x, x.len <= 64)` is false".into(),
+        }],
+        finish: "default<O3>".into(),
+        tolerance: p.tolerance,
+    }
+}
+
+fn candidates() -> Vec<Candidate> {
+    vec![
+        Candidate {
+            profile: "small".into(),
+            priority: 40,
+            verdict: Verdict::Selected,
+        },
+        Candidate {
+            profile: "flags".into(),
+            priority: 20,
+            verdict: Verdict::Shadowed,
+        },
+        Candidate {
+            profile: "generic".into(),
+            priority: 0,
+            verdict: Verdict::Shadowed,
+        },
+    ]
+}
+
+fn analysis(input: &str) -> Msg {
+    let f = |name: &str, value: FeatureValue, exact: bool| Feature {
+        name: name.into(),
+        value,
+        exact,
+    };
+    Msg::Analysis(Box::new(Analysis {
+        input: PathBuf::from(input),
+        result: Ok(AnalysisView {
+            kernel: "dot".into(),
+            signature: "f64 dot(ptr a, ptr b, i64 n)".into(),
+            summary: "a: f64[256] 0.006..0.99 finite nonneg · b: f64[256] · n=256".into(),
+            sampled: false,
+            micros: 12,
+            features: vec![
+                f("a.len", FeatureValue::Int(256), true),
+                f("a.min", FeatureValue::Float(0.006727), true),
+                f("a.finite", FeatureValue::Bool(true), true),
+                f("b.len", FeatureValue::Int(256), true),
+                f("n", FeatureValue::Int(256), true),
+                f("total_bytes", FeatureValue::Int(4104), true),
+            ],
+            selected: "small".into(),
+            candidates: candidates(),
+            plan: Ok(plan()),
+        }),
+    }))
+}
+
+fn stats(instructions: u32, blocks: u32, loops: u32, vector: u32) -> IrStats {
+    IrStats {
+        functions: 1,
+        blocks,
+        instructions,
+        loops,
+        vector_instructions: vector,
+        indirect_calls: 0,
+    }
+}
+
+fn step_event(node: &str, transform: &str, micros: u64, b: IrStats, a: IrStats) -> StepEvent {
+    StepEvent {
+        node: node.into(),
+        transform: transform.into(),
+        params: String::new(),
+        micros,
+        before: b,
+        after: a,
+        note: format!("{node} did its part"),
+    }
+}
+
+fn ev(request: u64, at_micros: u64, kind: EventKind) -> Msg {
+    Msg::Event(Box::new(Event {
+        request,
+        at_micros,
+        kind,
+    }))
+}
+
+const KEY: &str = "0e3c1f2a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e";
+
+fn execution(nanos: u64) -> Execution {
+    Execution {
+        outcome: Outcome::Ok,
+        ret: None,
+        kernel_nanos: nanos,
+        isolation: "fork · executor 1".into(),
+    }
+}
+
+/// The events of one request, up to and including `upto` of its stages.
+fn request(id: u64, input: &str, hit: bool, upto: usize) -> Vec<Msg> {
+    let s = stats;
+    let mut all = vec![
+        ev(
+            id,
+            0,
+            EventKind::Received {
+                input: PathBuf::from(input),
+            },
+        ),
+        ev(
+            id,
+            900,
+            EventKind::Analyzed {
+                kernel: "dot".into(),
+                kernel_hash: "ab".repeat(32),
+                signature: "f64 dot(ptr a, ptr b, i64 n)".into(),
+                summary: "a: f64[256] · n=256".into(),
+                sampled: false,
+                micros: 12,
+            },
+        ),
+        ev(
+            id,
+            950,
+            EventKind::Selected {
+                profile: "small".into(),
+                priority: 40,
+                candidates: candidates(),
+            },
+        ),
+        ev(id, 960, EventKind::Planned { plan: plan() }),
+        ev(
+            id,
+            970,
+            EventKind::Cache {
+                key: KEY.into(),
+                hit,
+                tier: None,
+            },
+        ),
+    ];
+    if !hit {
+        all.extend([
+            ev(
+                id,
+                980,
+                EventKind::Building {
+                    key: KEY.into(),
+                    profile: "small".into(),
+                    steps: 3,
+                },
+            ),
+            ev(
+                id,
+                3000,
+                EventKind::Step(step_event(
+                    "prepare",
+                    "passes",
+                    2100,
+                    s(60, 9, 1, 0),
+                    s(30, 5, 1, 0),
+                )),
+            ),
+            ev(
+                id,
+                4000,
+                EventKind::Step(step_event(
+                    "partial",
+                    "unroll",
+                    900,
+                    s(30, 5, 1, 0),
+                    s(52, 5, 1, 0),
+                )),
+            ),
+            ev(
+                id,
+                9000,
+                EventKind::Step(step_event(
+                    "vec",
+                    "vectorize",
+                    4900,
+                    s(52, 5, 1, 0),
+                    s(75, 8, 2, 12),
+                )),
+            ),
+            ev(
+                id,
+                9100,
+                EventKind::Step(step_event(
+                    "clean",
+                    "dce",
+                    100,
+                    s(75, 8, 2, 12),
+                    s(70, 8, 2, 12),
+                )),
+            ),
+            ev(
+                id,
+                11000,
+                EventKind::Step(step_event(
+                    "finish",
+                    "passes",
+                    1900,
+                    s(70, 8, 2, 12),
+                    s(68, 8, 2, 12),
+                )),
+            ),
+            ev(
+                id,
+                12000,
+                EventKind::Compiled {
+                    object_bytes: 1232,
+                    transform_micros: 10_000,
+                    codegen_micros: 2000,
+                },
+            ),
+            ev(
+                id,
+                30000,
+                EventKind::Verified {
+                    verification: Verification::Verified,
+                    variant: None,
+                    generic: None,
+                    micros: 17_000,
+                },
+            ),
+        ]);
+    }
+    let total = if hit { 640 } else { 33_000 };
+    all.extend([
+        ev(
+            id,
+            total - 100,
+            EventKind::Executed {
+                variant: KEY.into(),
+                served_by: Served::Variant,
+                execution: execution(8300),
+            },
+        ),
+        ev(
+            id,
+            total,
+            EventKind::Finished {
+                result: None,
+                hit,
+                total_micros: total,
+            },
+        ),
+    ]);
+    all.truncate(upto);
+    all
+}
+
+fn variant() -> Variant {
+    let p = plan();
+    let ir = |body: &str| {
+        format!("target triple = \"x86_64-pc-linux-gnu\"\n\ndefine double @dot(ptr %a, ptr %b, i64 %n) {{\nentry:\n{body}  ret double %s\n}}\n")
+    };
+    let record = |node: &str, transform: &str, micros, b, a, body: &str| StepRecord {
+        node: node.into(),
+        transform: transform.into(),
+        params: String::new(),
+        micros,
+        before: b,
+        after: a,
+        note: format!("{node} did its part"),
+        ir_after: ir(body),
+    };
+    let s = stats;
+    Variant {
+        key: VariantKey(KEY.into()),
+        kernel_name: "dot".into(),
+        kernel_hash: "ab".repeat(32),
+        entry: "dot".into(),
+        plan: p,
+        target: Target {
+            triple: "x86_64-pc-linux-gnu".into(),
+            cpu: "znver4".into(),
+            features: "+avx2".into(),
+        },
+        object: Vec::new(),
+        optimized_ir: ir("  %v = fadd fast <8 x double> %x, %y\n  %s = call double @llvm.vector.reduce.fadd(double 0.0, <8 x double> %v)\n"),
+        steps: vec![
+            record("prepare", "passes", 2100, s(60, 9, 1, 0), s(30, 5, 1, 0), "  %s = fadd double 0.0, 0.0\n"),
+            record("partial", "unroll", 900, s(30, 5, 1, 0), s(52, 5, 1, 0), "  %s = fadd double 0.0, 1.0\n"),
+            record("vec", "vectorize", 4900, s(52, 5, 1, 0), s(75, 8, 2, 12), "  %v = fadd fast <8 x double> %x, %y\n  %s = call double @llvm.vector.reduce.fadd(double 0.0, <8 x double> %v)\n"),
+            record("clean", "dce", 100, s(75, 8, 2, 12), s(70, 8, 2, 12), "  %v = fadd fast <8 x double> %x, %y\n  %s = call double @llvm.vector.reduce.fadd(double 0.0, <8 x double> %v)\n"),
+        ],
+        transform_micros: 10_000,
+        codegen_micros: 2000,
+        verification: Verification::Verified,
+        created: NOW / 1000 - 120,
+    }
+}
+
+fn cache_view() -> CacheView {
+    let entry = |key: &str, profile: &str, verification, hits, ago_s: u64, mem| EntryInfo {
+        key: VariantKey(key.into()),
+        kernel_name: "dot".into(),
+        entry: "dot".into(),
+        profile: String::from(profile),
+        plan_summary: if profile == "generic" {
+            "finish default<O3>".into()
+        } else {
+            "partial unroll(count=4) -> vec vectorize(reassoc) -> clean dce -> finish default<O3>"
+                .into()
+        },
+        size: 38_500,
+        hits,
+        last_use: NOW / 1000 - ago_s,
+        verification,
+        in_memory: mem,
+        on_disk: true,
+    };
+    CacheView {
+        entries: vec![
+            entry(KEY, "small", Verification::Verified, 41, 3, true),
+            entry(
+                &"cf".repeat(32),
+                "generic",
+                Verification::Reference,
+                2,
+                65,
+                true,
+            ),
+            entry(
+                &"7a".repeat(32),
+                "flags",
+                Verification::Rejected("result 3.0 differs from generic 3.5".into()),
+                0,
+                7200,
+                false,
+            ),
+        ],
+        stats: CacheStats {
+            hits: 43,
+            misses: 3,
+            insertions: 3,
+            evictions: 1,
+            rejections: 1,
+            disk_hits: 1,
+            entries: 2,
+            bytes: 77_000,
+            ..CacheStats::default()
+        },
+        engine: EngineStats {
+            requests: 44,
+            hits: 41,
+            misses: 3,
+            ..EngineStats::default()
+        },
+    }
+}
+
+/// A workbench with the fixture store, analyses and engine up.
+fn app() -> App {
+    let mut app = App::new(
+        vec![
+            PathBuf::from("sample-inputs/dot-small.yaml"),
+            PathBuf::from("sample-inputs/reduce.yaml"),
+        ],
+        vec![PathBuf::from("sample-inputs/workloads/hot.yaml")],
+    );
+    app.model.now_ms = NOW;
+    app.model.apply(Msg::Ready {
+        host: "znver4".into(),
+    });
+    app.model.apply(Msg::Store(Arc::new(store())));
+    app.model.apply(analysis("sample-inputs/dot-small.yaml"));
+    app
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = match Terminal::new(TestBackend::new(w, h)) {
+        Ok(t) => t,
+        Err(e) => panic!("test terminal: {e}"),
+    };
+    app.tick();
+    if let Err(e) = t.draw(|f| super::ui::draw(f, app)) {
+        panic!("draw: {e}");
+    }
+    t.backend().to_string()
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn focus(app: &mut App, pane: PaneId) {
+    app.focus = pane;
+}
+
+// ---- Profiles ----------------------------------------------------------
+
+#[test]
+fn profiles_list_with_states_and_the_dag() {
+    let mut app = app();
+    insta::assert_snapshot!(render(&mut app, 100, 30));
+}
+
+#[test]
+fn profiles_dag_coloured_by_the_selected_inputs_plan_at_80x24() {
+    let mut app = app();
+    insta::assert_snapshot!(render(&mut app, 80, 24));
+}
+
+#[test]
+fn profiles_broken_file_shows_its_error_with_file_and_line() {
+    let mut app = app();
+    key(&mut app, KeyCode::End);
+    insta::assert_snapshot!(render(&mut app, 100, 20));
+}
+
+#[test]
+fn profiles_node_editor_refuses_a_cycle_and_names_it() {
+    let mut app = app();
+    key(&mut app, KeyCode::Enter);
+    assert!(app.profiles.in_graph());
+    // The first node in order is `full`; `clean` after it: make `full`
+    // run after `clean` and the cycle is refused.
+    key(&mut app, KeyCode::Char('e'));
+    assert!(app.prompt.is_some());
+    keys(&mut app, "clean");
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&mut app, 100, 30);
+    assert!(
+        screen.contains("refused: the pipeline has a cycle: full -> clean -> full"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn profiles_node_editor_edits_undoes_and_marks_unsaved_work() {
+    let mut app = app();
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('G')); // the last node: clean
+    key(&mut app, KeyCode::Char('a'));
+    keys(&mut app, "tidy passes");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('w'));
+    keys(&mut app, "a.len > 8");
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&mut app, 100, 34);
+    assert!(screen.contains("● 2 unsaved edits"), "{screen}");
+    assert!(screen.contains("?tidy passes"), "{screen}");
+    insta::assert_snapshot!(screen);
+    key(&mut app, KeyCode::Char('u'));
+    key(&mut app, KeyCode::Char('u'));
+    let screen = render(&mut app, 100, 34);
+    assert!(!screen.contains("tidy"), "{screen}");
+    assert!(screen.contains("undone (0 more to undo)"), "{screen}");
+}
+
+#[test]
+fn profiles_prompt_overlay() {
+    let mut app = app();
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('p'));
+    keys(&mut app, "count: 8");
+    insta::assert_snapshot!(render(&mut app, 100, 24));
+}
+
+// ---- Inputs ------------------------------------------------------------
+
+#[test]
+fn inputs_vector_verdicts_and_plan() {
+    let mut app = app();
+    focus(&mut app, PaneId::Inputs);
+    insta::assert_snapshot!(render(&mut app, 110, 30));
+}
+
+#[test]
+fn inputs_asks_for_an_analysis_and_runs_what_is_selected() {
+    let mut app = app();
+    focus(&mut app, PaneId::Inputs);
+    key(&mut app, KeyCode::Down);
+    app.tick();
+    assert!(app.model.outbox.contains(&Command::Analyze(PathBuf::from(
+        "sample-inputs/reduce.yaml"
+    ))));
+    // Asked once, not every frame.
+    let before = app.model.outbox.len();
+    app.tick();
+    assert_eq!(app.model.outbox.len(), before);
+    let screen = render(&mut app, 90, 14);
+    assert!(screen.contains("analyzing…"), "{screen}");
+    app.model.outbox.clear();
+    key(&mut app, KeyCode::Char('r'));
+    key(&mut app, KeyCode::Char('n'));
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    keys(&mut app, "25");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.model.outbox,
+        vec![
+            Command::Run {
+                input: PathBuf::from("sample-inputs/reduce.yaml"),
+                times: 1
+            },
+            Command::Run {
+                input: PathBuf::from("sample-inputs/reduce.yaml"),
+                times: 25
+            }
+        ]
+    );
+    key(&mut app, KeyCode::Down); // the workload
+    app.model.outbox.clear();
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.model.outbox,
+        vec![Command::Replay(PathBuf::from(
+            "sample-inputs/workloads/hot.yaml"
+        ))]
+    );
+}
+
+#[test]
+fn inputs_workload_summary() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let w = dir.path().join("hot.yaml");
+    if let Err(e) = std::fs::write(
+        &w,
+        "requests:\n  - { input: ../sum-small.yaml, repeat: 500 }\n  - { input: ../reduce.yaml, repeat: 300 }\n",
+    ) {
+        panic!("write: {e}");
+    }
+    let mut app = App::new(vec![], vec![w]);
+    app.model.now_ms = NOW;
+    focus(&mut app, PaneId::Inputs);
+    insta::assert_snapshot!(render(&mut app, 80, 12));
+}
+
+// ---- Pipeline ----------------------------------------------------------
+
+#[test]
+fn pipeline_empty_says_how_to_start() {
+    let mut app = app();
+    focus(&mut app, PaneId::Pipeline);
+    insta::assert_snapshot!(render(&mut app, 90, 10));
+}
+
+#[test]
+fn pipeline_live_during_a_build() {
+    let mut app = app();
+    focus(&mut app, PaneId::Pipeline);
+    // Received .. Building, prepare and partial: vec is running.
+    for m in request(1, "sample-inputs/dot-small.yaml", false, 8) {
+        app.model.apply(m);
+    }
+    let screen = render(&mut app, 100, 16);
+    assert!(screen.contains("▶"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn pipeline_done_with_the_diff_of_a_step() {
+    let mut app = app();
+    focus(&mut app, PaneId::Pipeline);
+    for m in request(1, "sample-inputs/dot-small.yaml", false, usize::MAX) {
+        app.model.apply(m);
+    }
+    app.tick();
+    assert!(app.model.outbox.contains(&Command::LoadVariant {
+        key: KEY.into(),
+        input: Some(PathBuf::from("sample-inputs/dot-small.yaml")),
+    }));
+    app.model.apply(Msg::Variant(Arc::new(VariantView {
+        key: KEY.into(),
+        variant: Ok(Arc::new(variant())),
+        kernel_ir: Some("define double @dot() {\nentry:\n  ret double 0.0\n}\n".into()),
+    })));
+    // prepare, full (skipped), partial, vec: the vectorizer's diff.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    let screen = render(&mut app, 110, 30);
+    assert!(
+        screen.contains("instr 52→75 · blocks 5→8 · loops 1→2 · vector 0→12"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+    // The skipped node says why.
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Up);
+    let screen = render(&mut app, 110, 30);
+    assert!(
+        screen.contains("skipped: when `arrays.all(x, x.len <= 64)` is false"),
+        "{screen}"
+    );
+}
+
+// ---- Cache -------------------------------------------------------------
+
+#[test]
+fn cache_entries_and_totals() {
+    let mut app = app();
+    focus(&mut app, PaneId::Cache);
+    app.model.apply(Msg::Cache(Box::new(cache_view())));
+    insta::assert_snapshot!(render(&mut app, 120, 12));
+    insta::assert_snapshot!("cache_entries_and_totals_80", render(&mut app, 80, 12));
+}
+
+#[test]
+fn cache_empty() {
+    let mut app = app();
+    focus(&mut app, PaneId::Cache);
+    insta::assert_snapshot!(render(&mut app, 80, 10));
+}
+
+#[test]
+fn cache_open_entry_ir_and_assembly_evict_and_clear() {
+    let mut app = app();
+    focus(&mut app, PaneId::Cache);
+    app.model.apply(Msg::Cache(Box::new(cache_view())));
+    key(&mut app, KeyCode::Enter);
+    app.tick();
+    assert!(app.model.outbox.contains(&Command::LoadVariant {
+        key: KEY.into(),
+        input: None
+    }));
+    app.model.apply(Msg::Variant(Arc::new(VariantView {
+        key: KEY.into(),
+        variant: Ok(Arc::new(variant())),
+        kernel_ir: None,
+    })));
+    insta::assert_snapshot!(render(&mut app, 100, 14));
+    key(&mut app, KeyCode::Char('a'));
+    app.tick();
+    assert!(app.model.outbox.contains(&Command::Assembly(KEY.into())));
+    app.model.apply(Msg::Assembly {
+        key: KEY.into(),
+        text: Ok("\t.text\n\t.globl\tdot\ndot:\n\tvaddpd\t%zmm1, %zmm0, %zmm0\n\tretq\n".into()),
+    });
+    let screen = render(&mut app, 100, 14);
+    assert!(
+        screen.contains("        vaddpd  %zmm1, %zmm0, %zmm0"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Esc);
+    app.model.outbox.clear();
+    key(&mut app, KeyCode::Char('d'));
+    let screen = render(&mut app, 80, 16);
+    assert!(
+        screen.contains("Evict 0e3c1f2a9b8c from memory and disk?"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Char('y'));
+    key(&mut app, KeyCode::Char('D'));
+    key(&mut app, KeyCode::Char('n'));
+    key(&mut app, KeyCode::Char('D'));
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        app.model.outbox,
+        vec![Command::Evict(KEY.into()), Command::ClearCache]
+    );
+}
+
+// ---- Runs --------------------------------------------------------------
+
+#[test]
+fn runs_table_sparklines_and_summary() {
+    let mut app = app();
+    focus(&mut app, PaneId::Runs);
+    app.model.apply(Msg::Job(JobState::Started {
+        label: "run dot-small.yaml ×6".into(),
+        total: 6,
+    }));
+    for id in 1..=5 {
+        for m in request(id, "sample-inputs/dot-small.yaml", id > 1, usize::MAX) {
+            app.model.apply(m);
+        }
+    }
+    app.model.apply(ev(
+        6,
+        0,
+        EventKind::Received {
+            input: PathBuf::from("sample-inputs/missing.yaml"),
+        },
+    ));
+    app.model.apply(ev(
+        6,
+        10,
+        EventKind::Failed {
+            error: "sample-inputs/missing.yaml: no such file".into(),
+        },
+    ));
+    app.model.apply(Msg::Job(JobState::Progress {
+        label: "run dot-small.yaml ×6".into(),
+        done: 6,
+        total: 6,
+    }));
+    app.model.apply(Msg::Cache(Box::new(cache_view())));
+    insta::assert_snapshot!(render(&mut app, 120, 16));
+    // Enter shows the selected run's Plan in the Pipeline pane.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, PaneId::Pipeline);
+    let screen = render(&mut app, 100, 14);
+    assert!(screen.contains("#5 dot-small.yaml → small"), "{screen}");
+}
+
+// ---- Log, status bar, help, layout ------------------------------------
+
+#[test]
+fn log_and_the_status_bar_after_a_reload_that_failed() {
+    let mut app = app();
+    focus(&mut app, PaneId::Log);
+    let broken = store().errors;
+    app.model.apply(Msg::Reloaded(Box::new(ReloadView {
+        path: PathBuf::from("profiles/small.yaml"),
+        reload: Reload::Loaded {
+            name: "small".into(),
+            version: "3f2e8d42aa".into(),
+        },
+        latency_ms: Some(180),
+    })));
+    app.model.apply(Msg::Reloaded(Box::new(ReloadView {
+        path: PathBuf::from("profiles/narrow.yaml"),
+        reload: Reload::Failed {
+            errors: broken,
+            kept: Some("narrow".into()),
+        },
+        latency_ms: Some(170),
+    })));
+    insta::assert_snapshot!(render(&mut app, 100, 12));
+    insta::assert_snapshot!("status_bar_80", render(&mut app, 80, 6));
+}
+
+#[test]
+fn help_is_generated_from_the_key_map() {
+    let mut app = app();
+    key(&mut app, KeyCode::Char('?'));
+    let screen = render(&mut app, 100, 40);
+    for b in super::keymap::BINDINGS.iter().take(12) {
+        assert!(screen.contains(b.help), "{} missing:\n{screen}", b.help);
+    }
+    insta::assert_snapshot!(screen);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.help.is_none());
+}
+
+#[test]
+fn every_pane_in_a_grid_on_a_large_terminal() {
+    let mut app = app();
+    for m in request(1, "sample-inputs/dot-small.yaml", false, usize::MAX) {
+        app.model.apply(m);
+    }
+    app.model.apply(Msg::Cache(Box::new(cache_view())));
+    let screen = render(&mut app, 180, 50);
+    for p in PaneId::ALL {
+        assert!(screen.contains(p.title()), "{}", p.title());
+    }
+    assert!(app.grid);
+    insta::assert_snapshot!(screen);
+    // Zoom shows the focused pane alone.
+    key(&mut app, KeyCode::Char('z'));
+    render(&mut app, 180, 50);
+    assert!(!app.grid);
+}
+
+#[test]
+fn tab_keys_mouse_and_ctrl_c() {
+    let mut app = app();
+    render(&mut app, 100, 30);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, PaneId::Inputs);
+    key(&mut app, KeyCode::BackTab);
+    assert_eq!(app.focus, PaneId::Profiles);
+    key(&mut app, KeyCode::Char('5'));
+    assert_eq!(app.focus, PaneId::Runs);
+    // A click on a tab focuses its pane.
+    render(&mut app, 100, 30);
+    let tab = app.tab_areas[PaneId::Cache.index()].unwrap_or_default();
+    app.handle_mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: tab.x + 1,
+        row: tab.y,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(app.focus, PaneId::Cache);
+    app.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(app.quit);
+}
+
+#[test]
+fn a_reload_asks_for_the_analysis_again() {
+    let mut app = app();
+    app.tick();
+    assert!(app.model.outbox.is_empty());
+    app.model.apply(Msg::Reloaded(Box::new(ReloadView {
+        path: PathBuf::from("profiles/small.yaml"),
+        reload: Reload::Loaded {
+            name: "small".into(),
+            version: "0011223344".into(),
+        },
+        latency_ms: None,
+    })));
+    app.tick();
+    assert_eq!(
+        app.model.outbox,
+        vec![Command::Analyze(PathBuf::from(
+            "sample-inputs/dot-small.yaml"
+        ))]
+    );
+}
+
+/// Where `needle` is on a rendered screen (column, row), in cells.
+fn locate(screen: &str, needle: &str) -> (u16, u16) {
+    for (row, line) in screen.lines().enumerate() {
+        // Each line is quoted by the test backend.
+        let line = line.trim_start_matches('"');
+        if let Some(byte) = line.find(needle) {
+            return (line[..byte].chars().count() as u16, row as u16);
+        }
+    }
+    panic!("`{needle}` is not on the screen:\n{screen}");
+}
+
+fn click(app: &mut App, (column, row): (u16, u16)) {
+    app.handle_mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    });
+}
+
+#[test]
+fn the_mouse_selects_nodes_and_rows_and_scrolls() {
+    let mut app = app();
+    let screen = render(&mut app, 100, 30);
+    click(&mut app, locate(&screen, "?vec vectorize"));
+    assert!(app.profiles.in_graph());
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("▸ vec vectorize reassoc: true"), "{screen}");
+
+    focus(&mut app, PaneId::Cache);
+    app.model.apply(Msg::Cache(Box::new(cache_view())));
+    let screen = render(&mut app, 100, 12);
+    click(&mut app, locate(&screen, "cfcfcfcf"));
+    key(&mut app, KeyCode::Enter);
+    app.tick();
+    assert!(app.model.outbox.contains(&Command::LoadVariant {
+        key: "cf".repeat(32),
+        input: None
+    }));
+
+    // The wheel over the Log scrolls it back; `f` follows again.
+    focus(&mut app, PaneId::Log);
+    for i in 0..40 {
+        app.model.log(super::app::Level::Info, format!("line {i}"));
+    }
+    let screen = render(&mut app, 60, 10);
+    assert!(screen.contains("line 39"), "{screen}");
+    app.handle_mouse(MouseEvent {
+        kind: MouseEventKind::ScrollUp,
+        column: 10,
+        row: 4,
+        modifiers: KeyModifiers::NONE,
+    });
+    let screen = render(&mut app, 60, 10);
+    assert!(
+        !screen.contains("line 39") && screen.contains("scrolled"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Char('f'));
+    let screen = render(&mut app, 60, 10);
+    assert!(screen.contains("line 39"), "{screen}");
+}
+
+#[test]
+fn every_pane_draws_at_any_size_without_panicking() {
+    let mut app = app();
+    for m in request(1, "sample-inputs/dot-small.yaml", false, usize::MAX) {
+        app.model.apply(m);
+    }
+    app.model.apply(Msg::Cache(Box::new(cache_view())));
+    app.model.apply(Msg::Variant(Arc::new(VariantView {
+        key: KEY.into(),
+        variant: Ok(Arc::new(variant())),
+        kernel_ir: None,
+    })));
+    for (w, h) in [
+        (1, 1),
+        (4, 2),
+        (12, 3),
+        (20, 5),
+        (33, 7),
+        (50, 12),
+        (79, 23),
+    ] {
+        for p in PaneId::ALL {
+            focus(&mut app, p);
+            render(&mut app, w, h);
+            // With the node editor, an open entry and overlays too.
+            key(&mut app, KeyCode::Enter);
+            render(&mut app, w, h);
+            key(&mut app, KeyCode::Char('?'));
+            render(&mut app, w, h);
+            key(&mut app, KeyCode::Esc);
+            key(&mut app, KeyCode::Esc);
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Drawing the whole workbench from an [`App`]: the tab line, the panes
+//! (all six in a grid on a large terminal, the focused one alone on a small
+//! one or when zoomed), the status bar, and the prompt, question and help
+//! overlays. Pure rendering: tests draw any state into a `TestBackend`.
+
+use super::app::App;
+use super::keymap;
+use super::panes::{bad, bold, dim, good, warn, PaneId};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+/// The smallest terminal that shows every pane at once.
+pub const GRID_MIN: (u16, u16) = (150, 40);
+
+pub fn draw(f: &mut Frame, app: &mut App) {
+    let area = f.area();
+    let [tabs, main, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    app.grid = !app.zoom && area.width >= GRID_MIN.0 && area.height >= GRID_MIN.1;
+    draw_tabs(f, tabs, app);
+    app.pane_areas = [None; 6];
+    if app.grid {
+        let [top, mid, bottom] = Layout::vertical([
+            Constraint::Percentage(45),
+            Constraint::Percentage(30),
+            Constraint::Percentage(25),
+        ])
+        .areas(main);
+        let split = |r: Rect| -> [Rect; 2] {
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(r)
+        };
+        let [a, b] = split(top);
+        let [c, d] = split(mid);
+        let [e, g] = split(bottom);
+        for (pane, r) in PaneId::ALL.into_iter().zip([a, b, c, d, e, g]) {
+            draw_pane(f, app, pane, r);
+        }
+    } else {
+        draw_pane(f, app, app.focus, main);
+    }
+    draw_status(f, status, app);
+    if let Some(p) = app.prompt.clone() {
+        let h = 4.min(main.height);
+        let r = Rect {
+            y: main.y + main.height - h,
+            height: h,
+            ..main
+        };
+        f.render_widget(Clear, r);
+        let block = Block::bordered()
+            .border_type(BorderType::Rounded)
+            .border_style(Style::new().fg(Color::Yellow))
+            .title(Span::styled(format!(" {} ", p.label), bold()))
+            .title_bottom(Span::styled(" Enter apply · Esc cancel ", dim()));
+        let inner = block.inner(r);
+        f.render_widget(block, r);
+        let lines = vec![
+            Line::from(vec![
+                Span::raw(p.input.clone()),
+                Span::styled("█", Style::new().fg(Color::Yellow)),
+            ]),
+            Line::from(Span::styled(p.hint.clone(), dim())),
+        ];
+        f.render_widget(Paragraph::new(lines), inner);
+    }
+    if let Some(c) = &app.confirm {
+        let w = (c.question.chars().count() as u16 + 6).clamp(30, main.width.max(30));
+        let r = centered(main, w, 5);
+        f.render_widget(Clear, r);
+        let block = Block::bordered()
+            .border_type(BorderType::Rounded)
+            .border_style(warn());
+        let inner = block.inner(r);
+        f.render_widget(block, r);
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::from(c.question.clone()),
+                Line::from(""),
+                Line::from(Span::styled("y yes · n no", dim())),
+            ])
+            .wrap(Wrap { trim: true }),
+            inner,
+        );
+    }
+    if let Some(scroll) = app.help {
+        draw_help(f, main, scroll, app);
+    }
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn draw_pane(f: &mut Frame, app: &mut App, pane: PaneId, r: Rect) {
+    app.pane_areas[pane.index()] = Some(r);
+    let focused = app.focus == pane;
+    match pane {
+        PaneId::Profiles => {
+            let input = app.inputs.selected_input().map(|p| p.to_owned());
+            let analysis = input
+                .as_ref()
+                .and_then(|p| app.model.analyses.get(p))
+                .and_then(|a| a.result.as_ref().ok())
+                .and_then(|v| v.plan.as_ref().ok());
+            let name = input
+                .as_deref()
+                .map(super::worker::file_name)
+                .unwrap_or_default();
+            let plan = analysis.map(|p| (name.as_str(), p));
+            app.profiles.draw(f, r, &app.model, focused, plan)
+        }
+        PaneId::Inputs => app.inputs.draw(f, r, &app.model, focused),
+        PaneId::Pipeline => app.pipeline.draw(f, r, &app.model, focused),
+        PaneId::Cache => app.cache.draw(f, r, &app.model, focused),
+        PaneId::Runs => app.runs.draw(f, r, &app.model, focused),
+        PaneId::Log => app.log.draw(f, r, &app.model, focused),
+    }
+}
+
+fn draw_tabs(f: &mut Frame, area: Rect, app: &mut App) {
+    app.tab_areas = [None; 6];
+    let mut x = area.x;
+    let mut spans = Vec::new();
+    let title = " tailor ";
+    spans.push(Span::styled(
+        title,
+        Style::new()
+            .fg(Color::Black)
+            .bg(Color::Cyan)
+            .add_modifier(Modifier::BOLD),
+    ));
+    x += title.len() as u16;
+    spans.push(Span::raw(" "));
+    x += 1;
+    // At 80 columns the names are cut to fit; the numbers always show.
+    let room = area.width.saturating_sub(x - area.x + 12);
+    let full: u16 = PaneId::ALL.iter().map(|p| p.title().len() as u16 + 4).sum();
+    let short = full > room;
+    for p in PaneId::ALL {
+        let name = if short {
+            p.title().chars().take(4).collect::<String>()
+        } else {
+            p.title().to_owned()
+        };
+        let text = format!(" {} {} ", p.index() + 1, name);
+        let w = text.chars().count() as u16;
+        let style = if app.focus == p {
+            Style::new()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        } else if app.grid {
+            Style::new().fg(Color::Gray)
+        } else {
+            dim()
+        };
+        app.tab_areas[p.index()] = Some(Rect {
+            x,
+            y: area.y,
+            width: w,
+            height: 1,
+        });
+        spans.push(Span::styled(text, style));
+        x += w;
+    }
+    let hint = if app.grid {
+        " z zoom · ? help"
+    } else {
+        " Tab · ? help"
+    };
+    spans.push(Span::styled(hint, dim()));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The status bar: profiles, reload state, cache hit rate, the engine's
+/// work, and a passing message. Parts are dropped from the right when the
+/// terminal is narrow, most important first kept.
+fn draw_status(f: &mut Frame, area: Rect, app: &App) {
+    let m = &app.model;
+    let sep = || Span::styled(" │ ", dim());
+    let mut parts: Vec<Vec<Span>> = Vec::new();
+    let broken = m
+        .store
+        .errors
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.file.extension().and_then(|x| x.to_str()),
+                Some("yaml" | "yml")
+            )
+        })
+        .map(|e| e.file.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let mut p = vec![Span::styled(
+        format!("{} profiles", m.store.profiles.len()),
+        bold(),
+    )];
+    if broken > 0 {
+        p.push(Span::styled(format!(" {broken} broken"), bad()));
+    }
+    parts.push(p);
+    match &m.reload {
+        Some(r) => parts.push(vec![
+            Span::styled(
+                if r.ok { "⟳ " } else { "✗ " },
+                if r.ok { good() } else { bad() },
+            ),
+            Span::styled(r.text.clone(), if r.ok { Style::new() } else { bad() }),
+            Span::styled(format!(" {}", super::panes::ago(m.now_ms, r.at_ms)), dim()),
+        ]),
+        None => parts.push(vec![Span::styled("watching profiles", dim())]),
+    }
+    parts.push(vec![
+        Span::raw("hit "),
+        Span::styled(
+            m.hit_rate()
+                .map(|r| format!("{:.0}%", r * 100.0))
+                .unwrap_or_else(|| "-".into()),
+            good(),
+        ),
+        Span::styled(format!(" {} cached", m.cache.entries.len()), dim()),
+    ]);
+    let work = match (&m.fatal, &m.ready, &m.job) {
+        (Some(_), _, _) => vec![Span::styled("engine down", bad())],
+        (None, None, _) => vec![Span::styled("engine starting…", warn())],
+        (None, Some(_), Some(j)) => vec![Span::styled(
+            format!("workers 1 busy: {} {}/{}", j.label, j.done, j.total),
+            warn(),
+        )],
+        (None, Some(_), None) => vec![Span::styled("workers 1 idle", dim())],
+    };
+    parts.push(work);
+    if let Some((text, error, _)) = &m.flash {
+        parts.push(vec![Span::styled(
+            text.clone(),
+            if *error { bad() } else { good() },
+        )]);
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    let mut used = 0usize;
+    let width = area.width as usize;
+    for (i, part) in parts.into_iter().enumerate() {
+        let w: usize = part.iter().map(|s| s.width()).sum::<usize>() + if i > 0 { 3 } else { 0 };
+        if used + w > width && i > 0 {
+            // The reload state matters more than what follows: cut it to
+            // fit rather than drop it.
+            if i == 1 && width > used + 8 {
+                spans.push(sep());
+                let room = width - used - 3;
+                let text: String = part.iter().map(|s| s.content.as_ref()).collect();
+                spans.push(Span::styled(
+                    super::panes::truncate(&text, room),
+                    part.get(1).map(|s| s.style).unwrap_or_default(),
+                ));
+            }
+            break;
+        }
+        if i > 0 {
+            spans.push(sep());
+        }
+        used += w;
+        spans.extend(part);
+    }
+    f.render_widget(
+        Paragraph::new(Line::from(spans)).style(Style::new().bg(Color::Reset)),
+        area,
+    );
+}
+
+fn draw_help(f: &mut Frame, main: Rect, scroll: u16, app: &mut App) {
+    let r = centered(main, main.width.min(90), main.height);
+    f.render_widget(Clear, r);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::new().fg(Color::Cyan))
+        .title(Span::styled(" Keys ", bold()))
+        .title_bottom(Span::styled(" ↑↓ scroll · Esc or ? closes ", dim()));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let key_w = keymap::help_lines()
+        .iter()
+        .map(|(_, k, _)| k.chars().count())
+        .max()
+        .unwrap_or(8)
+        .min(24);
+    let mut lines: Vec<Line> = Vec::new();
+    lines.push(Line::from(Span::styled(
+        "The mouse selects rows and nodes, focuses panes and scrolls.",
+        dim(),
+    )));
+    for (scope, keys, help) in keymap::help_lines() {
+        match scope {
+            Some(s) => {
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(s.title(), bold().fg(Color::Cyan))));
+            }
+            None => lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {keys:<key_w$}  "),
+                    Style::new().fg(Color::Yellow),
+                ),
+                Span::raw(help),
+            ])),
+        }
+    }
+    let max = (lines.len() as u16).saturating_sub(inner.height);
+    let scroll = scroll.min(max);
+    app.help = Some(scroll);
+    f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}

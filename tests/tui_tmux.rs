@@ -1,0 +1,378 @@
+//! The workbench end to end, driven as a person would: the real binary in a
+//! tmux pane, keys sent with `send-keys`, the screen read with
+//! `capture-pane`. Opens it, moves between panes, runs a sample input and
+//! reads its result and Plan, edits a profile file from outside and watches
+//! the reload (timing it), breaks the file and checks the error (file and
+//! line) while the last good version still serves a request, fixes it,
+//! checks the layout at 80×24, quits, and checks the terminal was restored.
+//!
+//! Robust on a loaded machine: every wait polls the screen up to a
+//! deadline rather than sleeping a fixed time; a private tmux socket, a
+//! fresh cache and a copy of the profiles keep runs apart; the tmux server
+//! is killed on every way out. Without tmux the test says so and skips.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A tmux server on its own socket, killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> Output {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("-f")
+            .arg("/dev/null")
+            .args(args)
+            .output();
+        match out {
+            Ok(o) => o,
+            Err(e) => panic!("tmux {args:?}: {e}"),
+        }
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "main"]).stdout)
+            .into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "main"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn format(&self, f: &str) -> String {
+        String::from_utf8_lossy(&self.run(&["display-message", "-p", "-t", "main", f]).stdout)
+            .trim()
+            .to_owned()
+    }
+
+    /// Polls the screen until `pred` holds; the screen it held on.
+    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if started.elapsed() > DEADLINE {
+                panic!("waited {DEADLINE:?} for {what}; the screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        self.wait(&format!("`{needle}`"), |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    if let Err(e) = std::fs::create_dir_all(to) {
+        panic!("{}: {e}", to.display());
+    }
+    let entries = match std::fs::read_dir(from) {
+        Ok(e) => e,
+        Err(e) => panic!("{}: {e}", from.display()),
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_file() {
+            if let Err(e) = std::fs::copy(&p, to.join(e.file_name())) {
+                panic!("copy {}: {e}", p.display());
+            }
+        }
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    if let Err(e) = std::fs::write(path, text) {
+        panic!("{}: {e}", path.display());
+    }
+}
+
+/// The status bar (the last non-empty line).
+fn status(screen: &str) -> &str {
+    screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+}
+
+fn sh_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+#[test]
+fn workbench_end_to_end_in_tmux() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED workbench_end_to_end_in_tmux: tmux is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let profiles = dir.path().join("profiles");
+    copy_dir(&root().join("profiles"), &profiles);
+    let cache = dir.path().join("cache");
+    let inputs = root().join("sample-inputs");
+    let count = std::fs::read_dir(&profiles)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+                .count()
+        })
+        .unwrap_or(0);
+
+    let tmux = Tmux {
+        socket: format!("tailor-e2e-{}", std::process::id()),
+    };
+    // After the workbench exits, the shell reports how it left the
+    // terminal: raw mode would show as -icanon.
+    let cmd = format!(
+        "{} --profiles {} --cache-dir {} --inputs {}; echo \"tailor exited $?\"; \
+         if stty -a | grep -q -- -icanon; then echo 'tty: raw'; else echo 'tty: cooked'; fi; \
+         exec sleep 600",
+        sh_quote(Path::new(env!("CARGO_BIN_EXE_tailor"))),
+        sh_quote(&profiles),
+        sh_quote(&cache),
+        sh_quote(&inputs),
+    );
+    let root_dir = root();
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "main",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "-c",
+        &root_dir.display().to_string(),
+        &cmd,
+    ]);
+    assert!(
+        started.status.success(),
+        "tmux new-session: {}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+
+    // Open: the Profiles pane, every profile valid, the engine up.
+    let s = tmux.wait("the engine to be up", |s| {
+        status(s).contains(&format!("{count} profiles")) && status(s).contains("workers 1 idle")
+    });
+    assert!(s.contains("┏ 1  Profiles"), "{s}");
+    assert!(s.contains("table-dispatch"), "{s}");
+    assert_eq!(tmux.format("#{alternate_on}"), "1");
+
+    // Move between panes: Tab, Shift-Tab and the numbers.
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("┏ 2  Inputs");
+    tmux.keys(&["BTab"]);
+    tmux.wait_for("┏ 1  Profiles");
+    tmux.keys(&["4"]);
+    tmux.wait_for("The cache is empty.");
+
+    // Select reduce.yaml in the Inputs pane: its vector and verdicts.
+    let mut names: Vec<String> = std::fs::read_dir(&inputs)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().is_file() && e.path().extension().is_some_and(|x| x == "yaml"))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let at = match names.iter().position(|n| n == "reduce.yaml") {
+        Some(i) => i,
+        None => panic!("no sample-inputs/reduce.yaml"),
+    };
+    tmux.keys(&["2"]);
+    tmux.wait_for("┏ 2  Inputs");
+    for _ in 0..at {
+        tmux.keys(&["j"]);
+    }
+    let s = tmux.wait("reduce.yaml's analysis", |s| {
+        s.contains("reduce.yaml  f64 reduce(") && s.contains("✓ table-dispatch")
+    });
+    assert!(s.contains("Characteristic vector"), "{s}");
+
+    // Run it; the Pipeline pane shows its Plan, each step ran, verified.
+    tmux.keys(&["r"]);
+    tmux.keys(&["3"]);
+    let s = tmux.wait("the request's Plan", |s| {
+        s.contains("#1 reduce.yaml → table-dispatch")
+            && s.contains("verified")
+            && s.contains("✓ vec")
+    });
+    assert!(s.contains("✓ cache") && s.contains("inline_cache"), "{s}");
+    // Its IR diff loads from the cache.
+    tmux.wait_for("IR diff");
+    // The Runs pane has the execution; the Log its result.
+    tmux.keys(&["5"]);
+    let s = tmux.wait("the run", |s| {
+        s.contains("reduce.yaml") && s.contains(" ok ")
+    });
+    assert!(s.contains("miss"), "{s}");
+    tmux.keys(&["6"]);
+    tmux.wait_for("finished  result 50038.8");
+
+    // Edit a profile from outside: the reload shows within a second.
+    tmux.keys(&["1"]);
+    tmux.wait_for("┏ 1  Profiles");
+    let file = profiles.join("table-dispatch.yaml");
+    let good = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) => panic!("{}: {e}", file.display()),
+    };
+    assert!(good.contains("priority: 50"), "{good}");
+    let changed = Instant::now();
+    write(&file, &good.replace("priority: 50", "priority: 55"));
+    let s = tmux.wait("the reload", |s| {
+        status(s).contains("reloaded table-dispatch.yaml") && s.contains("priority 55")
+    });
+    let latency = changed.elapsed();
+    eprintln!("reload latency (file written → status bar shows it): {latency:?}");
+    assert!(
+        latency < Duration::from_secs(1),
+        "reload took {latency:?}\n{s}"
+    );
+
+    // Break it: the error with file and line, the last good version live.
+    let broken_at = Instant::now();
+    write(&file, &good.replace("priority: 50", "priority: [55"));
+    let s = tmux.wait("the broken reload", |s| {
+        status(s).contains("table-dispatch.yaml:") && status(s).contains("broken")
+    });
+    eprintln!("broken-file report latency: {:?}", broken_at.elapsed());
+    assert!(
+        status(&s).contains("last good table-dispatch still live"),
+        "{s}"
+    );
+    // Its row carries the error with the file's path and line.
+    let s = tmux.wait("the error in the Profiles pane", |s| {
+        s.contains("table-dispatch.yaml:") && s.contains("stays live until the file is fixed")
+    });
+    assert!(
+        s.contains("priority 55"),
+        "the last good version is shown: {s}"
+    );
+    // The last good version still serves: the same input selects it.
+    tmux.keys(&["2"]);
+    tmux.wait_for("┏ 2  Inputs");
+    tmux.keys(&["r"]);
+    tmux.keys(&["5"]);
+    let s = tmux.wait("the second run", |s| {
+        s.lines().any(|l| {
+            l.contains(" 2 ")
+                && l.contains("reduce.yaml")
+                && l.contains("table-dispatch")
+                && l.contains(" ok ")
+        })
+    });
+    assert!(s.contains("2 runs"), "{s}");
+
+    // Fix it: reloaded, nothing broken.
+    write(&file, &good.replace("priority: 50", "priority: 60"));
+    tmux.wait("the fixed reload", |s| {
+        status(s).contains("reloaded table-dispatch.yaml") && !status(s).contains("broken")
+    });
+    tmux.keys(&["1"]);
+    tmux.wait("the fixed profile", |s| {
+        s.contains("priority 60") && !s.contains("stays live until")
+    });
+
+    // At 80×24 the tabs, the pane and the status bar still fit.
+    tmux.run(&["resize-window", "-t", "main", "-x", "80", "-y", "24"]);
+    let s = tmux.wait("the 80×24 layout", |s| {
+        s.lines().count() <= 24 && s.lines().next().is_some_and(|l| l.contains("1 Prof"))
+    });
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines.iter().all(|l| l.chars().count() <= 80), "{s}");
+    assert!(status(&s).contains("profiles"), "{s}");
+    assert!(s.contains("┏ 1  Profiles"), "{s}");
+    tmux.keys(&["?"]);
+    tmux.wait_for("Keys");
+    tmux.keys(&["?"]);
+    tmux.wait("the help to close", |s| !s.contains("╭ Keys"));
+
+    // Quit: the terminal is back as it was.
+    tmux.keys(&["q"]);
+    let s = tmux.wait("the exit", |s| s.contains("tailor exited"));
+    assert!(s.contains("tailor exited 0"), "{s}");
+    let s = tmux.wait_for("tty: ");
+    assert!(s.contains("tty: cooked"), "raw mode left on:\n{s}");
+    assert!(!s.contains("┏"), "the workbench is still on screen:\n{s}");
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "0",
+        "alternate screen left on"
+    );
+    assert_eq!(tmux.format("#{cursor_flag}"), "1", "cursor left hidden");
+    assert_eq!(
+        tmux.format("#{mouse_any_flag}"),
+        "0",
+        "mouse reporting left on"
+    );
+
+    // Ctrl-C ends it the same way, even in the middle of a replay.
+    tmux.run(&["kill-session", "-t", "main"]);
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "main",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-c",
+        &root_dir.display().to_string(),
+        &cmd,
+    ]);
+    assert!(started.status.success());
+    tmux.wait("the engine to be up again", |s| {
+        status(s).contains("workers 1 idle")
+    });
+    tmux.keys(&["2"]);
+    tmux.wait_for("┏ 2  Inputs");
+    tmux.keys(&["G"]);
+    tmux.wait_for("requests over");
+    tmux.keys(&["r"]);
+    tmux.wait("the replay to start", |s| status(s).contains("busy"));
+    tmux.keys(&["C-c"]);
+    let s = tmux.wait("the exit on Ctrl-C", |s| s.contains("tty: "));
+    assert!(
+        s.contains("tailor exited 0") && s.contains("tty: cooked"),
+        "{s}"
+    );
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "0",
+        "alternate screen left on"
+    );
+}
