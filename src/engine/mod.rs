@@ -349,7 +349,6 @@ impl Engine {
                 steps: plan.steps.len(),
             },
         );
-        let mut steps = Vec::new();
         let deadline = std::time::Duration::from_millis(
             self.store
                 .get(&plan.profile)
@@ -357,17 +356,25 @@ impl Engine {
                     p.sandbox.transform_ms
                 }),
         );
+        // Steps are emitted as the worker reports them (the workers are
+        // borrowed meanwhile, so emit through a copy of the subscribers).
+        let mut subscribers = self.subscribers.clone();
+        let (id, started) = (req.id, req.started);
         let built = self.workers.build(
             &prepared.kernel.ir,
             &prepared.kernel.signature.entry,
             plan,
             &self.host,
             deadline,
-            &mut |r| steps.push(StepEvent::from(r)),
+            &mut |r| {
+                let event = Event {
+                    request: id,
+                    at_micros: started.elapsed().as_micros() as u64,
+                    kind: EventKind::Step(StepEvent::from(r)),
+                };
+                subscribers.retain(|s| s.send(event.clone()).is_ok());
+            },
         );
-        for s in steps {
-            self.emit(req, EventKind::Step(s));
-        }
         let built = built?;
         self.emit(
             req,

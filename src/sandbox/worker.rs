@@ -321,6 +321,8 @@ impl WorkerPool {
             loop {
                 match reply {
                     (WorkerReply::Step { record }, _) => {
+                        // Live: the workbench shows each step as it ends.
+                        on_step(&record);
                         steps.push(*record);
                         reply = p.next::<WorkerReply>(deadline)?;
                     }
@@ -328,9 +330,6 @@ impl WorkerPool {
                 }
             }
         });
-        for s in &steps {
-            on_step(s);
-        }
         match result {
             Ok((
                 WorkerReply::Built {
