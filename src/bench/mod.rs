@@ -59,7 +59,7 @@ pub fn analyzer_cost(mib: f64, runs: usize) -> AnalyzerCost {
 
 // ---- specialized against generic ---------------------------------------
 
-use crate::cache::{CacheConfig, Variant, VariantKey, Verification};
+use crate::cache::{CacheConfig, Variant, Verification};
 use crate::engine::{self, Engine, EngineConfig};
 use crate::sandbox::{Executor, InProcess};
 use std::path::{Path, PathBuf};
@@ -85,26 +85,7 @@ fn as_variant(
     plan: &crate::profile::Plan,
     p: &engine::Prepared,
 ) -> Variant {
-    Variant {
-        key: VariantKey::new(
-            &p.kernel.hash,
-            &p.kernel.signature.entry,
-            plan,
-            &built.target,
-        ),
-        kernel_name: p.kernel.name.clone(),
-        kernel_hash: p.kernel.hash.clone(),
-        entry: p.kernel.signature.entry.clone(),
-        plan: plan.clone(),
-        target: built.target,
-        object: built.object,
-        optimized_ir: built.optimized_ir,
-        steps: built.steps,
-        transform_micros: built.transform_micros,
-        codegen_micros: built.codegen_micros,
-        verification: Verification::Reference,
-        created: 0,
-    }
+    Variant::from_build(built, &p.kernel, plan, Verification::Reference)
 }
 
 /// Builds the selected variant and the generic build of one input and times

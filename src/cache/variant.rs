@@ -81,6 +81,34 @@ pub struct Variant {
 }
 
 impl Variant {
+    /// The variant a build of `kernel` by `plan` made; its key hashes the
+    /// target the build really used.
+    pub fn from_build(
+        built: crate::transform::Built,
+        kernel: &crate::kernel::Kernel,
+        plan: &Plan,
+        verification: Verification,
+    ) -> Variant {
+        Variant {
+            key: VariantKey::new(&kernel.hash, &kernel.signature.entry, plan, &built.target),
+            kernel_name: kernel.name.clone(),
+            kernel_hash: kernel.hash.clone(),
+            entry: kernel.signature.entry.clone(),
+            plan: plan.clone(),
+            target: built.target,
+            object: built.object,
+            optimized_ir: built.optimized_ir,
+            steps: built.steps,
+            transform_micros: built.transform_micros,
+            codegen_micros: built.codegen_micros,
+            verification,
+            created: std::time::SystemTime::now()
+                .duration_since(std::time::SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        }
+    }
+
     /// Bytes it holds, as counted against the cache's byte budget.
     pub fn size(&self) -> usize {
         self.object.len()

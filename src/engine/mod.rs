@@ -384,24 +384,10 @@ impl Engine {
                 codegen_micros: built.codegen_micros,
             },
         );
-        Ok(Variant {
-            key: key.clone(),
-            kernel_name: prepared.kernel.name.clone(),
-            kernel_hash: prepared.kernel.hash.clone(),
-            entry: prepared.kernel.signature.entry.clone(),
-            plan: plan.clone(),
-            target: built.target,
-            object: built.object,
-            optimized_ir: built.optimized_ir,
-            steps: built.steps,
-            transform_micros: built.transform_micros,
-            codegen_micros: built.codegen_micros,
-            verification,
-            created: SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-        })
+        let variant = Variant::from_build(built, &prepared.kernel, plan, verification);
+        // The key was computed before the build from the same target rule.
+        debug_assert_eq!(&variant.key, key);
+        Ok(variant)
     }
 
     fn generic_plan(&self, prepared: &Prepared) -> Result<Plan, EngineError> {

@@ -6,9 +6,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
 
-use tailor::cache::{Target, Variant, VariantKey, Verification};
+use tailor::cache::{Target, Variant, Verification};
 use tailor::engine::verify;
 use tailor::engine::Prepared;
 use tailor::input::{Input, InputSpec};
@@ -118,34 +117,17 @@ pub fn try_build(prepared: &Prepared, plan: &Plan) -> Result<Variant, TransformE
         &host,
         &mut |_| {},
     )?;
-    let key = VariantKey::new(
-        &prepared.kernel.hash,
-        &prepared.kernel.signature.entry,
+    let verification = if plan.profile == profile::GENERIC {
+        Verification::Reference
+    } else {
+        Verification::Verified
+    };
+    Ok(Variant::from_build(
+        built,
+        &prepared.kernel,
         plan,
-        &built.target,
-    );
-    Ok(Variant {
-        key,
-        kernel_name: prepared.kernel.name.clone(),
-        kernel_hash: prepared.kernel.hash.clone(),
-        entry: prepared.kernel.signature.entry.clone(),
-        plan: plan.clone(),
-        target: built.target,
-        object: built.object,
-        optimized_ir: built.optimized_ir,
-        steps: built.steps,
-        transform_micros: built.transform_micros,
-        codegen_micros: built.codegen_micros,
-        verification: if plan.profile == profile::GENERIC {
-            Verification::Reference
-        } else {
-            Verification::Verified
-        },
-        created: SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    })
+        verification,
+    ))
 }
 
 pub fn build(prepared: &Prepared, plan: &Plan) -> Variant {
