@@ -161,8 +161,16 @@ pub fn is_allowed_external(name: &str) -> bool {
 pub fn is_loadable_symbol(name: &str) -> bool {
     is_allowed_external(name)
         || matches!(name, "memcpy" | "memmove" | "memset")
-        || (name.starts_with("__") && !name.contains("syscall"))
+        || COMPILER_HELPERS.iter().any(|p| name.starts_with(p))
 }
+
+/// compiler-rt/libgcc arithmetic helpers codegen may call (128-bit
+/// division, float conversions, `powi`, half floats): prefixes, since the
+/// names carry type suffixes (`__udivti3`, `__powidf2`, `__extendhfsf2`).
+const COMPILER_HELPERS: &[&str] = &[
+    "__div", "__udiv", "__mod", "__umod", "__mul", "__powi", "__fix", "__float", "__extend",
+    "__trunc", "__ashl", "__ashr", "__lshr", "__neg", "__sincos", "__exp10",
+];
 
 #[cfg(test)]
 mod tests {
@@ -178,6 +186,16 @@ mod tests {
         assert!(!is_allowed_external("llvm.fmaX.f64"));
         assert!(!is_allowed_external("llvm.frameaddress.p0"));
         assert!(!is_allowed_external("llvm.x86.rdtsc"));
+    }
+
+    #[test]
+    fn only_compiler_helpers_load_besides_libm() {
+        assert!(is_loadable_symbol("__udivti3"));
+        assert!(is_loadable_symbol("__powidf2"));
+        assert!(is_loadable_symbol("memset"));
+        assert!(!is_loadable_symbol("__environ"));
+        assert!(!is_loadable_symbol("__libc_start_main"));
+        assert!(!is_loadable_symbol("system"));
     }
 
     #[test]

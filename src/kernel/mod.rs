@@ -19,7 +19,7 @@ use inkwell::values::{AnyValue, FunctionValue};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// How the user's code arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +102,10 @@ pub enum KernelError {
     },
     #[error("{path}: function `{caller}` contains inline assembly, which kernels may not use")]
     InlineAsm { path: PathBuf, caller: String },
+    #[error("{path}: the module contains module-level inline assembly, which kernels may not use")]
+    ModuleAsm { path: PathBuf },
+    #[error("{path}: the kernel refers to the global `{name}`, which it does not define; kernels may use only their own globals")]
+    ExternalGlobal { path: PathBuf, name: String },
     #[error("{path}: function `{caller}` calls through a pointer that is not taken from a constant table of the kernel's own functions (`{call}`); such calls are refused")]
     IndirectCall {
         path: PathBuf,
@@ -211,7 +215,7 @@ pub fn compile_c(path: &Path) -> Result<Vec<u8>, KernelError> {
         });
     }
     let clang = clang();
-    let out = Command::new(&clang)
+    let mut child = Command::new(&clang)
         .args([
             "-O2",
             "-Xclang",
@@ -223,20 +227,72 @@ pub fn compile_c(path: &Path) -> Result<Vec<u8>, KernelError> {
             "-",
         ])
         .arg(path)
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| KernelError::NoClang {
             path: path.to_owned(),
             clang: clang.clone(),
             problem: e.to_string(),
         })?;
-    if !out.status.success() {
+    // Read both pipes while clang runs (a full pipe would stall it), and
+    // give it a deadline: a C file can make a compiler wait forever
+    // (`#include` of a FIFO).
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < CLANG_DEADLINE => {
+                std::thread::sleep(std::time::Duration::from_millis(2))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(KernelError::Clang {
+                    path: path.to_owned(),
+                    stderr: format!(
+                        "clang did not finish within {} s and was stopped",
+                        CLANG_DEADLINE.as_secs()
+                    ),
+                });
+            }
+        }
+    };
+    let out = stdout.join().unwrap_or_default();
+    let err = stderr.join().unwrap_or_default();
+    if !status.success() {
         return Err(KernelError::Clang {
             path: path.to_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            stderr: String::from_utf8_lossy(&err).trim().to_owned(),
         });
     }
-    Ok(out.stdout)
+    Ok(out)
 }
+
+/// How long clang may take on one kernel.
+const CLANG_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn parse<'ctx>(
     context: &'ctx Context,
@@ -392,6 +448,20 @@ fn signature_of(f: FunctionValue<'_>, path: &Path) -> Result<Signature, KernelEr
 /// Every function called (or referenced) without a definition, checked
 /// against the allow-list; inline assembly is refused outright.
 fn externals_of(module: &Module<'_>, path: &Path) -> Result<Vec<External>, KernelError> {
+    // Module-level assembly can define any symbol, an allow-listed name
+    // included, as raw machine code.
+    if !llvm::module_asm(module).trim().is_empty() {
+        return Err(KernelError::ModuleAsm {
+            path: path.to_owned(),
+        });
+    }
+    // A declared global would resolve to the host process's data.
+    if let Some(g) = module.get_globals().find(|g| g.get_initializer().is_none()) {
+        return Err(KernelError::ExternalGlobal {
+            path: path.to_owned(),
+            name: g.get_name().to_string_lossy().into_owned(),
+        });
+    }
     let mut externals: Vec<External> = Vec::new();
     for f in module
         .get_functions()

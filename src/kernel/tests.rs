@@ -243,3 +243,16 @@ fn a_call_through_a_pointer_from_an_integer_or_input_data_is_refused() {
                 define double @k(double %x) {\n  %f = load ptr, ptr @t\n  %r = call double %f(double %x, double %x)\n  ret double %r\n}\n";
     assert!(ll(text).is_err());
 }
+
+#[test]
+fn module_assembly_and_external_globals_are_refused() {
+    let text = "module asm \".globl tgamma\"\nmodule asm \"tgamma: ret\"\ndefine i32 @f() {\n  ret i32 0\n}\n";
+    let err = ll(text).unwrap_err();
+    assert!(matches!(err, KernelError::ModuleAsm { .. }), "{err}");
+    let text = "@__environ = external global ptr\ndefine i64 @f() {\n  %e = load i64, ptr @__environ\n  ret i64 %e\n}\n";
+    let err = ll(text).unwrap_err();
+    assert!(
+        err.to_string().contains("refers to the global `__environ`"),
+        "{err}"
+    );
+}

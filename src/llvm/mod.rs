@@ -317,3 +317,17 @@ impl Diagnostics {
             .unwrap_or_default()
     }
 }
+
+/// The module-level inline assembly (`module asm "..."`), empty when none.
+pub fn module_asm(module: &inkwell::module::Module<'_>) -> String {
+    let mut len = 0usize;
+    // SAFETY: the module is live; LLVM returns a pointer into it and its
+    // length, which we copy at once.
+    unsafe {
+        let p = inkwell::llvm_sys::core::LLVMGetModuleInlineAsm(module.as_mut_ptr(), &mut len);
+        if p.is_null() || len == 0 {
+            return String::new();
+        }
+        String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len)).into_owned()
+    }
+}
