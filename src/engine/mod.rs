@@ -262,8 +262,11 @@ impl Engine {
         decide(&self.store, prepared)
     }
 
-    /// The sandbox processes' ids: build workers, then executors.
-    pub fn sandbox_pids(&self) -> (Vec<u32>, Vec<u32>) {
+    /// The sandbox processes' ids: build workers, then executors (dead ones
+    /// are replaced first).
+    pub fn sandbox_pids(&mut self) -> (Vec<u32>, Vec<u32>) {
+        self.workers.heal();
+        self.executor.heal();
         (self.workers.pids(), self.executor_pids())
     }
 
@@ -560,14 +563,22 @@ impl Engine {
                     Ok(mut v) => {
                         t.transform = v.transform_micros;
                         t.codegen = v.codegen_micros;
+                        let mut transient = false;
                         if !is_generic {
                             let checking = Instant::now();
-                            v.verification = self.verify(req, &prepared, &v, &policy)?;
+                            (v.verification, transient) =
+                                self.verify(req, &prepared, &v, &policy)?;
                             t.verify = checking.elapsed().as_micros() as u64;
                         }
-                        let (v, notices) = self.cache.put(v);
-                        self.notices(req, notices);
-                        Some(v)
+                        if transient {
+                            // The sandbox could not run one of the builds: no
+                            // verdict on the variant, so nothing is cached.
+                            Some(Arc::new(v))
+                        } else {
+                            let (v, notices) = self.cache.put(v);
+                            self.notices(req, notices);
+                            Some(v)
+                        }
                     }
                     Err(e) => {
                         self.emit(
@@ -658,7 +669,7 @@ impl Engine {
         prepared: &Prepared,
         variant: &Variant,
         policy: &ExecPolicy,
-    ) -> Result<Verification, EngineError> {
+    ) -> Result<(Verification, bool), EngineError> {
         let started = Instant::now();
         let generic = self.generic(req, prepared)?;
         let (g, g_args) = self.execute(&generic, prepared, policy);
@@ -668,6 +679,10 @@ impl Engine {
             Ok(()) => Verification::Verified,
             Err(reason) => Verification::Rejected(reason),
         };
+        // `Rejected` outcomes are the sandbox's (lost processes, a load
+        // failure), not the kernel's: no verdict worth keeping.
+        let transient = matches!(g.outcome, crate::sandbox::Outcome::Rejected(_))
+            || matches!(v.outcome, crate::sandbox::Outcome::Rejected(_));
         self.emit(
             req,
             EventKind::Verified {
@@ -677,6 +692,6 @@ impl Engine {
                 micros: started.elapsed().as_micros() as u64,
             },
         );
-        Ok(verification)
+        Ok((verification, transient))
     }
 }

@@ -49,6 +49,7 @@ struct Symbol {
     name: String,
     shndx: u16,
     value: u64,
+    size: u64,
 }
 
 fn rd<const N: usize>(b: &[u8], at: usize) -> Result<[u8; N], String> {
@@ -164,6 +165,7 @@ impl LoadedElf {
                 name: cstr(strings, u32_at(object, at)? as usize)?,
                 shndx: u16_at(object, at + 6)?,
                 value: u64_at(object, at + 8)?,
+                size: u64_at(object, at + 16)?,
             });
         }
 
@@ -204,9 +206,12 @@ impl LoadedElf {
         let mut common: HashMap<usize, usize> = HashMap::new();
         for (i, sym) in symbols.iter().enumerate() {
             if sym.shndx == SHN_COMMON {
+                // For a COMMON symbol, the value is its alignment.
                 cursor = align_up(cursor, (sym.value as usize).clamp(1, PAGE));
                 common.insert(i, cursor);
-                cursor += 8;
+                cursor = cursor
+                    .checked_add(usize::try_from(sym.size).map_err(|_| "a huge common symbol")?)
+                    .ok_or("a huge common symbol")?;
             }
         }
         let got_at = align_up(cursor, 8);

@@ -80,6 +80,9 @@ pub trait Executor {
     fn confinement(&mut self) -> Vec<Vec<String>> {
         Vec::new()
     }
+
+    /// Replaces processes that died while idle.
+    fn heal(&mut self) {}
 }
 
 /// One 8-byte slot per argument, as `tailor_call` reads them.

@@ -146,6 +146,15 @@ impl ExecPool {
         out
     }
 
+    /// Replaces every executor that died while idle.
+    fn heal(&mut self) {
+        for i in 0..self.slots.len() {
+            if self.slots[i].as_mut().is_some_and(|s| !s.proc.alive()) {
+                self.replace(i);
+            }
+        }
+    }
+
     /// The executor that has `key` loaded, else the next in turn.
     fn pick(&mut self, key: &str, avoid: Option<usize>) -> usize {
         if let Some(i) = self.slots.iter().enumerate().position(|(i, s)| {
@@ -172,6 +181,11 @@ impl ExecPool {
         ret: ReturnType,
         policy: &ExecPolicy,
     ) -> Attempt {
+        // One that died while idle is replaced before it is used: its
+        // death is no request's doing and must not cost this one its retry.
+        if self.slots[i].as_mut().is_some_and(|s| !s.proc.alive()) {
+            self.replace(i);
+        }
         if self.slots[i].is_none() && self.spawn(i).is_err() {
             return Attempt::Lost("cannot start an executor".into());
         }
@@ -316,6 +330,10 @@ impl Executor for ExecPool {
         self.all_pids()
     }
 
+    fn heal(&mut self) {
+        ExecPool::heal(self)
+    }
+
     fn confinement(&mut self) -> Vec<Vec<String>> {
         self.all_confinement()
     }
@@ -337,7 +355,7 @@ impl Executor for ExecPool {
         match self.attempt(second, variant, input, ret, policy) {
             Attempt::Done(e) => e,
             Attempt::Lost(again) => failed(
-                Outcome::Crashed(0),
+                Outcome::Rejected("the sandbox lost this execution twice".into()),
                 format!(
                     "{} · executors lost twice: {lost}; {again}",
                     policy.isolation.name()

@@ -67,6 +67,11 @@ impl Proc {
         })
     }
 
+    /// Whether the process is still running (reaps it if not).
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -209,6 +209,15 @@ impl WorkerPool {
         self.procs.iter().flatten().map(|p| p.pid()).collect()
     }
 
+    /// Replaces every worker that died while idle.
+    pub fn heal(&mut self) {
+        for i in 0..self.procs.len() {
+            if self.procs[i].as_mut().is_some_and(|p| !p.alive()) {
+                self.replace(i);
+            }
+        }
+    }
+
     /// What confinement each worker reports.
     pub fn confinement(&mut self) -> Vec<Vec<String>> {
         let mut out = Vec::new();
@@ -231,6 +240,11 @@ impl WorkerPool {
         let mut last = String::new();
         for attempt in 0..2 {
             let i = self.pick();
+            // A worker that died while idle is replaced first: its death
+            // must not cost this request its retry.
+            if self.procs[i].as_mut().is_some_and(|p| !p.alive()) {
+                self.replace(i);
+            }
             if self.procs[i].is_none() && self.spawn(i).is_err() {
                 last = "cannot start a worker".to_owned();
                 continue;
