@@ -28,3 +28,8 @@ pub use value::{Arg, Input, Role, Scalar, Value};
 
 /// The most elements an array may have, however it is made.
 pub const MAX_LEN: usize = gen::MAX_LEN;
+
+/// The most bytes of arrays one input may hold: the engine copies an input
+/// a few times on its way to the sandbox, and must not run out of memory
+/// because of one request.
+pub const MAX_INPUT_BYTES: usize = 4 << 30;

@@ -566,8 +566,28 @@ impl InputSpec {
     /// out arrays sized by them, then scalars (which may read lengths).
     fn values(&self) -> Result<Vec<Option<Value>>, InputError> {
         let mut vals: Vec<Option<Value>> = vec![None; self.args.len()];
+        // Checked before each allocation: a request may not make the engine
+        // hold more than MAX_INPUT_BYTES of arguments.
+        let mut total = 0usize;
+        let mut budget = |name: &str, bytes: usize| -> Result<(), InputError> {
+            total = total.saturating_add(bytes);
+            if total > super::MAX_INPUT_BYTES {
+                return Err(self.err(
+                    Some(name),
+                    format!(
+                        "the arrays so far need {total} bytes; a request may have at most {} ({} GiB)",
+                        super::MAX_INPUT_BYTES,
+                        super::MAX_INPUT_BYTES >> 30
+                    ),
+                ));
+            }
+            Ok(())
+        };
         for (i, a) in self.args.iter().enumerate() {
             if let Kind::Array { elem, source, .. } = &a.kind {
+                if let Source::Gen(g) = source {
+                    budget(&a.name, g.len.saturating_mul(elem.size()))?;
+                }
                 let made = match source {
                     Source::Gen(g) => g
                         .generate()
@@ -579,6 +599,9 @@ impl InputSpec {
                     Source::Data(b) => b.clone(),
                     Source::Zeroed(_) => continue,
                 };
+                if !matches!(source, Source::Gen(_)) {
+                    budget(&a.name, made.byte_len())?;
+                }
                 vals[i] = Some(Value::Array(made));
             }
         }
@@ -603,6 +626,7 @@ impl InputSpec {
                     LenExpr::Of(x) => self.array_len(&vals, x),
                 };
                 if let Some(n) = n {
+                    budget(&a.name, n.saturating_mul(elem.size()))?;
                     let b = Buffer::try_zeroed(*elem, n)
                         .map_err(|e| self.err(Some(&a.name), e.to_string()))?;
                     vals[i] = Some(Value::Array(b));
