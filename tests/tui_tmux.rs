@@ -183,7 +183,9 @@ fn workbench_end_to_end_in_tmux() {
 
     // Open: the Profiles pane, every profile valid, the engine up.
     let s = tmux.wait("the engine to be up", |s| {
-        status(s).contains(&format!("{count} profiles")) && status(s).contains("workers 1 idle")
+        status(s).contains(&format!("{count} profiles"))
+            && status(s).contains("sandbox ")
+            && status(s).contains(" idle")
     });
     assert!(s.contains("┏ 1  Profiles"), "{s}");
     assert!(s.contains("table-dispatch"), "{s}");
@@ -356,7 +358,7 @@ fn workbench_end_to_end_in_tmux() {
     ]);
     assert!(started.status.success());
     tmux.wait("the engine to be up again", |s| {
-        status(s).contains("workers 1 idle")
+        status(s).contains("sandbox ") && status(s).contains(" idle")
     });
     tmux.keys(&["2"]);
     tmux.wait_for("┏ 2  Inputs");

@@ -434,6 +434,7 @@ fn cache_view() -> CacheView {
             misses: 3,
             ..EngineStats::default()
         },
+        sandbox: (2, 2),
     }
 }
 

@@ -238,10 +238,14 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
         (Some(_), _, _) => vec![Span::styled("engine down", bad())],
         (None, None, _) => vec![Span::styled("engine starting…", warn())],
         (None, Some(_), Some(j)) => vec![Span::styled(
-            format!("workers 1 busy: {} {}/{}", j.label, j.done, j.total),
+            format!("busy: {} {}/{}", j.label, j.done, j.total),
             warn(),
         )],
-        (None, Some(_), None) => vec![Span::styled("workers 1 idle", dim())],
+        // Build workers + executors: the sandbox processes alive.
+        (None, Some(_), None) => vec![Span::styled(
+            format!("sandbox {}+{} idle", m.cache.sandbox.0, m.cache.sandbox.1),
+            dim(),
+        )],
     };
     parts.push(work);
     if let Some((text, error, _)) = &m.flash {

@@ -242,6 +242,8 @@ pub struct CacheView {
     pub entries: Vec<EntryInfo>,
     pub stats: CacheStats,
     pub engine: EngineStats,
+    /// Sandbox processes running: build workers, executors.
+    pub sandbox: (usize, usize),
 }
 
 /// One input's characteristic vector, selection and Plan.
@@ -487,10 +489,12 @@ impl State {
                 text: format!("cache: {n:?}"),
             });
         }
+        let (workers, executors) = self.engine.sandbox_pids();
         (self.sink)(Msg::Cache(Box::new(CacheView {
             entries,
             stats: self.engine.cache().stats(),
             engine: self.engine.stats(),
+            sandbox: (workers.len(), executors.len()),
         })));
         self.last_cache = Instant::now();
     }
