@@ -3,10 +3,11 @@
 //! execution in a child forked from it (cheap: the executor's resident set
 //! is a few MiB) or, in [`Isolation::Process`] mode, in itself.
 //!
-//! A forked child holds no file descriptor at all: it reads its arguments
-//! from and writes its results to memory shared with the executor (mapped
-//! before the fork), gets a CPU limit, and enters the tightest seccomp
-//! filter there is: only `exit`, `exit_group` and `rt_sigreturn`. Strict
+//! A forked child holds one file descriptor, the read end of its go pipe:
+//! it reads its arguments from and writes its results to memory shared
+//! with the executor (mapped before the fork), gets a CPU limit, and enters
+//! the tightest seccomp filter that works: `exit`, `exit_group`,
+//! `rt_sigreturn`, and `read` for the go it waits for. Strict
 //! mode would be the classic choice, but a process already under a filter
 //! (the executor's) cannot switch to strict mode, and strict mode kills with
 //! SIGKILL, which says nothing of the call. Any other call traps: a SIGSYS
@@ -69,10 +70,17 @@ extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
 /// `on_sigsys`. Built once, before the executor's own filter.
 fn child_filter() -> Result<seccompiler::BpfProgram, String> {
     use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
-    let rules = [libc::SYS_exit, libc::SYS_exit_group, libc::SYS_rt_sigreturn]
-        .into_iter()
-        .map(|s| (s, Vec::new()))
-        .collect();
+    // `read`: a waiting child is confined before it waits for its go, on the
+    // one descriptor it still holds (the go pipe's read end).
+    let rules = [
+        libc::SYS_exit,
+        libc::SYS_exit_group,
+        libc::SYS_rt_sigreturn,
+        libc::SYS_read,
+    ]
+    .into_iter()
+    .map(|s| (s, Vec::new()))
+    .collect();
     let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|e| e.to_string())?;
     SeccompFilter::new(rules, SeccompAction::Trap, SeccompAction::Allow, arch)
         .and_then(seccompiler::BpfProgram::try_from)
@@ -169,9 +177,10 @@ unsafe fn call(entry: CallFn, slots: &[u64], area: *mut ResultArea) {
     }
 }
 
-/// A pre-forked child's whole life: it waits, holding nothing but the
-/// read end of its go pipe, for the executor to fill the shared region and
-/// send the CPU limit; then it confines itself and runs the kernel.
+/// A pre-forked child's whole life: it confines itself (descriptors, CPU
+/// limit, filter), then waits, holding nothing but the read end of its go
+/// pipe, for the executor to fill the shared region; then it runs the
+/// kernel and exits.
 ///
 /// # Safety
 /// Called only in a freshly forked child of the single-threaded executor;
@@ -181,6 +190,7 @@ unsafe fn waiting_child(
     region: *mut u8,
     go: i32,
     filter: &seccompiler::BpfProgram,
+    cpu_secs: u64,
 ) -> ! {
     // SAFETY: system calls in a forked child of a single-threaded process:
     // no lock can be held by another thread; the region is mapped shared.
@@ -189,12 +199,6 @@ unsafe fn waiting_child(
             libc::syscall(libc::SYS_close_range, 0u32, (go - 1) as u32, 0u32);
         }
         libc::syscall(libc::SYS_close_range, (go + 1) as u32, u32::MAX, 0u32);
-        let mut cmd = [0u8; 8];
-        if libc::read(go, cmd.as_mut_ptr() as *mut libc::c_void, 8) != 8 {
-            libc::syscall(libc::SYS_exit, 0);
-        }
-        libc::close(go);
-        let cpu_secs = u64::from_le_bytes(cmd);
         let lim = libc::rlimit {
             rlim_cur: cpu_secs,
             rlim_max: cpu_secs + 1,
@@ -210,8 +214,13 @@ unsafe fn waiting_child(
         action.sa_sigaction = on_sigsys as *const () as usize;
         action.sa_flags = libc::SA_SIGINFO;
         libc::sigaction(libc::SIGSYS, &action, std::ptr::null_mut());
+        // Confined before waiting: all of this is off the critical path.
         if seccompiler::apply_filter(filter).is_err() {
             libc::syscall(libc::SYS_exit, 3);
+        }
+        let mut cmd = [0u8; 8];
+        if libc::read(go, cmd.as_mut_ptr() as *mut libc::c_void, 8) != 8 {
+            libc::syscall(libc::SYS_exit, 0);
         }
         let count = (*(region.add(SLOTS_AT) as *const u64)) as usize;
         let slots = std::slice::from_raw_parts(
@@ -311,6 +320,8 @@ struct Idle {
     key: String,
     pid: libc::pid_t,
     go: i32,
+    /// The CPU limit it holds (from the deadline when it was forked).
+    cpu_secs: u64,
 }
 
 struct Executor {
@@ -319,6 +330,8 @@ struct Executor {
     filter: seccompiler::BpfProgram,
     region: Shared,
     idle: Option<Idle>,
+    /// CPU seconds for the next child: from the last deadline asked for.
+    cpu_secs: u64,
 }
 
 impl Executor {
@@ -382,7 +395,7 @@ impl Executor {
             }
             let pid = libc::fork();
             if pid == 0 {
-                waiting_child(entry, self.region.base, fds[0], &self.filter);
+                waiting_child(entry, self.region.base, fds[0], &self.filter, self.cpu_secs);
             }
             libc::close(fds[0]);
             if pid < 0 {
@@ -393,6 +406,7 @@ impl Executor {
                 key: key.to_owned(),
                 pid,
                 go: fds[1],
+                cpu_secs: self.cpu_secs,
             });
         }
     }
@@ -479,18 +493,21 @@ impl Executor {
                 Outcome::Ok
             }
             Isolation::Fork => {
+                let cpu_secs = deadline_ms.div_ceil(1000).max(1) + 1;
+                if self.cpu_secs != cpu_secs {
+                    // A waiting child holds the old limit: fork anew.
+                    self.cpu_secs = cpu_secs;
+                    if self.idle.as_ref().is_some_and(|i| i.cpu_secs != cpu_secs) {
+                        self.drop_idle();
+                    }
+                }
                 self.prefork(key);
                 let Some(idle) = self.idle.take().filter(|i| i.key == key) else {
                     return error(format!("fork failed: {}", std::io::Error::last_os_error()));
                 };
-                let cpu_secs = deadline_ms.div_ceil(1000).max(1) + 1;
                 // SAFETY: writing 8 bytes to our end of the child's pipe.
                 unsafe {
-                    libc::write(
-                        idle.go,
-                        cpu_secs.to_le_bytes().as_ptr() as *const libc::c_void,
-                        8,
-                    );
+                    libc::write(idle.go, [1u8; 8].as_ptr() as *const libc::c_void, 8);
                     libc::close(idle.go);
                 }
                 let (status, killed) = wait_child(idle.pid, deadline_ms);
@@ -553,6 +570,7 @@ pub fn main() -> i32 {
         filter,
         region,
         idle: None,
+        cpu_secs: 6,
     };
     loop {
         let msg: Option<(ExecRequest, Vec<u8>)> = match recv(&mut r) {
