@@ -257,6 +257,13 @@ impl Engine {
         &self.host
     }
 
+    /// A cached variant's assembly (a key or a unique prefix), compiled in
+    /// a sandboxed worker.
+    pub fn assembly(&mut self, key: &str) -> Result<String, String> {
+        let v = self.cache.load(key).map_err(|e| e.to_string())?;
+        self.workers.assembly(&v.optimized_ir, &v.target)
+    }
+
     /// Which profile a prepared request selects, and its Plan.
     pub fn decide(&self, prepared: &Prepared) -> Decision {
         decide(&self.store, prepared)

@@ -36,12 +36,19 @@ pub enum WorkerRequest {
         plan: Box<Plan>,
         host: Target,
     },
+    /// Payload: optimized IR; the reply is its assembly for `target`.
+    Assembly {
+        target: Target,
+    },
     Ping,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum WorkerReply {
+    Assembly {
+        text: String,
+    },
     Loaded {
         kernel: Box<Kernel>,
     },
@@ -116,6 +123,14 @@ pub fn main() -> i32 {
                     Err(e) => WorkerReply::Refused {
                         error: e.to_string(),
                     },
+                };
+                send(&mut w, &reply, &[])
+            }
+            WorkerRequest::Assembly { target } => {
+                let ir = String::from_utf8_lossy(&payload);
+                let reply = match crate::transform::codegen::assembly(&ir, &target) {
+                    Ok(text) => WorkerReply::Assembly { text },
+                    Err(error) => WorkerReply::Refused { error },
                 };
                 send(&mut w, &reply, &[])
             }
@@ -310,6 +325,21 @@ impl WorkerPool {
             WorkerReply::Loaded { kernel } => Ok(*kernel),
             WorkerReply::Refused { error } => Err(error),
             other => Err(format!("{}: unexpected reply {other:?}", path.display())),
+        }
+    }
+
+    /// The assembly of a variant's optimized IR, made in a worker.
+    pub fn assembly(&mut self, ir: &str, target: &Target) -> Result<String, String> {
+        let req = WorkerRequest::Assembly {
+            target: target.clone(),
+        };
+        let reply = self.with_worker(|p| {
+            p.request::<_, WorkerReply>(&req, ir.as_bytes(), Duration::from_secs(30))
+        })?;
+        match reply.0 {
+            WorkerReply::Assembly { text } => Ok(text),
+            WorkerReply::Refused { error } => Err(error),
+            other => Err(format!("unexpected reply {other:?}")),
         }
     }
 

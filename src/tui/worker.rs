@@ -558,12 +558,8 @@ impl State {
                 })));
             }
             Command::Assembly(key) => {
-                let text = self
-                    .engine
-                    .cache_mut()
-                    .load(&key)
-                    .map_err(|e| e.to_string())
-                    .and_then(|v| crate::transform::codegen::assembly(&v.optimized_ir, &v.target));
+                // Compiled in a sandboxed worker: no IR is parsed here.
+                let text = self.engine.assembly(&key);
                 (self.sink)(Msg::Assembly { key, text });
             }
             Command::ReloadFile(path) => {
