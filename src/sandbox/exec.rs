@@ -114,11 +114,11 @@ pub fn syscall_name(nr: i64) -> String {
 /// The shared region's header: the result area, then the argument slots
 /// (a count and up to `MAX_SLOTS` values) a pre-forked child reads when
 /// told to go.
-const HEADER: usize = 4096;
+pub const HEADER: usize = 4096;
 const SLOTS_AT: usize = 64;
 const MAX_SLOTS: usize = (HEADER - SLOTS_AT - 8) / 8;
 /// The shared region reused by every execution (reserved, not committed).
-const REGION: usize = 2 << 30;
+pub const REGION: usize = 2 << 30;
 
 impl Shared {
     fn new(len: usize) -> Option<Shared> {
@@ -139,6 +139,29 @@ impl Shared {
             base: p as *mut u8,
             len,
         })
+    }
+
+    /// The region the engine made (a memfd it passed as `fd`): the engine
+    /// writes arguments straight into it, no copy through the pipe.
+    fn from_fd(fd: i32, len: usize) -> Option<Shared> {
+        let len = HEADER + len.max(64);
+        // SAFETY: a shared mapping of a descriptor the engine gave us; the
+        // descriptor is closed after mapping (the mapping keeps the memory).
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_NORESERVE,
+                fd,
+                0,
+            );
+            libc::close(fd);
+            (p != libc::MAP_FAILED).then_some(Shared {
+                base: p as *mut u8,
+                len,
+            })
+        }
     }
 
     fn result(&self) -> *mut ResultArea {
@@ -418,6 +441,7 @@ impl Executor {
         deadline_ms: u64,
         isolation: Isolation,
         buffers: &[u8],
+        in_region: bool,
     ) -> (ExecReply, Vec<u8>) {
         self.tick += 1;
         let tick = self.tick;
@@ -433,7 +457,7 @@ impl Executor {
             })
             .sum();
         let error = |message: String| (ExecReply::Error { message }, Vec::new());
-        if total != buffers.len() {
+        if !in_region && total != buffers.len() {
             return error(format!(
                 "{} bytes of arrays announced, {} sent",
                 total,
@@ -456,7 +480,9 @@ impl Executor {
         }
         // Lay the arguments out in the region: arrays, then the slots.
         let base = self.region.data().as_mut_ptr() as u64;
-        self.region.data()[..total].copy_from_slice(buffers);
+        if !in_region {
+            self.region.data()[..total].copy_from_slice(buffers);
+        }
         let mut offset = 0u64;
         let args: Vec<u64> = slots
             .iter()
@@ -522,6 +548,9 @@ impl Executor {
         let mut out = Vec::new();
         let mut offset = 0usize;
         let data = self.region.data();
+        // With the arguments in the engine's region, the engine sees the
+        // results there itself.
+        let slots = if in_region { &[][..] } else { slots };
         for s in slots {
             if let Slot::Array { padded_bytes } = s {
                 let n = *padded_bytes as usize;
@@ -561,7 +590,18 @@ pub fn main() -> i32 {
     let stdout = std::io::stdout();
     let mut r = BufReader::new(stdin.lock());
     let mut w = BufWriter::new(stdout.lock());
-    let Some(region) = Shared::new(REGION) else {
+    // `--region-fd N`: the engine's shared region; else one of our own.
+    let args: Vec<String> = std::env::args().collect();
+    let fd = args
+        .iter()
+        .position(|a| a == "--region-fd")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse::<i32>().ok());
+    let region = match fd {
+        Some(fd) => Shared::from_fd(fd, REGION),
+        None => Shared::new(REGION),
+    };
+    let Some(region) = region else {
         return 2;
     };
     let mut ex = Executor {
@@ -588,9 +628,10 @@ pub fn main() -> i32 {
                 slots,
                 deadline_ms,
                 isolation,
+                in_region,
                 ..
             } => {
-                let r = ex.execute(&key, &slots, deadline_ms, isolation, &payload);
+                let r = ex.execute(&key, &slots, deadline_ms, isolation, &payload, in_region);
                 if isolation == Isolation::Fork {
                     next = Some(key);
                 }

@@ -3,6 +3,7 @@
 //! affinity, deadlines, replacement of dead executors and one retry for an
 //! execution that died with its executor through no fault of its own.
 
+use super::exec::{HEADER, REGION};
 use super::process::{Proc, ProcError};
 use super::proto::{ExecReply, ExecRequest, Isolation, Slot};
 use super::{result, Execution, Executor, Outcome};
@@ -73,9 +74,66 @@ impl SandboxConfig {
     }
 }
 
+/// The memory an executor's executions share with the engine: a memfd the
+/// executor maps as its region, so arguments and results cross no pipe.
+struct EngineRegion {
+    base: *mut u8,
+    len: usize,
+    fd: std::os::fd::OwnedFd,
+}
+
+impl EngineRegion {
+    fn new() -> Option<EngineRegion> {
+        use std::os::fd::FromRawFd;
+        let len = HEADER + REGION;
+        // SAFETY: memfd_create/ftruncate/mmap on a descriptor we own; the
+        // mapping is shared with the one executor we pass the fd to.
+        unsafe {
+            let fd = libc::memfd_create(c"tailor-region".as_ptr(), libc::MFD_CLOEXEC);
+            if fd < 0 {
+                return None;
+            }
+            let fd = std::os::fd::OwnedFd::from_raw_fd(fd);
+            use std::os::fd::AsRawFd;
+            if libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) != 0 {
+                return None;
+            }
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_NORESERVE,
+                fd.as_raw_fd(),
+                0,
+            );
+            (p != libc::MAP_FAILED).then_some(EngineRegion {
+                base: p as *mut u8,
+                len,
+                fd,
+            })
+        }
+    }
+
+    fn data(&mut self) -> &mut [u8] {
+        // SAFETY: our mapping of `len` bytes; the arrays start after the
+        // header the executor uses.
+        unsafe { std::slice::from_raw_parts_mut(self.base.add(HEADER), self.len - HEADER) }
+    }
+}
+
+impl Drop for EngineRegion {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping; the executor keeps its own.
+        unsafe {
+            libc::munmap(self.base as *mut libc::c_void, self.len);
+        }
+    }
+}
+
 struct ExecSlot {
     proc: Proc,
     loaded: HashSet<String>,
+    region: Option<EngineRegion>,
 }
 
 /// Lean executors, each a `tailor-exec` process.
@@ -114,10 +172,25 @@ impl ExecPool {
 
     fn spawn(&mut self, i: usize) -> Result<(), String> {
         self.spawned += 1;
-        let proc = Proc::spawn(&self.config.exec_binary, &[], self.spawned)?;
+        let region = EngineRegion::new();
+        let proc = match &region {
+            Some(r) => {
+                use std::os::fd::AsRawFd;
+                let fd = r.fd.as_raw_fd();
+                let fd_arg = fd.to_string();
+                Proc::spawn_with_fd(
+                    &self.config.exec_binary,
+                    &["--region-fd", &fd_arg],
+                    self.spawned,
+                    Some(fd),
+                )?
+            }
+            None => Proc::spawn(&self.config.exec_binary, &[], self.spawned)?,
+        };
         self.slots[i] = Some(ExecSlot {
             proc,
             loaded: HashSet::new(),
+            region,
         });
         Ok(())
     }
@@ -195,13 +268,30 @@ impl ExecPool {
         let isolation = format!("{} · executor {}", policy.isolation.name(), slot.proc.id);
         let mut slots = Vec::with_capacity(input.args.len());
         let mut payload = Vec::new();
+        let total: usize = input
+            .args
+            .iter()
+            .filter_map(|a| a.value.as_array().map(|b| b.padded_byte_len()))
+            .sum();
+        // Arguments go straight into the shared region when they fit;
+        // otherwise through the pipe.
+        let in_region = slot
+            .region
+            .as_ref()
+            .is_some_and(|r| total <= r.len - HEADER);
+        let mut offset = 0usize;
         for a in &input.args {
             match &a.value {
                 Value::Array(b) => {
                     slots.push(Slot::Array {
                         padded_bytes: b.padded_byte_len() as u64,
                     });
-                    payload.extend_from_slice(b.padded_bytes());
+                    let bytes = b.padded_bytes();
+                    match slot.region.as_mut().filter(|_| in_region) {
+                        Some(r) => r.data()[offset..offset + bytes.len()].copy_from_slice(bytes),
+                        None => payload.extend_from_slice(bytes),
+                    }
+                    offset += bytes.len();
                 }
                 Value::Scalar(s) => slots.push(Slot::Scalar { bits: bits(*s) }),
             }
@@ -212,6 +302,7 @@ impl ExecPool {
             ret,
             deadline_ms: policy.deadline_ms,
             isolation: policy.isolation,
+            in_region,
         };
         // The executor enforces the deadline on a forked child; this one is
         // for the executor itself (and for in-process isolation).
@@ -252,16 +343,30 @@ impl ExecPool {
                 out,
             )) => {
                 slot.loaded.insert(variant.key.0.clone());
+                let ok = outcome == Outcome::Ok;
                 let mut offset = 0usize;
                 let mut k = 0usize;
                 for a in input.args.iter_mut() {
                     if let Value::Array(b) = &mut a.value {
-                        if changed.get(k).copied().unwrap_or(false) {
-                            let n = b.padded_byte_len();
-                            if let Some(src) = out.get(offset..offset + n) {
-                                b.padded_bytes_mut().copy_from_slice(src);
+                        let n = b.padded_byte_len();
+                        match slot.region.as_mut().filter(|_| in_region && ok) {
+                            // The results are in the region: take the arrays
+                            // the kernel changed.
+                            Some(r) => {
+                                let now = &r.data()[offset..offset + n];
+                                if now != b.padded_bytes() {
+                                    b.padded_bytes_mut().copy_from_slice(now);
+                                }
+                                offset += n;
                             }
-                            offset += n;
+                            None => {
+                                if changed.get(k).copied().unwrap_or(false) {
+                                    if let Some(src) = out.get(offset..offset + n) {
+                                        b.padded_bytes_mut().copy_from_slice(src);
+                                    }
+                                    offset += n;
+                                }
+                            }
                         }
                         k += 1;
                     }

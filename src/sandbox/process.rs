@@ -47,11 +47,38 @@ pub struct Proc {
 
 impl Proc {
     pub fn spawn(exe: &Path, args: &[&str], id: u64) -> Result<Proc, String> {
-        let mut child = Command::new(exe)
+        Proc::spawn_with_fd(exe, args, id, None)
+    }
+
+    /// Like `spawn`, passing one more descriptor (`keep`) to the child.
+    pub fn spawn_with_fd(
+        exe: &Path,
+        args: &[&str],
+        id: u64,
+        keep: Option<i32>,
+    ) -> Result<Proc, String> {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(exe);
+        command
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(fd) = keep {
+            // SAFETY: between fork and exec only fcntl runs, which is
+            // async-signal-safe; it clears close-on-exec on this one
+            // descriptor so the new program inherits it.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::fcntl(fd, libc::F_SETFD, 0) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {

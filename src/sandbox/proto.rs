@@ -51,6 +51,10 @@ pub enum ExecRequest {
         ret: ReturnType,
         deadline_ms: u64,
         isolation: Isolation,
+        /// The arrays are already in the shared region the engine passed at
+        /// start (the payload is empty), and the results stay there.
+        #[serde(default)]
+        in_region: bool,
     },
     Ping,
 }
