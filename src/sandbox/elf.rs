@@ -88,9 +88,6 @@ pub struct LoadedElf {
     entry: usize,
 }
 
-// The mapping is owned and only read after loading; the executor is single
-// threaded but the type is moved between its collections.
-unsafe impl Send for LoadedElf {}
 
 impl LoadedElf {
     /// Loads `object` and returns the address of `entry`. `resolve` gives
