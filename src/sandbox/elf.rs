@@ -88,7 +88,6 @@ pub struct LoadedElf {
     entry: usize,
 }
 
-
 impl LoadedElf {
     /// Loads `object` and returns the address of `entry`. `resolve` gives
     /// the address of an external symbol, or `None` to refuse it.
