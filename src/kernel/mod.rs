@@ -530,7 +530,10 @@ fn externals_of(module: &Module<'_>, path: &Path) -> Result<Vec<External>, Kerne
 /// kernel's own functions, directly or through locals, phis and selects of
 /// such loads. A pointer made from an integer, passed in, or loaded from
 /// anything else (input data) is refused.
-fn admissible_callee(module: &Module<'_>, call: inkwell::values::InstructionValue<'_>) -> bool {
+fn admissible_callee<'ctx>(
+    module: &Module<'ctx>,
+    call: inkwell::values::InstructionValue<'ctx>,
+) -> bool {
     use inkwell::values::{AsValueRef, BasicValueEnum, InstructionOpcode, Operand};
     let n = call.get_num_operands();
     let Some(Operand::Value(callee)) = call.get_operand(n.saturating_sub(1)) else {
@@ -542,26 +545,13 @@ fn admissible_callee(module: &Module<'_>, call: inkwell::values::InstructionValu
             _ => None,
         }
     }
-    fn own_table(module: &Module<'_>, addr: BasicValueEnum<'_>) -> bool {
-        let BasicValueEnum::PointerValue(mut base) = addr else {
+    fn own_table<'ctx>(module: &Module<'ctx>, addr: BasicValueEnum<'ctx>) -> bool {
+        let BasicValueEnum::PointerValue(addr) = addr else {
             return false;
         };
-        if let Some(gep) = base.as_instruction() {
-            if gep.get_opcode() != InstructionOpcode::GetElementPtr {
-                return false;
-            }
-            match gep.get_operand(0) {
-                Some(Operand::Value(BasicValueEnum::PointerValue(b))) => base = b,
-                _ => return false,
-            }
-        }
-        let Some(global) = module.get_globals().find(|g| g.as_pointer_value() == base) else {
-            return false;
-        };
-        crate::llvm::function_table(module, global)
-            .is_some_and(|fs| fs.iter().all(|f| f.count_basic_blocks() > 0))
+        llvm::table_at(module, addr).is_some_and(|fs| fs.iter().all(|f| f.count_basic_blocks() > 0))
     }
-    fn ok(module: &Module<'_>, v: BasicValueEnum<'_>, depth: u32) -> bool {
+    fn ok<'ctx>(module: &Module<'ctx>, v: BasicValueEnum<'ctx>, depth: u32) -> bool {
         if depth > 8 {
             return false;
         }

@@ -331,3 +331,27 @@ pub fn module_asm(module: &inkwell::module::Module<'_>) -> String {
         String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len)).into_owned()
     }
 }
+
+/// The functions of the constant table `addr` points into: `addr` is the
+/// table global itself or a GEP on it (`None` otherwise, or when the global
+/// is not a constant table of functions).
+pub fn table_at<'ctx>(
+    module: &inkwell::module::Module<'ctx>,
+    addr: inkwell::values::PointerValue<'ctx>,
+) -> Option<Vec<inkwell::values::FunctionValue<'ctx>>> {
+    use inkwell::values::{BasicValueEnum, InstructionOpcode, Operand};
+    let base = match addr.as_instruction() {
+        None => addr,
+        Some(gep) if gep.get_opcode() == InstructionOpcode::GetElementPtr => {
+            match gep.get_operand(0) {
+                Some(Operand::Value(BasicValueEnum::PointerValue(b))) => b,
+                _ => return None,
+            }
+        }
+        Some(_) => return None,
+    };
+    let global = module
+        .get_globals()
+        .find(|g| g.as_pointer_value() == base)?;
+    function_table(module, global)
+}

@@ -6,7 +6,7 @@
 //! target's body is left.
 
 use super::{ir, Cx};
-use crate::llvm::{callee, function_table, Callee};
+use crate::llvm::{callee, table_at, Callee};
 use inkwell::attributes::{Attribute, AttributeLoc};
 use inkwell::module::Linkage;
 use inkwell::types::{BasicMetadataTypeEnum, BasicType, FunctionType};
@@ -24,21 +24,7 @@ fn table_of<'ctx>(cx: &Cx<'ctx>, fp: PointerValue<'ctx>) -> Option<Vec<FunctionV
     let Some(Operand::Value(BasicValueEnum::PointerValue(addr))) = load.get_operand(0) else {
         return None;
     };
-    let base = match addr.as_instruction() {
-        Some(gep) if gep.get_opcode() == InstructionOpcode::GetElementPtr => {
-            match gep.get_operand(0) {
-                Some(Operand::Value(BasicValueEnum::PointerValue(b))) => b,
-                _ => return None,
-            }
-        }
-        None => addr,
-        Some(_) => return None,
-    };
-    let global = cx
-        .module
-        .get_globals()
-        .find(|g| g.as_pointer_value() == base)?;
-    function_table(&cx.module, global)
+    table_at(&cx.module, addr)
 }
 
 /// `tailor.ic.N(fp, args...)`: compare `fp` with each target in turn and
