@@ -202,32 +202,6 @@ impl ExecPool {
         let _ = self.spawn(i);
     }
 
-    fn all_pids(&self) -> Vec<u32> {
-        self.slots.iter().flatten().map(|s| s.proc.pid()).collect()
-    }
-
-    fn all_confinement(&mut self) -> Vec<Vec<String>> {
-        let mut out = Vec::new();
-        for slot in self.slots.iter_mut().flatten() {
-            if let Ok((ExecReply::Pong { confinement, .. }, _)) =
-                slot.proc
-                    .request::<_, ExecReply>(&ExecRequest::Ping, &[], Duration::from_secs(5))
-            {
-                out.push(confinement);
-            }
-        }
-        out
-    }
-
-    /// Replaces every executor that died while idle.
-    fn heal(&mut self) {
-        for i in 0..self.slots.len() {
-            if self.slots[i].as_mut().is_some_and(|s| !s.proc.alive()) {
-                self.replace(i);
-            }
-        }
-    }
-
     /// The executor that has `key` loaded, else the next in turn.
     fn pick(&mut self, key: &str, avoid: Option<usize>) -> usize {
         if let Some(i) = self.slots.iter().enumerate().position(|(i, s)| {
@@ -432,15 +406,29 @@ fn bits(s: Scalar) -> u64 {
 
 impl Executor for ExecPool {
     fn pids(&self) -> Vec<u32> {
-        self.all_pids()
+        self.slots.iter().flatten().map(|s| s.proc.pid()).collect()
     }
 
+    /// Replaces every executor that died while idle.
     fn heal(&mut self) {
-        ExecPool::heal(self)
+        for i in 0..self.slots.len() {
+            if self.slots[i].as_mut().is_some_and(|s| !s.proc.alive()) {
+                self.replace(i);
+            }
+        }
     }
 
     fn confinement(&mut self) -> Vec<Vec<String>> {
-        self.all_confinement()
+        let mut out = Vec::new();
+        for slot in self.slots.iter_mut().flatten() {
+            if let Ok((ExecReply::Pong { confinement, .. }, _)) =
+                slot.proc
+                    .request::<_, ExecReply>(&ExecRequest::Ping, &[], Duration::from_secs(5))
+            {
+                out.push(confinement);
+            }
+        }
+        out
     }
 
     fn execute_with(

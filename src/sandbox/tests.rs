@@ -25,21 +25,7 @@ fn objects(input: &str) -> (engine::Prepared, Vec<(Variant, ReturnType)>) {
             &mut |_| {},
         )
         .expect("build");
-        let v = Variant {
-            key: crate::cache::VariantKey::new(&p.kernel.hash, "e", &plan, &b.target),
-            kernel_name: p.kernel.name.clone(),
-            kernel_hash: p.kernel.hash.clone(),
-            entry: p.kernel.signature.entry.clone(),
-            plan,
-            target: b.target,
-            object: b.object,
-            optimized_ir: b.optimized_ir,
-            steps: vec![],
-            transform_micros: 0,
-            codegen_micros: 0,
-            verification: crate::cache::Verification::Reference,
-            created: 0,
-        };
+        let v = Variant::from_build(b, &p.kernel, &plan, crate::cache::Verification::Reference);
         out.push((v, p.kernel.signature.ret));
     }
     (p, out)
