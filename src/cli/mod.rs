@@ -415,6 +415,11 @@ pub fn plan_text(plan: &Plan) -> String {
     steps.join(" -> ")
 }
 
+/// A file's name for a table row (`sum-small.yaml`).
+fn file_label(path: &Path) -> &str {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or("?")
+}
+
 fn sample_inputs(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| CliError::Other(format!("{}: {e}", dir.display())))?;
@@ -449,7 +454,7 @@ pub fn demo(config: EngineConfig, inputs: &Path, as_json: bool) -> Result<Output
         let _ = writeln!(text, "profile error: {e}");
     }
     for file in &files {
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        let name = file_label(file);
         let prepared: Prepared = match engine.prepare(file) {
             Ok(p) => p,
             Err(e) => {
@@ -584,11 +589,7 @@ pub fn bench_run(
     ]);
     for r in &rows {
         t.row(vec![
-            r.input
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("?")
-                .to_owned(),
+            file_label(&r.input).to_owned(),
             r.profile.clone(),
             trace::nanos(r.generic_ns),
             trace::nanos(r.variant_ns),
@@ -613,11 +614,7 @@ pub fn bench_run(
     ]);
     for r in &latencies {
         t.row(vec![
-            r.input
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("?")
-                .to_owned(),
+            file_label(&r.input).to_owned(),
             r.profile.clone(),
             trace::ms(r.miss_us),
             trace::ms(r.transform_us),
