@@ -101,9 +101,10 @@ pub struct Decision {
 }
 
 pub fn decide(store: &ProfileStore, prepared: &Prepared) -> Decision {
-    let kernel = prepared.kernel_info();
-    let selection = store.select(&prepared.vector, &kernel);
-    let plan = profile::plan(&selection.profile, &prepared.vector, &kernel);
+    // One scope for both: building it turns the whole vector into CEL values.
+    let scope = profile::Scope::new(&prepared.vector, &prepared.kernel_info());
+    let selection = store.select_in(&scope);
+    let plan = profile::plan_in(&selection.profile, &prepared.vector, &scope);
     Decision { selection, plan }
 }
 

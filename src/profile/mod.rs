@@ -18,7 +18,7 @@ pub use error::{ErrorKind, ProfileError};
 pub use expr::{Expr, KernelInfo, Scope};
 pub use model::{Drift, Node, PassCheck, Profile, SandboxPolicy, Tolerance, DEFAULT_FINISH};
 pub use params::{Binding, Step, TransformKind};
-pub use plan::{plan, Plan, PlanError, PlannedStep, SkippedNode};
+pub use plan::{plan, plan_in, Plan, PlanError, PlannedStep, SkippedNode};
 pub use store::{Candidate, ProfileStore, Reload, Selection, Verdict, GENERIC};
 
 #[cfg(test)]

@@ -88,7 +88,15 @@ pub fn plan(
     vector: &CharacteristicVector,
     kernel: &KernelInfo,
 ) -> Result<Plan, PlanError> {
-    let scope = Scope::new(vector, kernel);
+    plan_in(profile, vector, &Scope::new(vector, kernel))
+}
+
+/// [`plan`] in a scope already built for `vector` (selection builds one).
+pub fn plan_in(
+    profile: &Profile,
+    vector: &CharacteristicVector,
+    scope: &Scope,
+) -> Result<Plan, PlanError> {
     let mut ran = vec![false; profile.nodes.len()];
     let mut steps = Vec::new();
     let mut skipped = Vec::new();
@@ -107,7 +115,7 @@ pub fn plan(
             continue;
         }
         if let Some(when) = &node.when {
-            match when.eval_bool(&scope) {
+            match when.eval_bool(scope) {
                 Ok(true) => {}
                 Ok(false) => {
                     skipped.push(SkippedNode {
@@ -126,7 +134,7 @@ pub fn plan(
             }
         }
         let step =
-            resolve(node.transform, &node.params, vector, &scope).map_err(|problem| PlanError {
+            resolve(node.transform, &node.params, vector, scope).map_err(|problem| PlanError {
                 profile: profile.name.clone(),
                 node: node.name.clone(),
                 problem,

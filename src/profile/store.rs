@@ -245,13 +245,17 @@ impl ProfileStore {
 
     /// The highest-priority profile whose `match` holds, else `generic`.
     pub fn select(&self, vector: &CharacteristicVector, kernel: &KernelInfo) -> Selection {
-        let scope = Scope::new(vector, kernel);
+        self.select_in(&Scope::new(vector, kernel))
+    }
+
+    /// [`ProfileStore::select`] in a scope already built for the vector.
+    pub fn select_in(&self, scope: &Scope) -> Selection {
         let mut chosen: Option<Arc<Profile>> = None;
         let mut candidates = Vec::new();
         for p in self.profiles.iter().filter(|p| p.name != GENERIC) {
             let verdict = match &p.matches {
                 None => Ok(true),
-                Some(m) => m.eval_bool(&scope),
+                Some(m) => m.eval_bool(scope),
             };
             let verdict = match verdict {
                 Ok(true) if chosen.is_none() => {
