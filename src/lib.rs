@@ -14,5 +14,6 @@ pub mod kernel;
 pub mod llvm;
 pub mod profile;
 pub mod sandbox;
+pub mod target;
 pub mod transform;
 pub mod tui;

@@ -76,6 +76,10 @@ enum Command {
         /// Print the diff of the IR before and after a step.
         #[arg(long, value_name = "STEP")]
         diff: Option<String>,
+        /// Run this profile instead of the one selection picks (`generic`
+        /// for the reference build).
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
     },
     /// Replay a workload and report hit rate, outcomes and latency.
     Replay {
@@ -249,6 +253,7 @@ fn main() -> ExitCode {
             steps,
             ref ir,
             ref diff,
+            ref profile,
         }) => {
             let opts = RunOptions {
                 repeat,
@@ -256,6 +261,7 @@ fn main() -> ExitCode {
                 steps,
                 ir: ir.clone(),
                 diff: diff.clone(),
+                profile: profile.clone(),
             };
             finish(cli::run::run(args.engine(), input, &opts))
         }

@@ -40,13 +40,9 @@ fn engine(cache_dir: &Path) -> Engine {
 }
 
 /// Runs one request and returns its response and the events it emitted.
-fn request(
-    engine: &mut Engine,
-    events: &Receiver<Event>,
-    spec: &Path,
-) -> (Response, Vec<EventKind>) {
+fn request(engine: &Engine, events: &Receiver<Event>, spec: &Path) -> (Response, Vec<EventKind>) {
     let response = engine
-        .run(spec)
+        .run_spec(spec)
         .unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
     let kinds: Vec<EventKind> = events
         .try_iter()
@@ -122,9 +118,11 @@ fn sum_spec(dir: &Path, name: &str, len: usize, seed: u64) -> PathBuf {
 
 /// The strict left-to-right sum of a spec's array `a`, as C defines `sum`.
 fn reference_sum(spec: &Path) -> f64 {
-    let prepared = tailor::engine::prepare(spec).expect("prepare");
-    let a = prepared
-        .input
+    // The shipped sum kernel, parsed here only for its signature.
+    let spec = tailor::input::InputSpec::load(spec).expect("spec");
+    let kernel = tailor::kernel::Kernel::load(&spec.kernel, None).expect("kernel");
+    let input = spec.materialize(&kernel.signature).expect("input");
+    let a = input
         .arg("a")
         .and_then(|a| a.value.as_array())
         .expect("array a");
@@ -168,11 +166,11 @@ fn variant_files(dir: &Path) -> Vec<String> {
 #[test]
 fn the_second_request_with_the_same_plan_is_a_hit_that_builds_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut engine = engine(dir.path());
+    let engine = engine(dir.path());
     let events = engine.subscribe();
     let spec = sample("sum-small.yaml");
 
-    let (first, kinds) = request(&mut engine, &events, &spec);
+    let (first, kinds) = request(&engine, &events, &spec);
     assert!(!first.hit);
     assert_eq!(first.profile, "small-shapes");
     assert_eq!(first.served_by, Served::Variant);
@@ -195,7 +193,7 @@ fn the_second_request_with_the_same_plan_is_a_hit_that_builds_nothing() {
         ["verified", "executed", "finished"]
     );
 
-    let (second, kinds) = request(&mut engine, &events, &spec);
+    let (second, kinds) = request(&engine, &events, &spec);
     assert_eq!(
         stages(&kinds),
         ["received", "analyzed", "selected", "planned", "cache", "executed", "finished"]
@@ -239,11 +237,11 @@ fn inputs_with_the_same_plan_share_a_variant_and_other_sizes_do_not() {
     let a = sum_spec(specs.path(), "a.yaml", 200, 11);
     let b = sum_spec(specs.path(), "b.yaml", 200, 12);
     let c = sum_spec(specs.path(), "c.yaml", 300, 11);
-    let mut engine = engine(dir.path());
+    let engine = engine(dir.path());
     let events = engine.subscribe();
 
-    let (ra, _) = request(&mut engine, &events, &a);
-    let (rb, kb) = request(&mut engine, &events, &b);
+    let (ra, _) = request(&engine, &events, &a);
+    let (rb, kb) = request(&engine, &events, &b);
     assert_eq!(ra.profile, "small-shapes");
     assert_eq!(ra.plan, rb.plan, "same length, same bound n: the same Plan");
     assert_eq!(ra.key, rb.key);
@@ -255,7 +253,7 @@ fn inputs_with_the_same_plan_share_a_variant_and_other_sizes_do_not() {
     assert_sum_within_tolerance(&ra, &a);
     assert_sum_within_tolerance(&rb, &b);
 
-    let (rc, kc) = request(&mut engine, &events, &c);
+    let (rc, kc) = request(&engine, &events, &c);
     assert_eq!(rc.profile, "small-shapes");
     assert_ne!(
         rc.key, ra.key,
@@ -278,17 +276,17 @@ fn a_new_engine_on_the_same_directory_hits_the_disk_tier_without_building() {
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = sample("sum-small.yaml");
     let first = {
-        let mut engine = engine(dir.path());
+        let engine = engine(dir.path());
         let events = engine.subscribe();
-        let (r, _) = request(&mut engine, &events, &spec);
+        let (r, _) = request(&engine, &events, &spec);
         assert!(!r.hit);
         r
     };
     assert!(variant_files(dir.path()).contains(&format!("{}.variant", first.key)));
 
-    let mut engine = engine(dir.path());
+    let engine = engine(dir.path());
     let events = engine.subscribe();
-    let (r, kinds) = request(&mut engine, &events, &spec);
+    let (r, kinds) = request(&engine, &events, &spec);
     let (key, hit, tier) = cache_event(&kinds);
     assert_eq!(key, first.key);
     assert!(hit);
@@ -304,7 +302,7 @@ fn a_new_engine_on_the_same_directory_hits_the_disk_tier_without_building() {
     assert_eq!(engine.cache().stats().disk_hits, 1);
 
     // Now in memory.
-    let (_, kinds) = request(&mut engine, &events, &spec);
+    let (_, kinds) = request(&engine, &events, &spec);
     assert_eq!(cache_event(&kinds).2, Some(Tier::Memory));
 }
 
@@ -314,15 +312,15 @@ fn corrupt_entry_is_rebuilt(damage: impl Fn(&Path), reason: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = sample("sum-small.yaml");
     let first = {
-        let mut engine = engine(dir.path());
-        engine.run(&spec).expect("first run")
+        let engine = engine(dir.path());
+        engine.run_spec(&spec).expect("first run")
     };
     let file = dir.path().join(format!("{}.variant", first.key));
     damage(&file);
 
-    let mut engine = engine(dir.path());
+    let engine = engine(dir.path());
     let events = engine.subscribe();
-    let (r, kinds) = request(&mut engine, &events, &spec);
+    let (r, kinds) = request(&engine, &events, &spec);
     let notices: Vec<&String> = kinds
         .iter()
         .filter_map(|k| match k {
@@ -360,7 +358,7 @@ fn corrupt_entry_is_rebuilt(damage: impl Fn(&Path), reason: &str) {
     drop(engine);
 
     // The file was rewritten whole: a fresh cache loads it.
-    let mut cache = VariantCache::new(cache_config(dir.path())).expect("cache");
+    let cache = VariantCache::new(cache_config(dir.path())).expect("cache");
     let v = cache.load(&first.key).expect("rewritten file loads");
     assert_eq!(v.key.0, first.key);
     assert_eq!(v.verification, Verification::Verified);
@@ -411,7 +409,7 @@ fn verification_rejects_a_reassociated_sum_under_zero_tolerance_and_generic_serv
         "exact.yaml",
         "name: exact\npriority: 100\nmatch: size(arrays) > 0\ntolerance: { rel: 0, abs: 0 }\npipeline:\n  vec: { transform: vectorize, width: 8, interleave: 4, reassoc: true }\n",
     );
-    let mut engine = engine_with(profiles.path(), dir.path());
+    let engine = engine_with(profiles.path(), dir.path());
     assert!(
         engine.store().errors().is_empty(),
         "{:?}",
@@ -421,7 +419,7 @@ fn verification_rejects_a_reassociated_sum_under_zero_tolerance_and_generic_serv
     let events = engine.subscribe();
     let spec = sample("sum-large.yaml");
 
-    let (r, kinds) = request(&mut engine, &events, &spec);
+    let (r, kinds) = request(&engine, &events, &spec);
     assert_eq!(r.profile, "exact");
     assert!(!r.hit);
     let verified: Vec<_> = kinds
@@ -484,7 +482,7 @@ fn verification_rejects_a_reassociated_sum_under_zero_tolerance_and_generic_serv
     );
 
     // The same key again: a hit on the rejected entry, still generic, no rebuild.
-    let (again, kinds) = request(&mut engine, &events, &spec);
+    let (again, kinds) = request(&engine, &events, &spec);
     let (key, hit, _) = cache_event(&kinds);
     assert_eq!(key, r.key);
     assert!(hit && again.hit);
@@ -538,14 +536,14 @@ fn bad_kernels_fail_with_the_file_and_problem_and_the_engine_goes_on() {
         ),
     ];
     let good = sample("sum-small.yaml");
-    let mut engine = engine(dir.path());
+    let engine = engine(dir.path());
     let events = engine.subscribe();
     let mut expected_result = None;
     for (i, (spec, file, problems)) in cases.iter().enumerate() {
         let files_before = variant_files(dir.path());
         let entries_before = engine.cache().stats().entries;
         let err = engine
-            .run(spec)
+            .run_spec(spec)
             .expect_err(&format!("{} was accepted", spec.display()))
             .to_string();
         let path = work.path().join(file).display().to_string();
@@ -563,7 +561,7 @@ fn bad_kernels_fail_with_the_file_and_problem_and_the_engine_goes_on() {
         assert_eq!(engine.cache().stats().entries, entries_before);
         assert_eq!(engine.stats().failed, i as u64 + 1);
 
-        let (r, _) = request(&mut engine, &events, &good);
+        let (r, _) = request(&engine, &events, &good);
         assert_eq!(r.hit, i > 0, "the good request builds once, then hits");
         assert_eq!(r.served_by, Served::Variant);
         assert_eq!(r.verification, Verification::Verified);
@@ -1116,12 +1114,14 @@ fn two_specs_naming_different_entries_of_one_module_each_run_their_own() {
         )
     };
     let (add1, mul2) = (spec("add1"), spec("mul2"));
-    let mut engine = engine(dir.path());
+    let engine = engine(dir.path());
     assert_eq!(
-        engine.run(&add1).expect("add1").result,
+        engine.run_spec(&add1).expect("add1").result,
         Some(Scalar::I64(11))
     );
-    let r = engine.run(&mul2).unwrap_or_else(|e| panic!("mul2: {e}"));
+    let r = engine
+        .run_spec(&mul2)
+        .unwrap_or_else(|e| panic!("mul2: {e}"));
     assert_eq!(r.result, Some(Scalar::I64(20)));
 }
 
@@ -1138,14 +1138,14 @@ fn editing_a_data_file_changes_the_next_result() {
             root().join("kernels/sum.c").display()
         ),
     );
-    let mut engine = engine(dir.path());
+    let engine = engine(dir.path());
     assert_eq!(
-        engine.run(&spec).expect("run").result,
+        engine.run_spec(&spec).expect("run").result,
         Some(Scalar::F64(6.0))
     );
     std::fs::write(&csv, "10\n20\n30\n").expect("write");
     assert_eq!(
-        engine.run(&spec).expect("run").result,
+        engine.run_spec(&spec).expect("run").result,
         Some(Scalar::F64(60.0))
     );
 }

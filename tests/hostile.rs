@@ -87,7 +87,7 @@ fn alive(pid: u32) -> bool {
     !matches!(state, None | Some('Z') | Some('X') | Some('x'))
 }
 
-fn assert_sandbox_alive(engine: &mut Engine, after: &str) {
+fn assert_sandbox_alive(engine: &Engine, after: &str) {
     let (workers, executors) = engine.sandbox_pids();
     assert!(!workers.is_empty(), "{after}: no build workers");
     assert!(!executors.is_empty(), "{after}: no executors");
@@ -102,9 +102,11 @@ fn assert_sandbox_alive(engine: &mut Engine, after: &str) {
 /// The strict left-to-right sum of a spec's array `a` (what the generic
 /// build of `kernels/sum.c` computes, bit for bit).
 fn reference_sum(spec: &Path) -> f64 {
-    let prepared = tailor::engine::prepare(spec).expect("prepare");
-    let a = prepared
-        .input
+    // The shipped sum kernel, parsed here only for its signature.
+    let spec = tailor::input::InputSpec::load(spec).expect("spec");
+    let kernel = tailor::kernel::Kernel::load(&spec.kernel, None).expect("kernel");
+    let input = spec.materialize(&kernel.signature).expect("input");
+    let a = input
         .arg("a")
         .and_then(|a| a.value.as_array())
         .expect("array a");
@@ -739,9 +741,9 @@ impl Good {
         Good { spec, result }
     }
 
-    fn check(&self, engine: &mut Engine, after: &str) {
+    fn check(&self, engine: &Engine, after: &str) {
         let r = engine
-            .run(&self.spec)
+            .run_spec(&self.spec)
             .unwrap_or_else(|e| panic!("after {after}: the good request failed: {e}"));
         assert_eq!(
             r.execution.outcome,
@@ -772,10 +774,10 @@ struct Row {
 fn run_cases(cases: &[&Case], strict: bool) -> Vec<Row> {
     let _serial = serial();
     let cache = tempfile::tempdir().expect("tempdir");
-    let mut engine = hostile_engine(cache.path());
+    let engine = hostile_engine(cache.path());
     let good = Good::new();
-    good.check(&mut engine, "start-up");
-    assert_sandbox_alive(&mut engine, "start-up");
+    good.check(&engine, "start-up");
+    assert_sandbox_alive(&engine, "start-up");
     let mut rows = Vec::new();
     for c in cases {
         let spec = hostile("specs").join(c.spec);
@@ -794,7 +796,7 @@ fn run_cases(cases: &[&Case], strict: bool) -> Vec<Row> {
         );
         let (workers_before, executors_before) = engine.sandbox_pids();
         let started = Instant::now();
-        let observed = Observed::of(engine.run(&spec));
+        let observed = Observed::of(engine.run_spec(&spec));
         let millis = started.elapsed().as_millis();
         let ok = observed.matches(&c.expect, c.kernel)
             || (!strict
@@ -839,8 +841,8 @@ fn run_cases(cases: &[&Case], strict: bool) -> Vec<Row> {
         }
         // The engine goes on: its sandbox is whole and the next good
         // request gets the right answer.
-        assert_sandbox_alive(&mut engine, c.name);
-        good.check(&mut engine, c.name);
+        assert_sandbox_alive(&engine, c.name);
+        good.check(&engine, c.name);
     }
     let (workers, executors) = engine.sandbox_pids();
     assert!(workers.iter().chain(&executors).all(|p| alive(*p)));
@@ -955,8 +957,11 @@ fn blocked_a_c_kernel_that_hangs_clang_is_refused_within_a_deadline() {
     let cache = dir.path().join("cache");
     let (tx, rx) = mpsc::channel();
     let worker = std::thread::spawn(move || {
-        let mut engine = hostile_engine(&cache);
-        let r = engine.run(&spec).map(|_| ()).map_err(|e| e.to_string());
+        let engine = hostile_engine(&cache);
+        let r = engine
+            .run_spec(&spec)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         let _ = tx.send(r);
     });
     let got = rx.recv_timeout(Duration::from_secs(15));
@@ -1073,7 +1078,7 @@ fn a_thousand_requests_survive_sigkills_of_sandbox_processes() {
     let _serial = serial();
     let cache = tempfile::tempdir().expect("tempdir");
     let work = tempfile::tempdir().expect("tempdir");
-    let mut engine = engine_over(&root().join("profiles"), cache.path());
+    let engine = engine_over(&root().join("profiles"), cache.path());
     let events = engine.subscribe();
 
     // Before the chaos: every warm input once (built, verified, cached),
@@ -1092,7 +1097,7 @@ fn a_thousand_requests_survive_sigkills_of_sandbox_processes() {
     let mut expected: BTreeMap<PathBuf, Expected> = BTreeMap::new();
     for spec in &warm {
         let r = engine
-            .run(spec)
+            .run_spec(spec)
             .unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
         assert_eq!(r.execution.outcome, Outcome::Ok, "{}", spec.display());
         expected.insert(
@@ -1171,7 +1176,7 @@ fn a_thousand_requests_survive_sigkills_of_sandbox_processes() {
             let _ = pid_tx.send(w.into_iter().chain(e).collect());
         }
         let first_id = engine.stats().requests + 1;
-        let r = engine.run(spec);
+        let r = engine.run_spec(spec);
         completions += 1;
         ids.push(first_id);
         match r {
@@ -1184,6 +1189,8 @@ fn a_thousand_requests_survive_sigkills_of_sandbox_processes() {
                     EngineError::Kernel(_) => "kernel",
                     EngineError::Cache(_) => "cache",
                     EngineError::Host(_) => "host",
+                    EngineError::UnknownKernel(_) => "unknown kernel",
+                    EngineError::UnknownProfile { .. } => "unknown profile",
                 };
                 *error_kinds.entry(kind).or_default() += 1;
                 errors.push(e.to_string());
@@ -1279,7 +1286,7 @@ fn a_thousand_requests_survive_sigkills_of_sandbox_processes() {
         let mut clean = true;
         for spec in &warm {
             let r = engine
-                .run(spec)
+                .run_spec(spec)
                 .unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
             if r.execution.outcome == Outcome::Ok {
                 assert_eq!(r.result, expected[spec].result, "{}", spec.display());
@@ -1335,14 +1342,14 @@ fn blocked_executors_that_died_idle_fail_no_request_and_reject_no_variant() {
     let _serial = serial();
     let cache = tempfile::tempdir().expect("tempdir");
     let work = tempfile::tempdir().expect("tempdir");
-    let mut engine = engine_over(&root().join("profiles"), cache.path());
-    let warm = engine.run(&sample("sum-small.yaml")).expect("warm-up");
+    let engine = engine_over(&root().join("profiles"), cache.path());
+    let warm = engine.run_spec(&sample("sum-small.yaml")).expect("warm-up");
     assert_eq!(warm.execution.outcome, Outcome::Ok);
     kill_all(&engine.sandbox_pids().1);
 
     let spec = sum_spec(work.path(), 333, 7);
-    let first = engine.run(&spec).expect("first run");
-    let second = engine.run(&spec).expect("second run");
+    let first = engine.run_spec(&spec).expect("first run");
+    let second = engine.run_spec(&spec).expect("second run");
     eprintln!(
         "first: {} served by {:?} ({:?}); second: {} served by {:?} ({:?})",
         first.execution.outcome,
@@ -1366,10 +1373,10 @@ fn blocked_executors_that_died_idle_fail_no_request_and_reject_no_variant() {
 fn blocked_workers_that_died_idle_fail_no_request() {
     let _serial = serial();
     let cache = tempfile::tempdir().expect("tempdir");
-    let mut engine = hostile_engine(cache.path());
-    Good::new().check(&mut engine, "start-up");
+    let engine = hostile_engine(cache.path());
+    Good::new().check(&engine, "start-up");
     kill_all(&engine.sandbox_pids().0);
-    let r = engine.run(&hostile("specs").join("ctor.yaml"));
+    let r = engine.run_spec(&hostile("specs").join("ctor.yaml"));
     eprintln!(
         "{:?}",
         r.as_ref()

@@ -1244,8 +1244,8 @@ mod engine {
 
     /// Only the generic build is cached, in memory and on disk, and the
     /// request got the generic build's answer.
-    fn only_generic_cached(engine: &mut Engine, dir: &Path, spec: &Path, r: &Response) {
-        let (entries, notices) = engine.cache_mut().list();
+    fn only_generic_cached(engine: &Engine, dir: &Path, spec: &Path, r: &Response) {
+        let (entries, notices) = engine.cache().list();
         assert!(notices.is_empty(), "{notices:?}");
         assert_eq!(entries.len(), 1, "{entries:?}");
         assert_eq!(entries[0].profile, "generic");
@@ -1289,8 +1289,9 @@ pipeline:
     /// have matched is served by generic and nothing of it is cached.
     #[test]
     fn a_profile_with_a_pipeline_llvm_rejects_is_refused_and_never_cached() {
-        let (mut engine, dir) = engine_with("bad-pass.yaml", BAD_PASS);
-        let errors = engine.store().errors();
+        let (engine, dir) = engine_with("bad-pass.yaml", BAD_PASS);
+        let store = engine.store();
+        let errors = store.errors();
         assert_eq!(errors.len(), 1, "{errors:?}");
         let e = &errors[0];
         assert!(e.file.ends_with("bad-pass.yaml"), "{e}");
@@ -1308,7 +1309,7 @@ pipeline:
 
         let events = engine.subscribe();
         let spec = sample_path("sum-small");
-        let r = engine.run(&spec).expect("served");
+        let r = engine.run_spec(&spec).expect("served");
         assert_eq!(r.profile, "generic");
         assert_eq!(r.verification, Verification::Reference);
         let events: Vec<_> = events.try_iter().collect();
@@ -1317,7 +1318,7 @@ pipeline:
         assert!(!events
             .iter()
             .any(|ev| format!("{:?}", ev.kind).contains("bad-pass")));
-        only_generic_cached(&mut engine, dir.path(), &spec, &r);
+        only_generic_cached(&engine, dir.path(), &spec, &r);
     }
 
     const BAD_BIND: &str = "
@@ -1333,7 +1334,7 @@ pipeline:
     /// cache holds nothing of the profile.
     #[test]
     fn a_profile_that_cannot_be_planned_serves_generic_and_is_never_cached() {
-        let (mut engine, dir) = engine_with("bad-bind.yaml", BAD_BIND);
+        let (engine, dir) = engine_with("bad-bind.yaml", BAD_BIND);
         assert!(
             engine.store().errors().is_empty(),
             "{:?}",
@@ -1342,7 +1343,7 @@ pipeline:
         assert!(engine.store().get("bad-bind").is_some());
         let events = engine.subscribe();
         let spec = sample_path("sum-small");
-        let r = engine.run(&spec).expect("served");
+        let r = engine.run_spec(&spec).expect("served");
         assert_eq!(r.profile, "generic");
         let events: Vec<_> = events.try_iter().collect();
         let failed = events
@@ -1357,9 +1358,9 @@ pipeline:
             "{failed}"
         );
         assert!(failed.contains("1.5"), "{failed}");
-        only_generic_cached(&mut engine, dir.path(), &spec, &r);
+        only_generic_cached(&engine, dir.path(), &spec, &r);
         // A second request is a hit on the generic entry, still nothing else.
-        let again = engine.run(&spec).expect("served again");
+        let again = engine.run_spec(&spec).expect("served again");
         assert!(again.hit);
         assert_eq!(again.result, r.result);
         assert_eq!(engine.cache().stats().insertions, 1);

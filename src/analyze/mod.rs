@@ -288,5 +288,57 @@ pub fn analyze(input: &Input) -> CharacteristicVector {
     Analyzer::default().analyze(input)
 }
 
+impl CharacteristicVector {
+    /// The features worth a glance: per array its type, length and the facts
+    /// profiles most often test; per scalar its value.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for arg in &self.args {
+            match arg.kind {
+                ArgKind::Array => {
+                    let len = arg.get("len").map(|x| x.to_string()).unwrap_or_default();
+                    let mut facts = vec![format!(
+                        "{}{}: {}[{len}]",
+                        if arg.out { "out " } else { "" },
+                        arg.name,
+                        arg.ty
+                    )];
+                    if !arg.out {
+                        let get = |k: &str| arg.get(k).cloned();
+                        if let (Some(lo), Some(hi)) = (get("min"), get("max")) {
+                            facts.push(format!("{lo}..{hi}"));
+                        }
+                        for flag in ["finite", "nonneg", "progression"] {
+                            if get(flag) == Some(FeatureValue::Bool(true)) {
+                                facts.push(flag.to_owned());
+                            }
+                        }
+                        if get("progression") == Some(FeatureValue::Bool(true)) {
+                            if let Some(step) = get("step") {
+                                facts.push(format!("step {step}"));
+                            }
+                        } else if let Some(FeatureValue::Float(s)) = get("sorted") {
+                            if s == 1.0 {
+                                facts.push("sorted".to_owned());
+                            }
+                        }
+                        if let Some(FeatureValue::Float(z)) = get("zero_frac") {
+                            if z > 0.0 {
+                                facts.push(format!("zeros {:.0}%", z * 100.0));
+                            }
+                        }
+                    }
+                    parts.push(facts.join(" "));
+                }
+                ArgKind::Int | ArgKind::Float => {
+                    let val = arg.value().map(|x| x.to_string()).unwrap_or_default();
+                    parts.push(format!("{}={val}", arg.name));
+                }
+            }
+        }
+        parts.join(" · ")
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -59,13 +59,14 @@ pub fn analyzer_cost(mib: f64, runs: usize) -> AnalyzerCost {
 
 // ---- specialized against generic ---------------------------------------
 
-use crate::cache::{CacheConfig, Variant, Verification};
-use crate::engine::{self, Engine, EngineConfig};
-use crate::sandbox::{Executor, InProcess};
+use crate::cache::{CacheConfig, Verification};
+use crate::engine::{Engine, EngineConfig, Served};
+use crate::sandbox::pool::ExecPolicy;
+use crate::sandbox::proto::Isolation;
 use std::path::{Path, PathBuf};
 
 /// One input's specialized variant against its generic build, measured
-/// interleaved in one process.
+/// interleaved in one executor.
 #[derive(Debug, Clone, Serialize)]
 pub struct Speedup {
     pub input: PathBuf,
@@ -80,61 +81,68 @@ pub struct Speedup {
     pub runs: usize,
 }
 
-fn as_variant(
-    built: crate::transform::Built,
-    plan: &crate::profile::Plan,
-    p: &engine::Prepared,
-) -> Variant {
-    Variant::from_build(built, &p.kernel, plan, Verification::Reference)
+/// An engine for measuring: memory cache only, so nothing measured comes
+/// from an earlier run's disk.
+fn bench_engine(profiles: &Path) -> Result<Engine, String> {
+    Engine::new(EngineConfig {
+        profiles: profiles.to_owned(),
+        cache: CacheConfig {
+            dir: None,
+            ..CacheConfig::default()
+        },
+    })
+    .map_err(|e| e.to_string())
 }
 
-/// Builds the selected variant and the generic build of one input and times
-/// both, alternating, `runs` times each; the medians are compared.
+/// Builds (in a worker) the selected variant and the generic build of one
+/// input, through the request path, and times both in one executor
+/// (`process` isolation: the kernel's own time, no fork), alternating,
+/// `runs` times each; the medians are compared.
 pub fn speedup(input: &Path, profiles: &Path, runs: usize) -> Result<Speedup, String> {
-    let store = crate::cli::load_store(profiles);
-    let host = crate::transform::codegen::host()?;
-    let p = engine::prepare(input).map_err(|e| e.to_string())?;
-    let kernel = p.kernel_info();
-    let decision = engine::decide(&store, &p);
-    let plan = decision.plan.map_err(|e| e.to_string())?;
-    let generic_plan =
-        crate::profile::plan(&store.generic(), &p.vector, &kernel).map_err(|e| e.to_string())?;
-    let build = |plan: &crate::profile::Plan| {
-        crate::transform::build(
-            &p.kernel.ir,
-            &p.kernel.signature.entry,
-            plan,
-            &host,
-            &mut |_| {},
-        )
-        .map(|b| as_variant(b, plan, &p))
-        .map_err(|e| e.to_string())
+    let engine = bench_engine(profiles)?;
+    speedup_in(&engine, input, runs)
+}
+
+fn speedup_in(engine: &Engine, input: &Path, runs: usize) -> Result<Speedup, String> {
+    let made = engine.spec_request(input).map_err(|e| e.to_string())?;
+    let first = engine
+        .run(made.request.clone())
+        .map_err(|e| e.to_string())?;
+    let variant = engine.cache().load(&first.key).map_err(|e| e.to_string())?;
+    let input_data = &made.request.input;
+    let generic = engine
+        .generic_variant(&made.kernel, input_data)
+        .map_err(|e| e.to_string())?;
+    let verified =
+        first.served_by == Served::Variant && first.verification == Verification::Verified;
+    let ret = made.kernel.signature.ret;
+    let policy = ExecPolicy {
+        isolation: Isolation::Process,
+        ..ExecPolicy::default()
     };
-    let variant = build(&plan)?;
-    let generic = build(&generic_plan)?;
-    let mut exec = InProcess::default();
-    let ret = p.kernel.signature.ret;
-    let mut g_args = (*p.input).clone();
-    let mut v_args = (*p.input).clone();
-    // Warm both (loading, caches), then check they agree.
-    let g0 = exec.execute(&generic, &mut g_args, ret);
-    let v0 = exec.execute(&variant, &mut v_args, ret);
-    let verified = engine::verify::compare(&plan.tolerance, &g0, &g_args, &v0, &v_args).is_ok();
+    let time = |v: &crate::cache::Variant| -> Result<u64, String> {
+        let (e, _) = engine.execute_variant(v, input_data, ret, &policy);
+        if e.outcome != crate::sandbox::Outcome::Ok {
+            return Err(format!("{}: {}", input.display(), e.outcome));
+        }
+        Ok(e.kernel_nanos)
+    };
+    // Warm both (loading, caches).
+    time(&generic)?;
+    time(&variant)?;
     let runs = runs.max(1);
     let (mut g, mut v) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
     for _ in 0..runs {
-        let mut a = (*p.input).clone();
-        g.push(exec.execute(&generic, &mut a, ret).kernel_nanos);
-        let mut a = (*p.input).clone();
-        v.push(exec.execute(&variant, &mut a, ret).kernel_nanos);
+        g.push(time(&generic)?);
+        v.push(time(&variant)?);
     }
     g.sort_unstable();
     v.sort_unstable();
     let (gm, vm) = (g[g.len() / 2], v[v.len() / 2]);
     Ok(Speedup {
         input: input.to_owned(),
-        kernel: p.kernel.name.clone(),
-        profile: plan.profile.clone(),
+        kernel: made.kernel.name.clone(),
+        profile: first.profile.clone(),
         generic_ns: gm,
         variant_ns: vm,
         speedup: gm as f64 / (vm.max(1)) as f64,
@@ -159,23 +167,16 @@ pub struct MissHit {
 }
 
 pub fn miss_hit(input: &Path, profiles: &Path, hits: usize) -> Result<MissHit, String> {
-    let mut engine = Engine::new(EngineConfig {
-        profiles: profiles.to_owned(),
-        cache: CacheConfig {
-            dir: None,
-            ..CacheConfig::default()
-        },
-    })
-    .map_err(|e| e.to_string())?;
+    let engine = bench_engine(profiles)?;
     // The first request also loads the kernel (clang for C); a second
     // engine-level warm-up would hide that, so measure a miss on a warm
     // kernel: run once, clear the cache, run again.
-    engine.run(input).map_err(|e| e.to_string())?;
-    engine.cache_mut().clear().map_err(|e| e.to_string())?;
-    let miss = engine.run(input).map_err(|e| e.to_string())?;
+    engine.run_spec(input).map_err(|e| e.to_string())?;
+    engine.cache().clear().map_err(|e| e.to_string())?;
+    let miss = engine.run_spec(input).map_err(|e| e.to_string())?;
     let mut h: Vec<u64> = Vec::new();
     for _ in 0..hits.max(1) {
-        let r = engine.run(input).map_err(|e| e.to_string())?;
+        let r = engine.run_spec(input).map_err(|e| e.to_string())?;
         if !r.hit {
             return Err(format!("{}: the repeat was not a hit", input.display()));
         }
@@ -197,8 +198,7 @@ pub fn miss_hit(input: &Path, profiles: &Path, hits: usize) -> Result<MissHit, S
 
 // ---- the sandbox's costs ---------------------------------------------------
 
-use crate::sandbox::pool::{ExecPolicy, ExecPool, SandboxConfig};
-use crate::sandbox::proto::Isolation;
+use crate::sandbox::pool::{ExecPool, SandboxConfig};
 
 /// Medians in microseconds of one execution of a trivial kernel, measured
 /// round trip from the engine's side, per executor and isolation mode.
@@ -206,8 +206,6 @@ use crate::sandbox::proto::Isolation;
 pub struct SandboxCosts {
     pub input: PathBuf,
     pub runs: usize,
-    /// ORC in the engine's process (not on the request path any more).
-    pub in_process_us: f64,
     /// A child forked from the lean executor per execution, requests back
     /// to back (the pre-fork of the next child is still running when the
     /// next request comes).
@@ -247,44 +245,32 @@ fn median_us(mut v: Vec<Duration>) -> f64 {
 }
 
 pub fn sandbox_costs(input: &Path, profiles: &Path, runs: usize) -> Result<SandboxCosts, String> {
-    let store = crate::cli::load_store(profiles);
-    let host = crate::transform::codegen::host()?;
-    let p = engine::prepare(input).map_err(|e| e.to_string())?;
-    let plan = crate::profile::plan(&store.generic(), &p.vector, &p.kernel_info())
+    // The generic build, made by the engine's workers like any variant.
+    let engine = bench_engine(profiles)?;
+    let made = engine.spec_request(input).map_err(|e| e.to_string())?;
+    let data = made.request.input.clone();
+    let variant = engine
+        .generic_variant(&made.kernel, &data)
         .map_err(|e| e.to_string())?;
-    let built = crate::transform::build(
-        &p.kernel.ir,
-        &p.kernel.signature.entry,
-        &plan,
-        &host,
-        &mut |_| {},
-    )
-    .map_err(|e| e.to_string())?;
-    let variant = as_variant(built, &plan, &p);
-    let ret = p.kernel.signature.ret;
+    let ret = made.kernel.signature.ret;
     let runs = runs.max(3);
-    let time =
-        |exec: &mut dyn Executor, policy: &ExecPolicy, gap: Duration| -> Result<f64, String> {
-            let mut args = (*p.input).clone();
-            let first = exec.execute_with(&variant, &mut args, ret, policy);
-            if first.outcome != crate::sandbox::Outcome::Ok {
-                return Err(format!("warm-up run: {}", first.outcome));
-            }
-            let mut d = Vec::with_capacity(runs);
-            for _ in 0..runs {
-                let mut args = (*p.input).clone();
-                std::thread::sleep(gap);
-                let t = Instant::now();
-                exec.execute_with(&variant, &mut args, ret, policy);
-                d.push(t.elapsed());
-            }
-            Ok(median_us(d))
-        };
-    let mut inproc = InProcess::default();
-    let in_process_us = time(&mut inproc, &ExecPolicy::default(), Duration::ZERO)?;
+    let time = |exec: &ExecPool, policy: &ExecPolicy, gap: Duration| -> Result<f64, String> {
+        let (first, _) = exec.execute(&variant, &data, ret, policy);
+        if first.outcome != crate::sandbox::Outcome::Ok {
+            return Err(format!("warm-up run: {}", first.outcome));
+        }
+        let mut d = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            std::thread::sleep(gap);
+            let t = Instant::now();
+            exec.execute(&variant, &data, ret, policy);
+            d.push(t.elapsed());
+        }
+        Ok(median_us(d))
+    };
     let mut config = SandboxConfig::locate()?;
     config.executors = 1;
-    let mut pool = ExecPool::new(config.clone())?;
+    let pool = ExecPool::new(config.clone())?;
     let fork = ExecPolicy {
         isolation: Isolation::Fork,
         ..ExecPolicy::default()
@@ -293,9 +279,9 @@ pub fn sandbox_costs(input: &Path, profiles: &Path, runs: usize) -> Result<Sandb
         isolation: Isolation::Process,
         ..ExecPolicy::default()
     };
-    let fork_us = time(&mut pool, &fork, Duration::ZERO)?;
-    let fork_spaced_us = time(&mut pool, &fork, Duration::from_millis(5))?;
-    let process_us = time(&mut pool, &process, Duration::ZERO)?;
+    let fork_us = time(&pool, &fork, Duration::ZERO)?;
+    let fork_spaced_us = time(&pool, &fork, Duration::from_millis(5))?;
+    let process_us = time(&pool, &process, Duration::ZERO)?;
     let executor_rss_kib = pool.pids().first().map_or(0, |pid| rss_kib(*pid));
 
     // Cold starts.
@@ -304,14 +290,14 @@ pub fn sandbox_costs(input: &Path, profiles: &Path, runs: usize) -> Result<Sandb
     let mut worker_rss_kib = 0;
     for _ in 0..5 {
         let t = Instant::now();
-        let mut one = ExecPool::new(SandboxConfig {
+        let one = ExecPool::new(SandboxConfig {
             executors: 1,
             ..config.clone()
         })?;
         let _ = one.confinement();
         cold_exec.push(t.elapsed());
         let t = Instant::now();
-        let mut w = crate::sandbox::worker::WorkerPool::new(config.worker_binary.clone(), 1)?;
+        let w = crate::sandbox::worker::WorkerPool::new(config.worker_binary.clone(), 1)?;
         let _ = w.confinement();
         cold_worker.push(t.elapsed());
         worker_rss_kib = w.pids().first().map_or(0, |pid| rss_kib(*pid));
@@ -323,8 +309,7 @@ pub fn sandbox_costs(input: &Path, profiles: &Path, runs: usize) -> Result<Sandb
         let pid = pool.pids().first().copied().ok_or("no executor")?;
         let t = Instant::now();
         crate::sandbox::kill(pid);
-        let mut args = (*p.input).clone();
-        let e = pool.execute_with(&variant, &mut args, ret, &fork);
+        let (e, _) = pool.execute(&variant, &data, ret, &fork);
         if e.outcome != crate::sandbox::Outcome::Ok {
             return Err(format!("after a kill: {}", e.outcome));
         }
@@ -333,7 +318,6 @@ pub fn sandbox_costs(input: &Path, profiles: &Path, runs: usize) -> Result<Sandb
     Ok(SandboxCosts {
         input: input.to_owned(),
         runs,
-        in_process_us,
         fork_us,
         fork_spaced_us,
         process_us,

@@ -23,7 +23,8 @@
 //! target (`VariantKey::new`), so a variant built for another CPU has another
 //! key and can never be returned for this one.
 
-use super::variant::{Target, Variant, VariantKey, Verification};
+use super::variant::{Variant, VariantKey, Verification};
+use crate::target::{build_id, Target};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
@@ -62,6 +63,10 @@ pub(crate) struct Meta {
     pub size: usize,
     pub verification: Verification,
     pub created: u64,
+    /// The tailor and LLVM that built it ([`build_id`]); a file of another
+    /// build is left alone for that build, never loaded by this one.
+    #[serde(default)]
+    pub build: String,
 }
 
 impl Meta {
@@ -76,6 +81,7 @@ impl Meta {
             size: variant.size(),
             verification: variant.verification.clone(),
             created: variant.created,
+            build: build_id().to_owned(),
         }
     }
 }
@@ -98,6 +104,9 @@ pub(crate) enum ReadError {
     /// (permissions, I/O): reported, the file is left alone.
     Io(io::Error),
     Corrupt(String),
+    /// Written by another build of tailor or LLVM (named): not ours to
+    /// load, and not ours to remove either.
+    Foreign(String),
 }
 
 impl From<io::Error> for ReadError {
@@ -249,6 +258,13 @@ fn parse_meta(bytes: &[u8], sum: &[u8; 32], key: &VariantKey) -> Result<Meta, Re
             "header holds key {}, the file name says {}",
             meta.key, key
         )));
+    }
+    if meta.build != build_id() {
+        return Err(ReadError::Foreign(if meta.build.is_empty() {
+            "an unnamed build".to_owned()
+        } else {
+            meta.build
+        }));
     }
     Ok(meta)
 }

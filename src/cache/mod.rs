@@ -29,16 +29,17 @@ pub mod variant;
 mod tests;
 
 pub use disk::FORMAT_VERSION;
-pub use variant::{Target, Variant, VariantKey, Verification};
+pub use variant::{Variant, VariantKey, Verification};
 
 use crate::profile::Plan;
+use crate::target::build_id;
 use disk::{now_secs, ReadError, UseStats};
 use lru::LruCache;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Budgets and where the disk tier lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +165,14 @@ pub enum CacheError {
         /// The first few matching keys, shortened.
         candidates: Vec<String>,
     },
+    #[error(
+        "cached variant {key} was built by {build}, not by this {ours}; it is left for that build"
+    )]
+    Foreign {
+        key: VariantKey,
+        build: String,
+        ours: String,
+    },
     #[error("{path}: cached variant {key} is corrupt and was removed: {reason}")]
     Corrupt {
         key: VariantKey,
@@ -187,13 +196,25 @@ struct Entry {
     on_disk: bool,
 }
 
-pub struct VariantCache {
-    config: CacheConfig,
+/// The memory tier and the counters, behind one lock that is held only
+/// for O(1) work (an LRU lookup, a push, the evictions a push causes):
+/// disk reads, checksums, writes and fsyncs happen outside it.
+struct Memory {
     /// Unbounded: the budgets are two-dimensional, so they are enforced here
     /// rather than by the crate's single capacity.
-    memory: LruCache<VariantKey, Entry>,
+    lru: LruCache<VariantKey, Entry>,
     bytes: usize,
     stats: CacheStats,
+}
+
+/// Use statistics to write to sidecars once the lock is released.
+type Persist = Vec<(VariantKey, UseStats)>;
+
+/// The variant cache: a cheap-to-share object (`&self` everywhere) that many
+/// requests use at once.
+pub struct VariantCache {
+    config: CacheConfig,
+    memory: Mutex<Memory>,
 }
 
 /// The plan in one line, as `tailor cache ls` shows it:
@@ -243,9 +264,11 @@ impl VariantCache {
         }
         Ok(VariantCache {
             config,
-            memory: LruCache::unbounded(),
-            bytes: 0,
-            stats: CacheStats::default(),
+            memory: Mutex::new(Memory {
+                lru: LruCache::unbounded(),
+                bytes: 0,
+                stats: CacheStats::default(),
+            }),
         })
     }
 
@@ -253,62 +276,83 @@ impl VariantCache {
         &self.config
     }
 
+    fn memory(&self) -> MutexGuard<'_, Memory> {
+        // A panic elsewhere while holding the lock leaves the LRU whole
+        // (every critical section is a few field updates), so go on.
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn stats(&self) -> CacheStats {
+        let m = self.memory();
         CacheStats {
-            entries: self.memory.len(),
-            bytes: self.bytes,
-            ..self.stats
+            entries: m.lru.len(),
+            bytes: m.bytes,
+            ..m.stats
         }
     }
 
     /// Looks in memory, then on disk (a disk hit is loaded into memory);
     /// counts a hit or a miss. A corrupt disk file is removed, reported and
     /// counts as a miss.
-    pub fn get(&mut self, key: &VariantKey) -> (Option<(Arc<Variant>, Tier)>, Vec<CacheNotice>) {
+    pub fn get(&self, key: &VariantKey) -> (Option<(Arc<Variant>, Tier)>, Vec<CacheNotice>) {
         let mut notices = Vec::new();
         let now = now_secs();
-        if let Some(entry) = self.memory.get_mut(key) {
-            entry.use_stats.hits += 1;
-            entry.use_stats.last_use = now;
-            entry.dirty = true;
-            self.stats.hits += 1;
-            return (Some((entry.variant.clone(), Tier::Memory)), notices);
+        {
+            let mut m = self.memory();
+            if let Some(entry) = m.lru.get_mut(key) {
+                entry.use_stats.hits += 1;
+                entry.use_stats.last_use = now;
+                entry.dirty = true;
+                let variant = entry.variant.clone();
+                m.stats.hits += 1;
+                return (Some((variant, Tier::Memory)), notices);
+            }
         }
-        let Some(dir) = self.config.dir.clone() else {
-            self.stats.misses += 1;
-            return (None, notices);
+        let miss = |notices| {
+            self.memory().stats.misses += 1;
+            (None, notices)
+        };
+        let Some(dir) = self.config.dir.as_deref() else {
+            return miss(notices);
         };
         if !disk::valid_key(&key.0) {
-            self.stats.misses += 1;
-            return (None, notices);
+            return miss(notices);
         }
-        match disk::read_variant(&dir, key) {
+        match disk::read_variant(dir, key) {
             Ok(variant) => {
-                let mut use_stats = disk::read_stats(&dir, key).unwrap_or_default();
+                let mut use_stats = disk::read_stats(dir, key).unwrap_or_default();
                 use_stats.hits += 1;
                 use_stats.last_use = now;
-                self.stats.hits += 1;
-                self.stats.disk_hits += 1;
                 let variant = Arc::new(variant);
-                self.hold(variant.clone(), use_stats, true, true, &mut notices);
+                let persist = {
+                    let mut m = self.memory();
+                    m.stats.hits += 1;
+                    m.stats.disk_hits += 1;
+                    hold(
+                        &self.config,
+                        &mut m,
+                        variant.clone(),
+                        use_stats,
+                        true,
+                        true,
+                        &mut notices,
+                    )
+                    .1
+                };
+                self.persist(persist, &mut notices);
                 (Some((variant, Tier::Disk)), notices)
             }
-            Err(ReadError::Missing) => {
-                self.stats.misses += 1;
-                (None, notices)
-            }
+            Err(ReadError::Missing | ReadError::Foreign(_)) => miss(notices),
             Err(ReadError::Io(e)) => {
-                self.stats.misses += 1;
                 notices.push(CacheNotice::DiskError {
-                    path: disk::variant_path(&dir, key),
+                    path: disk::variant_path(dir, key),
                     reason: e.to_string(),
                 });
-                (None, notices)
+                miss(notices)
             }
             Err(ReadError::Corrupt(reason)) => {
-                self.stats.misses += 1;
-                notices.push(self.discard_corrupt(&dir, key, reason));
-                (None, notices)
+                notices.push(self.discard_corrupt(dir, key, reason));
+                miss(notices)
             }
         }
     }
@@ -318,7 +362,7 @@ impl VariantCache {
     /// beyond either budget. An entry bigger than `max_bytes` is stored on
     /// disk only. Counts an insertion, and a rejection for a `Rejected`
     /// variant.
-    pub fn put(&mut self, variant: Variant) -> (Arc<Variant>, Vec<CacheNotice>) {
+    pub fn put(&self, variant: Variant) -> (Arc<Variant>, Vec<CacheNotice>) {
         let mut notices = Vec::new();
         let key = variant.key.clone();
         let mut on_disk = false;
@@ -339,44 +383,55 @@ impl VariantCache {
             }
         }
         // The key names the same build, so its history carries over a
-        // rebuild.
-        let mut use_stats = match self.memory.pop(&key) {
-            Some(old) => {
-                self.bytes -= old.size;
-                old.use_stats
-            }
-            None => self
-                .config
-                .dir
-                .as_deref()
-                .filter(|_| on_disk)
-                .and_then(|dir| disk::read_stats(dir, &key))
-                .unwrap_or_default(),
-        };
+        // rebuild: from memory if it is there, else from its sidecar (read
+        // before taking the lock).
+        let in_memory = self.memory().lru.peek(&key).map(|e| e.use_stats);
+        let mut use_stats = in_memory
+            .or_else(|| {
+                self.config
+                    .dir
+                    .as_deref()
+                    .filter(|_| on_disk)
+                    .and_then(|dir| disk::read_stats(dir, &key))
+            })
+            .unwrap_or_default();
         use_stats.last_use = now_secs();
         let variant = Arc::new(variant);
         // A sidecar is only worth writing once there is a hit to remember;
         // until then the build time stands in for the last use.
         let dirty = use_stats.hits > 0;
-        let held = self.hold(variant.clone(), use_stats, on_disk, dirty, &mut notices);
-        if held || on_disk {
-            self.stats.insertions += 1;
-            if matches!(variant.verification, Verification::Rejected(_)) {
-                self.stats.rejections += 1;
+        let persist = {
+            let mut m = self.memory();
+            let (held, persist) = hold(
+                &self.config,
+                &mut m,
+                variant.clone(),
+                use_stats,
+                on_disk,
+                dirty,
+                &mut notices,
+            );
+            if held || on_disk {
+                m.stats.insertions += 1;
+                if matches!(variant.verification, Verification::Rejected(_)) {
+                    m.stats.rejections += 1;
+                }
             }
-        }
+            persist
+        };
+        self.persist(persist, &mut notices);
         (variant, notices)
     }
 
     /// The variant if memory holds it; no counting, no LRU update.
     pub fn peek(&self, key: &VariantKey) -> Option<Arc<Variant>> {
-        self.memory.peek(key).map(|e| e.variant.clone())
+        self.memory().lru.peek(key).map(|e| e.variant.clone())
     }
 
     /// The variant whose key starts with `key_or_prefix` (at least
     /// [`MIN_PREFIX`] hex digits), from memory or disk, for `tailor cache
     /// show`. Neither counts nor promotes: looking is not using.
-    pub fn load(&mut self, key_or_prefix: &str) -> Result<Arc<Variant>, CacheError> {
+    pub fn load(&self, key_or_prefix: &str) -> Result<Arc<Variant>, CacheError> {
         let prefix = key_or_prefix.trim().to_ascii_lowercase();
         if prefix.len() < MIN_PREFIX {
             return Err(CacheError::BadPrefix {
@@ -391,7 +446,8 @@ impl VariantCache {
             });
         }
         let mut matches: BTreeSet<VariantKey> = self
-            .memory
+            .memory()
+            .lru
             .iter()
             .filter(|(k, _)| k.0.starts_with(&prefix))
             .map(|(k, _)| k.clone())
@@ -424,31 +480,39 @@ impl VariantCache {
         if let Some(variant) = self.peek(&key) {
             return Ok(variant);
         }
-        let Some(dir) = self.config.dir.clone() else {
+        let Some(dir) = self.config.dir.as_deref() else {
             return Err(CacheError::NotFound { prefix });
         };
-        match disk::read_variant(&dir, &key) {
+        match disk::read_variant(dir, &key) {
             Ok(variant) => Ok(Arc::new(variant)),
             // Removed between listing and reading (another process).
             Err(ReadError::Missing) => Err(CacheError::NotFound { prefix }),
+            Err(ReadError::Foreign(build)) => Err(CacheError::Foreign {
+                key,
+                build,
+                ours: build_id().to_owned(),
+            }),
             Err(ReadError::Io(e)) => Err(CacheError::Io {
-                path: disk::variant_path(&dir, &key),
+                path: disk::variant_path(dir, &key),
                 problem: e.to_string(),
             }),
             Err(ReadError::Corrupt(reason)) => {
-                let path = disk::variant_path(&dir, &key);
-                self.discard_corrupt(&dir, &key, reason.clone());
+                let path = disk::variant_path(dir, &key);
+                self.discard_corrupt(dir, &key, reason.clone());
                 Err(CacheError::Corrupt { key, path, reason })
             }
         }
     }
 
     /// Removes a key from both tiers; whether anything was removed.
-    pub fn remove(&mut self, key: &VariantKey) -> bool {
+    pub fn remove(&self, key: &VariantKey) -> bool {
         let mut removed = false;
-        if let Some(old) = self.memory.pop(key) {
-            self.bytes -= old.size;
-            removed = true;
+        {
+            let mut m = self.memory();
+            if let Some(old) = m.lru.pop(key) {
+                m.bytes -= old.size;
+                removed = true;
+            }
         }
         if let Some(dir) = &self.config.dir {
             if disk::valid_key(&key.0) {
@@ -460,10 +524,14 @@ impl VariantCache {
     }
 
     /// Empties both tiers; how many variants were removed.
-    pub fn clear(&mut self) -> Result<usize, CacheError> {
-        let mut keys: BTreeSet<VariantKey> = self.memory.iter().map(|(k, _)| k.clone()).collect();
-        self.memory.clear();
-        self.bytes = 0;
+    pub fn clear(&self) -> Result<usize, CacheError> {
+        let mut keys: BTreeSet<VariantKey> = {
+            let mut m = self.memory();
+            let keys = m.lru.iter().map(|(k, _)| k.clone()).collect();
+            m.lru.clear();
+            m.bytes = 0;
+            keys
+        };
         if let Some(dir) = &self.config.dir {
             let io = |path: &Path, e: std::io::Error| CacheError::Io {
                 path: path.to_owned(),
@@ -482,32 +550,36 @@ impl VariantCache {
     /// (most recently used first; only their headers are read, so their
     /// payload checksum is checked when they are loaded, not here). A disk
     /// file whose header fails its checks is removed and reported.
-    pub fn list(&mut self) -> (Vec<EntryInfo>, Vec<CacheNotice>) {
+    pub fn list(&self) -> (Vec<EntryInfo>, Vec<CacheNotice>) {
         let mut notices = Vec::new();
         let dir = self.config.dir.clone();
-        let mut out: Vec<EntryInfo> = self
-            .memory
+        // A snapshot under the lock; the files are looked at after it.
+        let held: Vec<(VariantKey, Arc<Variant>, usize, UseStats, bool)> = self
+            .memory()
+            .lru
             .iter()
-            .map(|(key, e)| {
-                let v = &e.variant;
-                EntryInfo {
-                    key: key.clone(),
-                    kernel_name: v.kernel_name.clone(),
-                    entry: v.entry.clone(),
-                    profile: v.plan.profile.clone(),
-                    plan_summary: plan_summary(&v.plan),
-                    size: e.size,
-                    hits: e.use_stats.hits,
-                    last_use: e.use_stats.last_use,
-                    verification: v.verification.clone(),
-                    in_memory: true,
-                    // Checked rather than trusted: someone may have
-                    // removed the file by hand.
-                    on_disk: e.on_disk
-                        && dir
-                            .as_deref()
-                            .is_some_and(|d| disk::variant_path(d, key).is_file()),
-                }
+            .map(|(k, e)| (k.clone(), e.variant.clone(), e.size, e.use_stats, e.on_disk))
+            .collect();
+        let in_memory: BTreeSet<VariantKey> = held.iter().map(|h| h.0.clone()).collect();
+        let mut out: Vec<EntryInfo> = held
+            .into_iter()
+            .map(|(key, v, size, use_stats, on_disk)| EntryInfo {
+                kernel_name: v.kernel_name.clone(),
+                entry: v.entry.clone(),
+                profile: v.plan.profile.clone(),
+                plan_summary: plan_summary(&v.plan),
+                size,
+                hits: use_stats.hits,
+                last_use: use_stats.last_use,
+                verification: v.verification.clone(),
+                in_memory: true,
+                // Checked rather than trusted: someone may have removed the
+                // file by hand.
+                on_disk: on_disk
+                    && dir
+                        .as_deref()
+                        .is_some_and(|d| disk::variant_path(d, &key).is_file()),
+                key,
             })
             .collect();
         let Some(dir) = dir else {
@@ -525,7 +597,7 @@ impl VariantCache {
         };
         let mut disk_only = Vec::new();
         for key in keys {
-            if self.memory.contains(&key) {
+            if in_memory.contains(&key) {
                 continue;
             }
             match disk::read_meta(&dir, &key) {
@@ -548,7 +620,8 @@ impl VariantCache {
                         on_disk: true,
                     });
                 }
-                Err(ReadError::Missing) => {}
+                // Another build's entries are that build's to list.
+                Err(ReadError::Missing | ReadError::Foreign(_)) => {}
                 Err(ReadError::Io(e)) => notices.push(CacheNotice::DiskError {
                     path: disk::variant_path(&dir, &key),
                     reason: e.to_string(),
@@ -565,93 +638,42 @@ impl VariantCache {
 
     /// Writes the hit counts and last use of memory entries that changed to
     /// their sidecars. Best-effort: also done on eviction and on drop.
-    pub fn flush(&mut self) -> Vec<CacheNotice> {
+    pub fn flush(&self) -> Vec<CacheNotice> {
         let mut notices = Vec::new();
-        let Some(dir) = self.config.dir.clone() else {
+        if self.config.dir.is_none() {
             return notices;
-        };
-        for (key, entry) in self.memory.iter_mut() {
-            if entry.dirty && entry.on_disk {
-                match disk::write_stats(&dir, key, entry.use_stats) {
-                    Ok(()) => entry.dirty = false,
-                    Err(e) => notices.push(CacheNotice::DiskError {
-                        path: disk::stats_path(&dir, key),
-                        reason: e.to_string(),
-                    }),
-                }
-            }
         }
+        let dirty: Persist = {
+            let mut m = self.memory();
+            m.lru
+                .iter_mut()
+                .filter(|(_, e)| e.dirty && e.on_disk)
+                .map(|(k, e)| {
+                    // Marked clean now; a failed write below is reported.
+                    e.dirty = false;
+                    (k.clone(), e.use_stats)
+                })
+                .collect()
+        };
+        self.persist(dirty, &mut notices);
         notices
     }
 
-    /// Puts a variant in memory if it can ever fit, then evicts down to the
-    /// budgets; whether it is held. One that cannot fit is not held (rather
-    /// than emptying memory for something evicted at once), and its metadata
-    /// goes straight to the sidecar.
-    fn hold(
-        &mut self,
-        variant: Arc<Variant>,
-        use_stats: UseStats,
-        on_disk: bool,
-        dirty: bool,
-        notices: &mut Vec<CacheNotice>,
-    ) -> bool {
-        let size = variant.size();
-        let key = variant.key.clone();
-        if self.config.max_entries == 0 || size > self.config.max_bytes {
-            if on_disk && dirty {
-                self.persist_stats(&key, use_stats, notices);
-            }
-            return false;
-        }
-        if let Some(old) = self.memory.pop(&key) {
-            self.bytes -= old.size;
-        }
-        self.memory.push(
-            key,
-            Entry {
-                variant,
-                size,
-                use_stats,
-                dirty,
-                on_disk,
-            },
-        );
-        self.bytes += size;
-        self.enforce_budgets(notices);
-        true
-    }
-
-    /// Evicts least-recently-used entries until both budgets hold. The
-    /// newest entry fits on its own (checked by `hold`), so it is never the
-    /// one evicted.
-    fn enforce_budgets(&mut self, notices: &mut Vec<CacheNotice>) {
-        while self.memory.len() > self.config.max_entries || self.bytes > self.config.max_bytes {
-            let Some((key, entry)) = self.memory.pop_lru() else {
-                break;
-            };
-            self.bytes -= entry.size;
-            self.stats.evictions += 1;
-            if entry.on_disk && entry.dirty {
-                self.persist_stats(&key, entry.use_stats, notices);
-            }
-            notices.push(CacheNotice::Evicted { key });
-        }
-    }
-
-    fn persist_stats(&self, key: &VariantKey, use_stats: UseStats, notices: &mut Vec<CacheNotice>) {
+    fn persist(&self, persist: Persist, notices: &mut Vec<CacheNotice>) {
         let Some(dir) = &self.config.dir else { return };
-        if let Err(e) = disk::write_stats(dir, key, use_stats) {
-            notices.push(CacheNotice::DiskError {
-                path: disk::stats_path(dir, key),
-                reason: e.to_string(),
-            });
+        for (key, use_stats) in persist {
+            if let Err(e) = disk::write_stats(dir, &key, use_stats) {
+                notices.push(CacheNotice::DiskError {
+                    path: disk::stats_path(dir, &key),
+                    reason: e.to_string(),
+                });
+            }
         }
     }
 
     /// Removes a file that failed its checks, counts it and says so.
-    fn discard_corrupt(&mut self, dir: &Path, key: &VariantKey, reason: String) -> CacheNotice {
-        self.stats.corrupt += 1;
+    fn discard_corrupt(&self, dir: &Path, key: &VariantKey, reason: String) -> CacheNotice {
+        self.memory().stats.corrupt += 1;
         let path = disk::variant_path(dir, key);
         let reason = match disk::remove_key(dir, key) {
             Ok(_) => reason,
@@ -663,6 +685,58 @@ impl VariantCache {
             reason,
         }
     }
+}
+
+/// Puts a variant in memory if it can ever fit, then evicts down to the
+/// budgets; whether it is held, and the use statistics to write to sidecars
+/// (after the lock). One that cannot fit is not held (rather than emptying
+/// memory for something evicted at once), and its metadata goes straight to
+/// the sidecar. The newest entry fits on its own, so it is never the one
+/// evicted.
+fn hold(
+    config: &CacheConfig,
+    m: &mut Memory,
+    variant: Arc<Variant>,
+    use_stats: UseStats,
+    on_disk: bool,
+    dirty: bool,
+    notices: &mut Vec<CacheNotice>,
+) -> (bool, Persist) {
+    let size = variant.size();
+    let key = variant.key.clone();
+    let mut persist = Vec::new();
+    if config.max_entries == 0 || size > config.max_bytes {
+        if on_disk && dirty {
+            persist.push((key, use_stats));
+        }
+        return (false, persist);
+    }
+    if let Some(old) = m.lru.pop(&key) {
+        m.bytes -= old.size;
+    }
+    m.lru.push(
+        key,
+        Entry {
+            variant,
+            size,
+            use_stats,
+            dirty,
+            on_disk,
+        },
+    );
+    m.bytes += size;
+    while m.lru.len() > config.max_entries || m.bytes > config.max_bytes {
+        let Some((key, entry)) = m.lru.pop_lru() else {
+            break;
+        };
+        m.bytes -= entry.size;
+        m.stats.evictions += 1;
+        if entry.on_disk && entry.dirty {
+            persist.push((key.clone(), entry.use_stats));
+        }
+        notices.push(CacheNotice::Evicted { key });
+    }
+    (true, persist)
 }
 
 impl Drop for VariantCache {

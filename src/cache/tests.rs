@@ -4,6 +4,7 @@
 use super::disk::{self, Meta, FORMAT_VERSION};
 use super::*;
 use crate::profile::Plan;
+use crate::target::Target;
 use crate::transform::log::{IrStats, StepRecord};
 use std::fs;
 use std::path::Path;
@@ -106,7 +107,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 #[test]
 fn touching_an_entry_protects_it_from_eviction() {
-    let mut cache = mem_only(3, usize::MAX);
+    let cache = mem_only(3, usize::MAX);
     let (a, b, c, d) = (
         variant("a", 10),
         variant("b", 10),
@@ -128,7 +129,7 @@ fn touching_an_entry_protects_it_from_eviction() {
 
 #[test]
 fn peek_neither_counts_nor_promotes() {
-    let mut cache = mem_only(2, usize::MAX);
+    let cache = mem_only(2, usize::MAX);
     let (a, b, c) = (variant("a", 1), variant("b", 1), variant("c", 1));
     cache.put(a.clone());
     cache.put(b.clone());
@@ -141,7 +142,7 @@ fn peek_neither_counts_nor_promotes() {
 
 #[test]
 fn entry_budget_evicts_oldest_and_counts() {
-    let mut cache = mem_only(2, usize::MAX);
+    let cache = mem_only(2, usize::MAX);
     let vs: Vec<Variant> = (0..5).map(|i| variant(&format!("v{i}"), 8)).collect();
     let mut all_evicted = Vec::new();
     for v in &vs {
@@ -160,7 +161,7 @@ fn entry_budget_evicts_oldest_and_counts() {
 
 #[test]
 fn byte_budget_evicts_until_it_fits() {
-    let mut cache = mem_only(100, 1000);
+    let cache = mem_only(100, 1000);
     let (a, b, c) = (variant("a", 400), variant("b", 400), variant("c", 300));
     assert_eq!(a.size(), 400);
     cache.put(a.clone());
@@ -179,7 +180,7 @@ fn byte_budget_evicts_until_it_fits() {
 
 #[test]
 fn size_counts_ir_and_step_logs() {
-    let mut cache = mem_only(10, 10_000);
+    let cache = mem_only(10, 10_000);
     let mut v = variant("ir", 100);
     v.optimized_ir = "x".repeat(50);
     v.steps.push(step("s", "y".repeat(25)));
@@ -190,7 +191,7 @@ fn size_counts_ir_and_step_logs() {
 
 #[test]
 fn replacing_a_key_does_not_double_count() {
-    let mut cache = mem_only(10, 10_000);
+    let cache = mem_only(10, 10_000);
     let v = variant("a", 100);
     cache.put(v.clone());
     let mut bigger = v.clone();
@@ -204,7 +205,7 @@ fn replacing_a_key_does_not_double_count() {
 #[test]
 fn oversized_entry_is_kept_on_disk_but_not_in_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cache = on_disk(dir.path(), 10, 1000);
+    let cache = on_disk(dir.path(), 10, 1000);
     let small = variant("small", 500);
     cache.put(small.clone());
     let big = variant("big", 5000);
@@ -224,7 +225,7 @@ fn oversized_entry_is_kept_on_disk_but_not_in_memory() {
     assert!(cache.peek(&big.key).is_none());
 
     // Without a disk tier it is stored nowhere, and says so in the counters.
-    let mut mem = mem_only(10, 1000);
+    let mem = mem_only(10, 1000);
     mem.put(big.clone());
     assert_eq!(mem.stats().insertions, 0);
     assert!(mem.get(&big.key).0.is_none());
@@ -232,7 +233,7 @@ fn oversized_entry_is_kept_on_disk_but_not_in_memory() {
 
 #[test]
 fn hits_and_misses_are_counted() {
-    let mut cache = mem_only(10, usize::MAX);
+    let cache = mem_only(10, usize::MAX);
     let v = variant("a", 10);
     assert!(cache.get(&v.key).0.is_none());
     cache.put(v.clone());
@@ -256,7 +257,7 @@ fn rejected_variant_is_counted_and_served() {
     let mut v = variant("bad", 10);
     v.verification = Verification::Rejected("out[3] differs by 1e-2".into());
     {
-        let mut cache = on_disk(dir.path(), 10, usize::MAX);
+        let cache = on_disk(dir.path(), 10, usize::MAX);
         cache.put(v.clone());
         cache.put(variant("good", 10));
         let s = cache.stats();
@@ -265,7 +266,7 @@ fn rejected_variant_is_counted_and_served() {
         assert_eq!(got.unwrap().0.verification, v.verification);
     }
     // And after a restart: the verdict is kept so nothing is rebuilt.
-    let mut cache = on_disk(dir.path(), 10, usize::MAX);
+    let cache = on_disk(dir.path(), 10, usize::MAX);
     let (got, _) = cache.get(&v.key);
     assert_eq!(got.unwrap().0.verification, v.verification);
 }
@@ -302,7 +303,7 @@ fn restart_reloads_from_disk_with_identical_contents() {
     v.optimized_ir = "define void @k() {\n  ret void\n}\n".into();
     v.steps.push(step("u", "; after unroll".into()));
     {
-        let mut cache = on_disk(dir.path(), 10, usize::MAX);
+        let cache = on_disk(dir.path(), 10, usize::MAX);
         let (stored, notices) = cache.put(v.clone());
         assert!(notices.is_empty(), "{notices:?}");
         assert_eq!(*stored, v);
@@ -310,7 +311,7 @@ fn restart_reloads_from_disk_with_identical_contents() {
     // Written atomically: the variant file and no temporary left over.
     assert_eq!(files_in(dir.path()), vec![format!("{}.variant", v.key)]);
 
-    let mut cache = on_disk(dir.path(), 10, usize::MAX);
+    let cache = on_disk(dir.path(), 10, usize::MAX);
     assert_eq!(cache.stats().entries, 0);
     let (got, notices) = cache.get(&v.key);
     assert!(notices.is_empty(), "{notices:?}");
@@ -330,13 +331,13 @@ fn hits_and_last_use_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let v = variant("used", 10);
     {
-        let mut cache = on_disk(dir.path(), 10, usize::MAX);
+        let cache = on_disk(dir.path(), 10, usize::MAX);
         cache.put(v.clone());
         for _ in 0..3 {
             cache.get(&v.key);
         }
     }
-    let mut cache = on_disk(dir.path(), 10, usize::MAX);
+    let cache = on_disk(dir.path(), 10, usize::MAX);
     let (list, _) = cache.list();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].hits, 3);
@@ -350,7 +351,7 @@ fn hits_and_last_use_survive_a_restart() {
 #[test]
 fn eviction_writes_hits_to_the_sidecar() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cache = on_disk(dir.path(), 1, usize::MAX);
+    let cache = on_disk(dir.path(), 1, usize::MAX);
     let (a, b) = (variant("a", 1), variant("b", 1));
     cache.put(a.clone());
     cache.get(&a.key);
@@ -366,12 +367,12 @@ fn eviction_writes_hits_to_the_sidecar() {
 fn assert_refused(v: &Variant, damage: impl FnOnce(&Path), expect: &str) {
     let dir = tempfile::tempdir().unwrap();
     {
-        let mut cache = on_disk(dir.path(), 10, usize::MAX);
+        let cache = on_disk(dir.path(), 10, usize::MAX);
         cache.put(v.clone());
     }
     let path = dir.path().join(format!("{}.variant", v.key));
     damage(&path);
-    let mut cache = on_disk(dir.path(), 10, usize::MAX);
+    let cache = on_disk(dir.path(), 10, usize::MAX);
     let (got, notices) = cache.get(&v.key);
     assert!(got.is_none(), "{expect}: loaded a damaged file");
     match notices.as_slice() {
@@ -517,7 +518,7 @@ fn corrupt_files_are_removed_by_list_and_load_too() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (variant("a", 64), variant("b", 64));
     {
-        let mut cache = on_disk(dir.path(), 10, usize::MAX);
+        let cache = on_disk(dir.path(), 10, usize::MAX);
         cache.put(a.clone());
         cache.put(b.clone());
     }
@@ -528,7 +529,7 @@ fn corrupt_files_are_removed_by_list_and_load_too() {
         let last = x.len() - 1;
         x[last] ^= 1;
     });
-    let mut cache = on_disk(dir.path(), 10, usize::MAX);
+    let cache = on_disk(dir.path(), 10, usize::MAX);
     // list reads headers only: it refuses `a`, and leaves `b` (whose damage
     // is in the payload) to load.
     let (list, notices) = cache.list();
@@ -556,13 +557,13 @@ fn load_by_prefix() {
     let k2 = format!("abcd2{}", "0".repeat(59));
     let k3 = format!("ef01{}", "1".repeat(60));
     {
-        let mut cache = on_disk(dir.path(), 10, usize::MAX);
+        let cache = on_disk(dir.path(), 10, usize::MAX);
         for k in [&k1, &k2, &k3] {
             cache.put(variant_with_key(k, 16));
         }
     }
     // A new cache: every match comes from disk.
-    let mut cache = on_disk(dir.path(), 10, usize::MAX);
+    let cache = on_disk(dir.path(), 10, usize::MAX);
     assert_eq!(cache.load("abcd1").unwrap().key.0, k1);
     assert_eq!(cache.load("EF01").unwrap().key.0, k3);
     assert_eq!(cache.load(&k2).unwrap().key.0, k2);
@@ -591,7 +592,7 @@ fn load_by_prefix() {
     ));
 
     // From memory as well, in a memory-only cache.
-    let mut mem = mem_only(10, usize::MAX);
+    let mem = mem_only(10, usize::MAX);
     mem.put(variant_with_key(&k1, 16));
     assert_eq!(mem.load("abcd").unwrap().key.0, k1);
 }
@@ -599,7 +600,7 @@ fn load_by_prefix() {
 #[test]
 fn list_shows_memory_then_disk_only_entries() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cache = on_disk(dir.path(), 2, usize::MAX);
+    let cache = on_disk(dir.path(), 2, usize::MAX);
     let (a, b, c) = (variant("a", 10), variant("b", 20), variant("c", 30));
     cache.put(a.clone());
     cache.put(b.clone());
@@ -626,7 +627,7 @@ fn list_shows_memory_then_disk_only_entries() {
 #[test]
 fn remove_takes_both_tiers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cache = on_disk(dir.path(), 10, usize::MAX);
+    let cache = on_disk(dir.path(), 10, usize::MAX);
     let v = variant("gone", 10);
     cache.put(v.clone());
     cache.get(&v.key);
@@ -646,7 +647,7 @@ fn remove_takes_both_tiers() {
 #[test]
 fn clear_empties_both_tiers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cache = on_disk(dir.path(), 1, 100);
+    let cache = on_disk(dir.path(), 1, 100);
     cache.put(variant("a", 10));
     cache.put(variant("b", 10)); // `a` now on disk only
     cache.put(variant("big", 1000)); // on disk only
@@ -661,7 +662,7 @@ fn clear_empties_both_tiers() {
     );
     assert_eq!(cache.clear().unwrap(), 0);
 
-    let mut mem = mem_only(10, usize::MAX);
+    let mem = mem_only(10, usize::MAX);
     mem.put(variant("a", 1));
     assert_eq!(mem.clear().unwrap(), 1);
 }
@@ -692,7 +693,7 @@ fn new_creates_the_dir_and_sweeps_crashed_writers_files() {
     let dir = root.path().join("a").join("b");
     let v = variant("a", 4);
     {
-        let mut cache = on_disk(&dir, 10, usize::MAX);
+        let cache = on_disk(&dir, 10, usize::MAX);
         cache.put(v.clone());
     }
     // pid 4000000000 is above any Linux pid_max: its writer is dead.
@@ -724,7 +725,7 @@ fn live_writers_tmp_files_are_kept() {
 #[test]
 fn non_hex_key_stays_in_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cache = on_disk(dir.path(), 10, usize::MAX);
+    let cache = on_disk(dir.path(), 10, usize::MAX);
     let mut v = variant("odd", 4);
     v.key = VariantKey("../escape".into());
     let (_, notices) = cache.put(v.clone());
@@ -737,7 +738,7 @@ fn non_hex_key_stays_in_memory() {
 #[test]
 fn zero_budgets_hold_nothing_in_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cache = on_disk(dir.path(), 0, usize::MAX);
+    let cache = on_disk(dir.path(), 0, usize::MAX);
     let v = variant("a", 4);
     let (_, notices) = cache.put(v.clone());
     assert!(notices.is_empty());

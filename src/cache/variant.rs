@@ -2,21 +2,15 @@
 //! needed to show, verify and load it anywhere.
 
 use crate::profile::Plan;
+use crate::target::{build_id, Target};
 use crate::transform::log::StepRecord;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-/// The machine a variant was compiled for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Target {
-    pub triple: String,
-    pub cpu: String,
-    pub features: String,
-}
-
 /// The cache key (DESIGN §5): hex SHA-256 over the kernel's IR hash, the
-/// entry, the Plan's fingerprint and the target.
+/// entry, the Plan's fingerprint, the target and the build of tailor and
+/// LLVM ([`build_id`]) that makes it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct VariantKey(pub String);
 
@@ -30,6 +24,7 @@ impl VariantKey {
             &target.triple,
             &target.cpu,
             &target.features,
+            build_id(),
         ] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());

@@ -14,7 +14,7 @@ fn verdict(v: &Verification) -> String {
 }
 
 pub fn ls(config: CacheConfig, as_json: bool) -> Result<Output, CliError> {
-    let mut cache = VariantCache::new(config)?;
+    let cache = VariantCache::new(config)?;
     let (entries, notices) = cache.list();
     if as_json {
         return Ok(Output::ok(json_text(json!({
@@ -58,7 +58,7 @@ pub fn ls(config: CacheConfig, as_json: bool) -> Result<Output, CliError> {
 }
 
 pub fn show(config: CacheConfig, key: &str, as_json: bool) -> Result<Output, CliError> {
-    let mut cache = VariantCache::new(config)?;
+    let cache = VariantCache::new(config)?;
     let v = cache.load(key)?;
     if as_json {
         return Ok(Output::ok(json_text(json!({
@@ -102,7 +102,7 @@ pub fn show(config: CacheConfig, key: &str, as_json: bool) -> Result<Output, Cli
 }
 
 pub fn clear(config: CacheConfig) -> Result<Output, CliError> {
-    let mut cache = VariantCache::new(config)?;
+    let cache = VariantCache::new(config)?;
     let n = cache.clear()?;
     Ok(Output::ok(format!("removed {n} entries\n")))
 }

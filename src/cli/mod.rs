@@ -7,9 +7,8 @@ pub mod run;
 mod table;
 pub mod trace;
 
-use crate::analyze::{ArgKind, CharacteristicVector, FeatureValue};
-use crate::engine::{Engine, EngineConfig, EngineError, Prepared};
-use crate::profile::{Plan, Profile, ProfileError, ProfileStore, Verdict};
+use crate::engine::{load_store, Engine, EngineConfig, EngineError, Prepared};
+use crate::profile::{Plan, Profile, ProfileError, Verdict};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -47,16 +46,6 @@ impl Output {
     fn ok(text: String) -> Output {
         Output { text, ok: true }
     }
-}
-
-/// LLVM's own parser for `passes` pipelines.
-fn pass_check(pipeline: &str) -> Result<(), String> {
-    crate::llvm::check_pass_pipeline(pipeline)
-}
-
-/// Loads the profile folder, checking pass pipelines with LLVM.
-pub fn load_store(dir: &Path) -> ProfileStore {
-    ProfileStore::load_dir(dir, Some(&pass_check))
 }
 
 fn json_text(value: serde_json::Value) -> String {
@@ -346,56 +335,6 @@ pub fn profiles_dot(dir: &Path, name: &str) -> Result<Output, CliError> {
 
 // ---- demo ------------------------------------------------------------------
 
-/// The features worth a glance: per array its type, length and the facts
-/// profiles most often test; per scalar its value.
-pub fn key_features(v: &CharacteristicVector) -> String {
-    let mut parts = Vec::new();
-    for arg in &v.args {
-        match arg.kind {
-            ArgKind::Array => {
-                let len = arg.get("len").map(|x| x.to_string()).unwrap_or_default();
-                let mut facts = vec![format!(
-                    "{}{}: {}[{len}]",
-                    if arg.out { "out " } else { "" },
-                    arg.name,
-                    arg.ty
-                )];
-                if !arg.out {
-                    let get = |k: &str| arg.get(k).cloned();
-                    if let (Some(lo), Some(hi)) = (get("min"), get("max")) {
-                        facts.push(format!("{lo}..{hi}"));
-                    }
-                    for flag in ["finite", "nonneg", "progression"] {
-                        if get(flag) == Some(FeatureValue::Bool(true)) {
-                            facts.push(flag.to_owned());
-                        }
-                    }
-                    if get("progression") == Some(FeatureValue::Bool(true)) {
-                        if let Some(step) = get("step") {
-                            facts.push(format!("step {step}"));
-                        }
-                    } else if let Some(FeatureValue::Float(s)) = get("sorted") {
-                        if s == 1.0 {
-                            facts.push("sorted".to_owned());
-                        }
-                    }
-                    if let Some(FeatureValue::Float(z)) = get("zero_frac") {
-                        if z > 0.0 {
-                            facts.push(format!("zeros {:.0}%", z * 100.0));
-                        }
-                    }
-                }
-                parts.push(facts.join(" "));
-            }
-            ArgKind::Int | ArgKind::Float => {
-                let val = arg.value().map(|x| x.to_string()).unwrap_or_default();
-                parts.push(format!("{}={val}", arg.name));
-            }
-        }
-    }
-    parts.join(" · ")
-}
-
 pub fn plan_text(plan: &Plan) -> String {
     let mut steps: Vec<String> = plan
         .steps
@@ -437,7 +376,7 @@ fn sample_inputs(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
 /// planned. An input that fails is reported and the rest go on.
 pub fn demo(config: EngineConfig, inputs: &Path, as_json: bool) -> Result<Output, CliError> {
     let profiles = config.profiles.clone();
-    let mut engine = Engine::new(config)?;
+    let engine = Engine::new(config)?;
     let files = sample_inputs(inputs)?;
     let mut text = String::new();
     let mut records = Vec::new();
@@ -476,7 +415,7 @@ pub fn demo(config: EngineConfig, inputs: &Path, as_json: bool) -> Result<Output
         let _ = writeln!(
             text,
             "  features  {}{}",
-            key_features(&prepared.vector),
+            prepared.vector.summary(),
             if prepared.vector.sampled {
                 " (sampled)"
             } else {
@@ -658,26 +597,20 @@ pub fn bench_sandbox(
     );
     let _ = writeln!(
         out,
-        "  in-process (ORC, no isolation)   {:.1} µs",
-        c.in_process_us
+        "  process: in the lean executor    {}",
+        us(c.process_us)
     );
     let _ = writeln!(
         out,
-        "  fork, back to back               {}  ({:.0}x in-process)",
+        "  fork, back to back               {}  ({:.1}x process)",
         us(c.fork_us),
-        c.fork_us / c.in_process_us.max(0.001)
+        c.fork_us / c.process_us.max(0.001)
     );
     let _ = writeln!(
         out,
-        "  fork, 5 ms apart (pre-forked)    {}  ({:.0}x in-process)",
+        "  fork, 5 ms apart (pre-forked)    {}  ({:.1}x process)",
         us(c.fork_spaced_us),
-        c.fork_spaced_us / c.in_process_us.max(0.001)
-    );
-    let _ = writeln!(
-        out,
-        "  process: in the lean executor    {}  ({:.0}x in-process)",
-        us(c.process_us),
-        c.process_us / c.in_process_us.max(0.001)
+        c.fork_spaced_us / c.process_us.max(0.001)
     );
     let _ = writeln!(out, "starts:");
     let _ = writeln!(

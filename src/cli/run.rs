@@ -19,6 +19,8 @@ pub struct RunOptions {
     pub steps: bool,
     pub ir: Option<String>,
     pub diff: Option<String>,
+    /// Run this profile instead of the one selection picks.
+    pub profile: Option<String>,
 }
 
 fn drain(events: &Receiver<Event>, json: bool, out: &mut String) {
@@ -113,13 +115,13 @@ pub fn step_diff(variant: &Variant, kernel_ir: Option<&str>, index: usize) -> St
 }
 
 pub fn run(config: EngineConfig, input: &Path, opts: &RunOptions) -> Result<Output, CliError> {
-    let mut engine = Engine::new(config)?;
+    let engine = Engine::new(config)?;
     let events = engine.subscribe();
     let mut out = String::new();
     let mut ok = true;
     let mut last: Option<Response> = None;
     for _ in 0..opts.repeat.max(1) {
-        let result = engine.run(input);
+        let result = engine.run_spec_with(input, opts.profile.as_deref());
         drain(&events, opts.json, &mut out);
         match result {
             Ok(r) => {
@@ -136,7 +138,7 @@ pub fn run(config: EngineConfig, input: &Path, opts: &RunOptions) -> Result<Outp
     }
     if let Some(r) = &last {
         if opts.steps || opts.ir.is_some() || opts.diff.is_some() {
-            let variant = engine.cache_mut().load(&r.key)?;
+            let variant = engine.cache().load(&r.key)?;
             if opts.steps {
                 if opts.json {
                     let steps: Vec<_> = variant
@@ -157,9 +159,8 @@ pub fn run(config: EngineConfig, input: &Path, opts: &RunOptions) -> Result<Outp
             }
             if let Some(which) = &opts.diff {
                 let (i, _) = find_step(&variant, which)?;
-                let spec = crate::input::InputSpec::load(input)?;
-                let kernel = crate::kernel::Kernel::load(&spec.kernel, spec.entry.as_deref())
-                    .map_err(crate::engine::EngineError::from)?;
+                // The kernel's IR comes from a worker, as on the request path.
+                let kernel = engine.spec_request(input)?.kernel;
                 out.push_str(&step_diff(&variant, Some(&kernel.ir), i));
             }
         }
@@ -313,7 +314,7 @@ pub struct ReplayReport {
 
 pub fn replay(config: EngineConfig, workload: &Path, json: bool) -> Result<Output, CliError> {
     let requests = workload_requests(workload)?;
-    let mut engine = Engine::new(config)?;
+    let engine = Engine::new(config)?;
     let bar = indicatif::ProgressBar::new(requests.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -333,7 +334,7 @@ pub fn replay(config: EngineConfig, workload: &Path, json: bool) -> Result<Outpu
                 .unwrap_or("")
                 .to_owned(),
         );
-        match engine.run(r) {
+        match engine.run_spec(r) {
             Ok(resp) => {
                 totals.push(resp.timings.total);
                 hits += usize::from(resp.hit);

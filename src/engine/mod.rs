@@ -1,29 +1,43 @@
-//! The request path (DESIGN §1): analyze, select, plan, key, cache, and on
-//! a miss transform, compile, verify and store; then execute. Every stage
-//! emits an [`Event`]; the engine never knows who listens.
+//! The request path (DESIGN §1). [`Engine::run`] takes a [`Request`] (a
+//! kernel by hash or source, its arguments as typed buffers, an optional
+//! forced profile and a tenant) through one function per stage: prepare,
+//! analyze, decide, lookup, build-and-verify, guard, execute. Every stage
+//! emits an [`Event`] when someone listens; the engine never knows who.
+//!
+//! An [`Engine`] is a cheap handle (`Clone + Send + Sync`) over shared
+//! state, used by many requests at once: the pools hand out processes by
+//! checkout, the cache's lock covers O(1) work, each request decides on a
+//! snapshot of the profile store, and concurrent misses of one thing (a
+//! variant, a generic build, a kernel load) build it once (see [`flight`]).
 
 pub mod event;
+pub mod flight;
+pub mod spec;
 pub mod verify;
 
 pub use event::{Event, EventKind, Served, StepEvent};
 
 use crate::analyze::{self, CharacteristicVector};
-use crate::cache::{
-    CacheConfig, CacheError, CacheNotice, Target, Variant, VariantCache, VariantKey, Verification,
-};
-use crate::input::{Input, InputError, InputSpec, Scalar};
-use crate::kernel::{Kernel, KernelError};
-use crate::profile::{self, KernelInfo, Plan, PlanError, ProfileStore, Selection};
-use crate::sandbox::pool::{ExecPolicy, ExecPool, SandboxConfig};
+use crate::cache::{CacheConfig, CacheError, CacheNotice, Variant, VariantCache, VariantKey};
+use crate::cache::{Tier, Verification};
+use crate::input::{Buffer, Input, InputError, Role, Scalar};
+use crate::kernel::{Kernel, KernelError, SourceKind};
+use crate::profile::{self, KernelInfo, Plan, PlanError, Profile, ProfileStore, Reload, Selection};
+use crate::sandbox::pool::{ExecPolicy, ExecPool, Outputs, SandboxConfig};
 use crate::sandbox::worker::WorkerPool;
-use crate::sandbox::{Execution, Executor};
+use crate::sandbox::{Execution, Outcome};
+use crate::target::Target;
 use crate::transform::{codegen, TransformError};
+use flight::Flights;
+use lru::LruCache;
 use serde::Serialize;
-use std::collections::HashMap;
+use sha2::{Digest, Sha256};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -38,9 +52,13 @@ pub enum EngineError {
     #[error("sandbox: {0}")]
     Sandbox(String),
     /// The worker refused or could not load the kernel (the message names
-    /// the file).
+    /// the code).
     #[error("{0}")]
     Refused(String),
+    #[error("no kernel with hash `{0}` is registered; upload it first")]
+    UnknownKernel(String),
+    #[error("no profile named `{name}` is loaded (loaded: {})", loaded.join(", "))]
+    UnknownProfile { name: String, loaded: Vec<String> },
     #[error("the generic build of `{kernel}` failed: {error}")]
     Generic {
         kernel: String,
@@ -48,10 +66,97 @@ pub enum EngineError {
     },
 }
 
-/// A request made ready: its spec, kernel, arguments and their vector.
+/// User code as it arrives: its bytes and their format.
+#[derive(Debug, Clone)]
+pub struct KernelSource {
+    /// What the code is called (a file name; the kernel's name is its stem).
+    pub name: PathBuf,
+    pub format: SourceKind,
+    pub bytes: Vec<u8>,
+    /// The entry function; optional when the module exports one function.
+    pub entry: Option<String>,
+}
+
+impl KernelSource {
+    /// The code in a file, its format from the extension.
+    pub fn read(path: &Path, entry: Option<&str>) -> Result<KernelSource, KernelError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let format = match ext.as_str() {
+            "ll" => SourceKind::Ll,
+            "bc" => SourceKind::Bc,
+            "c" => SourceKind::C,
+            _ => {
+                return Err(KernelError::UnknownKind {
+                    path: path.to_owned(),
+                    ext,
+                })
+            }
+        };
+        let bytes = std::fs::read(path).map_err(|e| KernelError::Io {
+            path: path.to_owned(),
+            problem: if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file".to_owned()
+            } else {
+                e.to_string()
+            },
+        })?;
+        Ok(KernelSource {
+            name: path.to_owned(),
+            format,
+            bytes,
+            entry: entry.map(str::to_owned),
+        })
+    }
+
+    /// What identifies a load: the same bytes, format, name and entry make
+    /// the same kernel.
+    fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        let name = self.name.to_string_lossy();
+        let format = format!("{:?}", self.format);
+        for part in [
+            format.as_bytes(),
+            name.as_bytes(),
+            self.entry.as_deref().unwrap_or("").as_bytes(),
+            &self.bytes,
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        h.finalize().into()
+    }
+}
+
+/// Which kernel a request runs.
+#[derive(Debug, Clone)]
+pub enum KernelRef {
+    /// A kernel registered earlier ([`Engine::register`]), by its hash.
+    Hash(String),
+    Source(KernelSource),
+}
+
+/// One request: a kernel, its arguments in parameter order, and who asks.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub kernel: KernelRef,
+    /// Shared, so a caller replaying one input does not copy it.
+    pub input: Arc<Input>,
+    /// Run this profile instead of selecting one (`generic` included).
+    pub profile: Option<String>,
+    pub tenant: Option<String>,
+    /// What events call the request (an input spec's path, a request id).
+    pub label: PathBuf,
+}
+
+/// A request made ready: its kernel, arguments and their vector (the
+/// workbench and `tailor analyze` show this without running anything).
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub spec: InputSpec,
+    pub spec: crate::input::InputSpec,
     pub kernel: Arc<Kernel>,
     pub input: Arc<Input>,
     pub vector: CharacteristicVector,
@@ -60,37 +165,16 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn kernel_info(&self) -> KernelInfo {
-        KernelInfo {
-            name: self.kernel.name.clone(),
-            entry: self.kernel.signature.entry.clone(),
-            hash: self.kernel.hash.clone(),
-        }
+        kernel_info(&self.kernel)
     }
 }
 
-/// Loads an input spec and its kernel, makes the arguments and analyzes
-/// them (no caching: see [`Engine`] for the request path).
-pub fn prepare(spec_path: &Path) -> Result<Prepared, EngineError> {
-    let spec = InputSpec::load(spec_path)?;
-    let kernel = Arc::new(Kernel::load(&spec.kernel, spec.entry.as_deref())?);
-    let input = Arc::new(spec.materialize(&kernel.signature)?);
-    analyzed(spec, kernel, input)
-}
-
-fn analyzed(
-    spec: InputSpec,
-    kernel: Arc<Kernel>,
-    input: Arc<Input>,
-) -> Result<Prepared, EngineError> {
-    let started = Instant::now();
-    let vector = analyze::analyze(&input);
-    Ok(Prepared {
-        spec,
-        kernel,
-        input,
-        vector,
-        analysis_micros: started.elapsed().as_micros() as u64,
-    })
+fn kernel_info(k: &Kernel) -> KernelInfo {
+    KernelInfo {
+        name: k.name.clone(),
+        entry: k.signature.entry.clone(),
+        hash: k.hash.clone(),
+    }
 }
 
 /// Which profile a prepared request selects, and the Plan it makes.
@@ -101,23 +185,43 @@ pub struct Decision {
 }
 
 pub fn decide(store: &ProfileStore, prepared: &Prepared) -> Decision {
+    decide_for(store, &prepared.vector, &prepared.kernel_info())
+}
+
+fn decide_for(
+    store: &ProfileStore,
+    vector: &CharacteristicVector,
+    kernel: &KernelInfo,
+) -> Decision {
     // One scope for both: building it turns the whole vector into CEL values.
-    let scope = profile::Scope::new(&prepared.vector, &prepared.kernel_info());
+    let scope = profile::Scope::new(vector, kernel);
     let selection = store.select_in(&scope);
-    let plan = profile::plan_in(&selection.profile, &prepared.vector, &scope);
+    let plan = profile::plan_in(&selection.profile, vector, &scope);
     Decision { selection, plan }
 }
 
-/// Where a request's time went, in microseconds.
+/// Where a request's time went, in microseconds: every stage, and the
+/// executor's round trip beside the kernel's own time.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Timings {
+    /// Finding (or registering) the kernel and checking the arguments.
     pub prepare: u64,
     pub analyze: u64,
-    pub plan: u64,
+    /// Selection, planning and the key.
+    pub decide: u64,
+    /// The cache lookup.
+    pub lookup: u64,
+    /// A miss: transform, codegen and verification, wall clock (0 on a hit).
+    pub build: u64,
     pub transform: u64,
     pub codegen: u64,
     pub verify: u64,
+    /// Choosing what serves (the variant, or generic when it is rejected).
+    pub guard: u64,
+    /// The kernel itself, as the executor measured it.
     pub execute: u64,
+    /// From handing the arguments to the executor to its answer.
+    pub roundtrip: u64,
     pub total: u64,
 }
 
@@ -140,11 +244,16 @@ pub struct Response {
     pub plan: Plan,
     pub key: String,
     pub hit: bool,
+    /// Where the lookup found the variant (`None` on a miss).
+    pub tier: Option<Tier>,
     pub served_by: Served,
     pub verification: Verification,
     pub execution: Execution,
     pub result: Option<Scalar>,
     pub outputs: Vec<OutputSummary>,
+    /// The `out:` arrays in full, by name.
+    #[serde(skip)]
+    pub out_arrays: Vec<(String, Buffer)>,
     pub timings: Timings,
 }
 
@@ -156,6 +265,9 @@ pub struct EngineStats {
     pub misses: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Variants and generic builds compiled (one per key, however many
+    /// requests missed it at once).
+    pub builds: u64,
 }
 
 pub struct EngineConfig {
@@ -163,543 +275,817 @@ pub struct EngineConfig {
     pub cache: CacheConfig,
 }
 
-type Stamp = (PathBuf, Option<SystemTime>);
+/// Kernels, sources and failures remembered, at most.
+const REMEMBERED: usize = 1024;
 
-fn stamp(path: &Path) -> Stamp {
-    let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    (path.to_owned(), mtime)
+fn lru<K: std::hash::Hash + Eq, V>() -> Mutex<LruCache<K, V>> {
+    Mutex::new(LruCache::new(
+        NonZeroUsize::new(REMEMBERED).unwrap_or(NonZeroUsize::MIN),
+    ))
 }
 
-/// Kernels and inputs kept for reuse, at most: edited files leave stale
-/// entries behind, and inputs can be large.
-const REUSE: usize = 64;
-
-fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
-    if map.len() >= REUSE {
-        map.clear();
-    }
-    map.insert(key, value);
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section in the engine is a map update: a panic in one
+    // leaves the map consistent, so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The request path over one profile store, one cache and one executor.
-pub struct Engine {
-    store: ProfileStore,
+/// The subscribers, and how many there are (read without the lock, so a
+/// request with no one listening builds no event).
+#[derive(Default)]
+struct Events {
+    subscribers: Mutex<Vec<Sender<Event>>>,
+    listening: AtomicUsize,
+}
+
+/// What a failed build leaves: its reason, for the next request of its key.
+type Failed = String;
+
+struct Shared {
+    profiles: PathBuf,
+    /// The live profile store: requests take a snapshot (an `Arc`), a
+    /// reload swaps it.
+    store: RwLock<Arc<ProfileStore>>,
+    /// Reloads one at a time (each starts from the live store).
+    reloading: Mutex<()>,
     cache: VariantCache,
-    executor: Box<dyn Executor>,
+    executors: ExecPool,
     workers: WorkerPool,
     host: Target,
-    subscribers: Vec<Sender<Event>>,
-    next_request: u64,
-    stats: EngineStats,
-    /// Kernels by source file, modification time and entry: loading C
-    /// means a clang run, which a hit must not pay.
-    kernels: HashMap<(Stamp, Option<String>), Arc<Kernel>>,
-    /// Materialized inputs by spec file, the data files it reads (with
-    /// their modification times) and the kernel.
-    inputs: HashMap<(Stamp, Vec<Stamp>, String), Arc<Input>>,
+    events: Events,
+    next_request: AtomicU64,
+    stats: Mutex<EngineStats>,
+    /// Registered kernels by hash.
+    kernels: Mutex<LruCache<String, Arc<Kernel>>>,
+    /// Kernel hashes by source digest: a source seen before needs no clang
+    /// and no worker.
+    sources: Mutex<LruCache<[u8; 32], String>>,
+    loads: Flights<[u8; 32], Result<Arc<Kernel>, String>>,
+    builds: Flights<VariantKey, Result<Arc<Variant>, Failed>>,
+    /// Keys whose build failed, with the reason: a bad Plan costs once.
+    failed: Mutex<LruCache<VariantKey, Failed>>,
+    /// Inputs materialized from specs (see [`spec`]).
+    inputs: spec::Inputs,
 }
 
-struct Request {
+/// The request path over one profile store, one cache and the sandbox's
+/// pools; clone it freely, every method takes `&self`.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+/// A request in flight: its number and clock.
+struct Ctx {
     id: u64,
     started: Instant,
 }
 
+/// What the decide stage settled: the profile, its Plan and key, and how
+/// to run it.
+struct Decided {
+    profile: Arc<Profile>,
+    plan: Plan,
+    key: VariantKey,
+    policy: ExecPolicy,
+    store: Arc<ProfileStore>,
+}
+
+fn pass_check(pipeline: &str) -> Result<(), String> {
+    crate::llvm::check_pass_pipeline(pipeline)
+}
+
+/// Loads the profiles in `dir` the way the engine does (pass pipelines
+/// checked by LLVM's parser).
+pub fn load_store(dir: &Path) -> ProfileStore {
+    ProfileStore::load_dir(dir, Some(&pass_check))
+}
+
+fn micros(since: Instant) -> u64 {
+    since.elapsed().as_micros() as u64
+}
+
 impl Engine {
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
-        let store = crate::cli::load_store(&config.profiles);
+        let store = load_store(&config.profiles);
         let cache = VariantCache::new(config.cache)?;
         let host = codegen::host().map_err(EngineError::Host)?;
         let sandbox = SandboxConfig::locate().map_err(EngineError::Sandbox)?;
         let workers = WorkerPool::new(sandbox.worker_binary.clone(), sandbox.workers)
             .map_err(EngineError::Sandbox)?;
-        let executor = ExecPool::new(sandbox).map_err(EngineError::Sandbox)?;
+        let executors = ExecPool::new(sandbox).map_err(EngineError::Sandbox)?;
         Ok(Engine {
-            store,
-            cache,
-            executor: Box::new(executor),
-            workers,
-            host,
-            subscribers: Vec::new(),
-            next_request: 1,
-            stats: EngineStats::default(),
-            kernels: HashMap::new(),
-            inputs: HashMap::new(),
+            shared: Arc::new(Shared {
+                profiles: config.profiles,
+                store: RwLock::new(Arc::new(store)),
+                reloading: Mutex::new(()),
+                cache,
+                executors,
+                workers,
+                host,
+                events: Events::default(),
+                next_request: AtomicU64::new(1),
+                stats: Mutex::new(EngineStats::default()),
+                kernels: lru(),
+                sources: lru(),
+                loads: Flights::default(),
+                builds: Flights::default(),
+                failed: lru(),
+                inputs: spec::Inputs::default(),
+            }),
         })
     }
 
     /// A new listener for every event from now on.
-    pub fn subscribe(&mut self) -> Receiver<Event> {
+    pub fn subscribe(&self) -> Receiver<Event> {
         let (tx, rx) = channel();
-        self.subscribers.push(tx);
+        let events = &self.shared.events;
+        let mut subs = lock(&events.subscribers);
+        subs.push(tx);
+        events.listening.store(subs.len(), Ordering::SeqCst);
         rx
     }
 
-    pub fn store(&self) -> &ProfileStore {
-        &self.store
+    /// The live profile store (a snapshot: a reload does not change it).
+    pub fn store(&self) -> Arc<ProfileStore> {
+        self.shared
+            .store
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
-    pub fn store_mut(&mut self) -> &mut ProfileStore {
-        &mut self.store
+    /// The profile folder the engine loaded.
+    pub fn profiles_dir(&self) -> &Path {
+        &self.shared.profiles
+    }
+
+    /// Reloads one profile file (hot reload, or saved by an editor) and,
+    /// when it changed anything, makes the new store live for the requests
+    /// that start from now on. A broken file keeps its last good version.
+    pub fn reload_file(&self, path: &Path) -> Reload {
+        let _one_at_a_time = lock(&self.shared.reloading);
+        let mut next = ProfileStore::clone(&self.store());
+        let reload = next.reload_file(path, Some(&pass_check));
+        if reload != Reload::Unchanged {
+            *self.shared.store.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        }
+        reload
     }
 
     pub fn cache(&self) -> &VariantCache {
-        &self.cache
-    }
-
-    pub fn cache_mut(&mut self) -> &mut VariantCache {
-        &mut self.cache
+        &self.shared.cache
     }
 
     pub fn stats(&self) -> EngineStats {
-        self.stats
+        *lock(&self.shared.stats)
+    }
+
+    fn count(&self, f: impl FnOnce(&mut EngineStats)) {
+        f(&mut lock(&self.shared.stats))
     }
 
     pub fn host(&self) -> &Target {
-        &self.host
+        &self.shared.host
     }
 
     /// A cached variant's assembly (a key or a unique prefix), compiled in
     /// a sandboxed worker.
-    pub fn assembly(&mut self, key: &str) -> Result<String, String> {
-        let v = self.cache.load(key).map_err(|e| e.to_string())?;
-        self.workers.assembly(&v.optimized_ir, &v.target)
+    pub fn assembly(&self, key: &str) -> Result<String, String> {
+        let v = self.cache().load(key).map_err(|e| e.to_string())?;
+        self.shared.workers.assembly(&v.optimized_ir, &v.target)
     }
 
-    /// Which profile a prepared request selects, and its Plan.
-    pub fn decide(&self, prepared: &Prepared) -> Decision {
-        decide(&self.store, prepared)
-    }
-
-    /// The sandbox processes' ids: build workers, then executors (dead ones
-    /// are replaced first).
-    pub fn sandbox_pids(&mut self) -> (Vec<u32>, Vec<u32>) {
-        self.workers.heal();
-        self.executor.heal();
-        (self.workers.pids(), self.executor_pids())
-    }
-
-    fn executor_pids(&self) -> Vec<u32> {
-        self.executor.pids()
+    /// The sandbox processes' ids: build workers, then executors (dead idle
+    /// ones are replaced first).
+    pub fn sandbox_pids(&self) -> (Vec<u32>, Vec<u32>) {
+        self.shared.workers.heal();
+        self.shared.executors.heal();
+        (self.shared.workers.pids(), self.shared.executors.pids())
     }
 
     /// What confinement each sandbox process reports.
-    pub fn confinement(&mut self) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
-        (self.workers.confinement(), self.executor.confinement())
+    pub fn confinement(&self) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+        (
+            self.shared.workers.confinement(),
+            self.shared.executors.confinement(),
+        )
     }
 
-    fn emit(&mut self, req: &Request, kind: EventKind) {
-        let event = Event {
-            request: req.id,
-            at_micros: req.started.elapsed().as_micros() as u64,
-            kind,
+    /// The generic build of a kernel for this input (from the cache, or
+    /// built now in a worker): the reference `tailor bench` measures
+    /// variants against.
+    pub fn generic_variant(
+        &self,
+        kernel: &Kernel,
+        input: &Input,
+    ) -> Result<Arc<Variant>, EngineError> {
+        let req = Ctx {
+            id: self.shared.next_request.fetch_add(1, Ordering::Relaxed),
+            started: Instant::now(),
         };
-        self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+        let vector = analyze::analyze(input);
+        self.generic(&req, kernel, &vector, &self.store())
     }
 
-    fn notices(&mut self, req: &Request, notices: Vec<CacheNotice>) {
-        for n in notices {
-            let message = match n {
-                CacheNotice::Corrupt { key, path, reason } => format!(
-                    "removed corrupt cache entry {} ({}): {reason}",
-                    key.short(),
-                    path.display()
+    /// Runs a variant on an input in the sandbox, outside the request path
+    /// (`tailor bench`).
+    pub fn execute_variant(
+        &self,
+        variant: &Variant,
+        input: &Input,
+        ret: crate::kernel::ReturnType,
+        policy: &ExecPolicy,
+    ) -> (Execution, Outputs) {
+        self.shared.executors.execute(variant, input, ret, policy)
+    }
+
+    /// Which profile a prepared request selects on the live store, and its
+    /// Plan.
+    pub fn decide(&self, prepared: &Prepared) -> Decision {
+        decide(&self.store(), prepared)
+    }
+
+    /// The kernel registered under `hash`.
+    pub fn kernel(&self, hash: &str) -> Result<Arc<Kernel>, EngineError> {
+        lock(&self.shared.kernels)
+            .get(hash)
+            .cloned()
+            .ok_or_else(|| EngineError::UnknownKernel(hash.to_owned()))
+    }
+
+    /// Registers user code: C through clang, then parsed and admitted in a
+    /// sandboxed worker. The same source again costs a hash; concurrent
+    /// registrations of one source load it once.
+    pub fn register(&self, source: &KernelSource) -> Result<Arc<Kernel>, EngineError> {
+        let digest = source.digest();
+        if let Some(hash) = lock(&self.shared.sources).get(&digest).cloned() {
+            if let Some(k) = lock(&self.shared.kernels).get(&hash).cloned() {
+                return Ok(k);
+            }
+        }
+        let load = || -> Result<Arc<Kernel>, String> {
+            let (parse_as, bytes) = match source.format {
+                SourceKind::C => (
+                    SourceKind::Ll,
+                    crate::kernel::compile_c_source(&source.name, &source.bytes)
+                        .map_err(|e| e.to_string())?,
                 ),
-                CacheNotice::Evicted { key } => format!("evicted {} from memory", key.short()),
-                CacheNotice::DiskError { path, reason } => {
-                    format!("cache disk error at {}: {reason}", path.display())
-                }
+                other => (other, source.bytes.clone()),
             };
-            self.emit(req, EventKind::CacheNotice { message });
+            let k = self.shared.workers.load_kernel(
+                &source.name,
+                parse_as,
+                source.format,
+                &bytes,
+                source.entry.as_deref(),
+            )?;
+            let k = Arc::new(k);
+            lock(&self.shared.kernels).put(k.hash.clone(), k.clone());
+            lock(&self.shared.sources).put(digest, k.hash.clone());
+            Ok(k)
+        };
+        // clang and a worker are bounded by their own deadlines (10 s and
+        // 30 s); a follower waits for both.
+        match self
+            .shared
+            .loads
+            .run(&digest, Duration::from_secs(45), load)
+        {
+            Ok((r, _)) => r.map_err(EngineError::Refused),
+            Err(w) => Err(EngineError::Refused(format!(
+                "{}: loading the kernel: {w}",
+                source.name.display()
+            ))),
         }
     }
 
-    /// Spec, kernel (parsed and admitted in a worker) and arguments,
-    /// reusing what is unchanged on disk, analyzed.
-    pub fn prepare(&mut self, spec_path: &Path) -> Result<Prepared, EngineError> {
-        let spec = InputSpec::load(spec_path)?;
-        let kstamp = (stamp(&spec.kernel), spec.entry.clone());
-        let kernel = match self.kernels.get(&kstamp) {
-            Some(k) => k.clone(),
-            None => {
-                let k = self
-                    .workers
-                    .load_kernel(&spec.kernel, spec.entry.as_deref())
-                    .map_err(EngineError::Refused)?;
-                let k = Arc::new(k);
-                bounded_insert(&mut self.kernels, kstamp, k.clone());
-                k
-            }
+    fn emit(&self, req: &Ctx, kind: impl FnOnce() -> EventKind) {
+        let events = &self.shared.events;
+        if events.listening.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let event = Event {
+            request: req.id,
+            at_micros: micros(req.started),
+            kind: kind(),
         };
-        let files = spec.data_files().iter().map(|f| stamp(f)).collect();
-        let istamp = (stamp(spec_path), files, kernel.hash.clone());
-        let input = match self.inputs.get(&istamp) {
-            Some(i) => i.clone(),
-            None => {
-                let i = Arc::new(spec.materialize(&kernel.signature)?);
-                bounded_insert(&mut self.inputs, istamp, i.clone());
-                i
-            }
-        };
-        analyzed(spec, kernel, input)
+        let mut subs = lock(&events.subscribers);
+        subs.retain(|s| s.send(event.clone()).is_ok());
+        events.listening.store(subs.len(), Ordering::SeqCst);
     }
 
-    /// Builds a Plan's variant (not verified, not stored).
+    fn notices(&self, req: &Ctx, notices: Vec<CacheNotice>) {
+        for n in notices {
+            self.emit(req, || {
+                let message = match n {
+                    CacheNotice::Corrupt { key, path, reason } => format!(
+                        "removed corrupt cache entry {} ({}): {reason}",
+                        key.short(),
+                        path.display()
+                    ),
+                    CacheNotice::Evicted { key } => format!("evicted {} from memory", key.short()),
+                    CacheNotice::DiskError { path, reason } => {
+                        format!("cache disk error at {}: {reason}", path.display())
+                    }
+                };
+                EventKind::CacheNotice { message }
+            });
+        }
+    }
+
+    /// Runs one request through the whole path.
+    pub fn run(&self, request: Request) -> Result<Response, EngineError> {
+        let req = Ctx {
+            id: self.shared.next_request.fetch_add(1, Ordering::Relaxed),
+            started: Instant::now(),
+        };
+        self.count(|s| s.requests += 1);
+        self.emit(&req, || EventKind::Received {
+            input: request.label.clone(),
+        });
+        let result = self.serve(&req, &request);
+        if let Err(e) = &result {
+            self.count(|s| s.failed += 1);
+            self.emit(&req, || EventKind::Failed {
+                error: e.to_string(),
+            });
+        }
+        result
+    }
+
+    fn serve(&self, req: &Ctx, request: &Request) -> Result<Response, EngineError> {
+        let mut t = Timings::default();
+        let input = &request.input;
+        let at = Instant::now();
+        let kernel = self.prepare_kernel(request)?;
+        t.prepare = micros(at);
+
+        let at = Instant::now();
+        let vector = self.analyze(req, &kernel, input);
+        t.analyze = micros(at);
+
+        let at = Instant::now();
+        let decided = self.decide_request(req, &kernel, &vector, request.profile.as_deref())?;
+        t.decide = micros(at);
+
+        let at = Instant::now();
+        let found = self.lookup(req, &decided.key);
+        t.lookup = micros(at);
+        let (hit, tier) = (found.is_some(), found.as_ref().map(|f| f.1));
+
+        let variant = match found {
+            Some((v, _)) => Some(v),
+            None => {
+                let at = Instant::now();
+                let v = self.build_and_verify(req, &kernel, input, &vector, &decided, &mut t)?;
+                t.build = micros(at);
+                v
+            }
+        };
+
+        let at = Instant::now();
+        let (serving, served_by, verification) =
+            self.guard(req, &kernel, &vector, &decided, variant)?;
+        t.guard = micros(at);
+
+        let (execution, outputs) =
+            self.execute(req, &serving, &kernel, input, &decided.policy, served_by);
+        t.execute = execution.kernel_nanos / 1000;
+        t.roundtrip = execution.roundtrip_nanos / 1000;
+        let (summaries, out_arrays) = outputs_of(input, outputs);
+        t.total = micros(req.started);
+        self.emit(req, || EventKind::Finished {
+            result: execution.ret,
+            hit,
+            total_micros: t.total,
+        });
+        Ok(Response {
+            request: req.id,
+            input: request.label.clone(),
+            kernel: kernel.name.clone(),
+            profile: decided.plan.profile.clone(),
+            key: decided.key.0,
+            plan: decided.plan,
+            hit,
+            tier,
+            served_by,
+            verification,
+            result: execution.ret,
+            execution,
+            outputs: summaries,
+            out_arrays,
+            timings: t,
+        })
+    }
+
+    /// The kernel (registered now if it came as source) and the arguments
+    /// checked against its signature.
+    fn prepare_kernel(&self, request: &Request) -> Result<Arc<Kernel>, EngineError> {
+        let kernel = match &request.kernel {
+            KernelRef::Hash(h) => self.kernel(h)?,
+            KernelRef::Source(s) => self.register(s)?,
+        };
+        request.input.check(&kernel.signature)?;
+        Ok(kernel)
+    }
+
+    fn analyze(&self, req: &Ctx, kernel: &Kernel, input: &Input) -> CharacteristicVector {
+        let at = Instant::now();
+        let vector = analyze::analyze(input);
+        self.emit(req, || EventKind::Analyzed {
+            kernel: kernel.name.clone(),
+            kernel_hash: kernel.hash.clone(),
+            signature: kernel.signature.to_string(),
+            summary: vector.summary(),
+            sampled: vector.sampled,
+            micros: micros(at),
+        });
+        vector
+    }
+
+    /// Selection (or the forced profile), the Plan and its key, on one
+    /// snapshot of the store.
+    fn decide_request(
+        &self,
+        req: &Ctx,
+        kernel: &Kernel,
+        vector: &CharacteristicVector,
+        forced: Option<&str>,
+    ) -> Result<Decided, EngineError> {
+        let store = self.store();
+        let info = kernel_info(kernel);
+        let (selection, plan) = match forced {
+            Some(name) => {
+                let Some(p) = store.get(name).cloned() else {
+                    return Err(EngineError::UnknownProfile {
+                        name: name.to_owned(),
+                        loaded: store.profiles().iter().map(|p| p.name.clone()).collect(),
+                    });
+                };
+                let plan = profile::plan(&p, vector, &info);
+                let selection = Selection {
+                    candidates: vec![profile::Candidate {
+                        profile: p.name.clone(),
+                        priority: p.priority,
+                        verdict: profile::Verdict::Selected,
+                    }],
+                    profile: p,
+                };
+                (selection, plan)
+            }
+            None => {
+                let d = decide_for(&store, vector, &info);
+                (d.selection, d.plan)
+            }
+        };
+        self.emit(req, || EventKind::Selected {
+            profile: selection.profile.name.clone(),
+            priority: selection.profile.priority,
+            candidates: selection.candidates.clone(),
+        });
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(e) => {
+                self.emit(req, || EventKind::PlanFailed {
+                    error: e.to_string(),
+                });
+                self.generic_plan(&store, kernel, vector)?
+            }
+        };
+        self.emit(req, || EventKind::Planned { plan: plan.clone() });
+        let key = self.key_of(kernel, &plan);
+        let sandbox = selection.profile.sandbox;
+        Ok(Decided {
+            profile: selection.profile,
+            plan,
+            key,
+            policy: ExecPolicy {
+                isolation: sandbox.isolation,
+                deadline_ms: sandbox.execute_ms,
+            },
+            store,
+        })
+    }
+
+    fn key_of(&self, kernel: &Kernel, plan: &Plan) -> VariantKey {
+        let target = codegen::target_for(plan, &self.shared.host).0;
+        VariantKey::new(&kernel.hash, &kernel.signature.entry, plan, &target)
+    }
+
+    fn generic_plan(
+        &self,
+        store: &ProfileStore,
+        kernel: &Kernel,
+        vector: &CharacteristicVector,
+    ) -> Result<Plan, EngineError> {
+        profile::plan(&store.generic(), vector, &kernel_info(kernel)).map_err(|e| {
+            EngineError::Generic {
+                kernel: kernel.name.clone(),
+                error: TransformError::Step {
+                    node: e.node,
+                    transform: "plan".into(),
+                    message: e.problem,
+                },
+            }
+        })
+    }
+
+    fn lookup(&self, req: &Ctx, key: &VariantKey) -> Option<(Arc<Variant>, Tier)> {
+        let (found, notices) = self.cache().get(key);
+        self.notices(req, notices);
+        let hit = found.is_some();
+        self.count(|s| if hit { s.hits += 1 } else { s.misses += 1 });
+        self.emit(req, || EventKind::Cache {
+            key: key.0.clone(),
+            hit,
+            tier: found.as_ref().map(|(_, tier)| *tier),
+        });
+        found
+    }
+
+    /// A miss: builds the Plan's variant and verifies it against generic on
+    /// this input, once per key however many requests miss it at once. A
+    /// key whose build failed fails at once with the remembered reason.
+    /// `None` when no variant could be built (generic serves).
+    fn build_and_verify(
+        &self,
+        req: &Ctx,
+        kernel: &Kernel,
+        input: &Input,
+        vector: &CharacteristicVector,
+        decided: &Decided,
+        t: &mut Timings,
+    ) -> Result<Option<Arc<Variant>>, EngineError> {
+        let is_generic = decided.plan.profile == profile::GENERIC;
+        let key = &decided.key;
+        let failed = lock(&self.shared.failed).get(key).cloned();
+        let result = match failed {
+            Some(reason) => Err(reason),
+            None => {
+                let wait = self.build_wait(&decided.profile);
+                let work = || -> Result<Arc<Variant>, Failed> {
+                    let verification = if is_generic {
+                        Verification::Reference
+                    } else {
+                        Verification::Verified
+                    };
+                    let mut v = match self.build(req, kernel, &decided.plan, key, verification) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            let reason = e.to_string();
+                            lock(&self.shared.failed).put(key.clone(), reason.clone());
+                            return Err(reason);
+                        }
+                    };
+                    t.transform = v.transform_micros;
+                    t.codegen = v.codegen_micros;
+                    if is_generic {
+                        let (v, notices) = self.cache().put(v);
+                        self.notices(req, notices);
+                        return Ok(v);
+                    }
+                    let at = Instant::now();
+                    let checked = self.verify(req, kernel, input, vector, decided, &v);
+                    t.verify = micros(at);
+                    let (verification, transient) = match checked {
+                        Ok(c) => c,
+                        Err(e) => return Err(e.to_string()),
+                    };
+                    v.verification = verification;
+                    if transient {
+                        // The sandbox could not run one of the builds: no
+                        // verdict on the variant, so nothing is cached.
+                        return Ok(Arc::new(v));
+                    }
+                    let (v, notices) = self.cache().put(v);
+                    self.notices(req, notices);
+                    Ok(v)
+                };
+                match self.shared.builds.run(key, wait, work) {
+                    Ok((r, _)) => r,
+                    Err(w) => Err(format!("build of {}: {w}", key.short())),
+                }
+            }
+        };
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(error) => {
+                self.emit(req, || EventKind::TransformFailed {
+                    error: error.clone(),
+                });
+                if is_generic {
+                    return Err(EngineError::Generic {
+                        kernel: kernel.name.clone(),
+                        error: TransformError::Codegen(error),
+                    });
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// How long a request waits for another's build of the same key: the
+    /// build's own deadline, twice (the variant and the generic build it
+    /// is verified against), and time to verify.
+    fn build_wait(&self, profile: &Profile) -> Duration {
+        Duration::from_millis(profile.sandbox.transform_ms)
+            .saturating_mul(2)
+            .saturating_add(Duration::from_millis(profile.sandbox.execute_ms).saturating_mul(2))
+            .saturating_add(Duration::from_secs(5))
+    }
+
+    /// Builds a Plan's variant in a worker (not verified, not stored).
     fn build(
-        &mut self,
-        req: &Request,
-        prepared: &Prepared,
+        &self,
+        req: &Ctx,
+        kernel: &Kernel,
         plan: &Plan,
         key: &VariantKey,
         verification: Verification,
     ) -> Result<Variant, TransformError> {
-        self.emit(
-            req,
-            EventKind::Building {
-                key: key.0.clone(),
-                profile: plan.profile.clone(),
-                steps: plan.steps.len(),
-            },
-        );
-        let deadline = std::time::Duration::from_millis(
-            self.store
+        self.count(|s| s.builds += 1);
+        self.emit(req, || EventKind::Building {
+            key: key.0.clone(),
+            profile: plan.profile.clone(),
+            steps: plan.steps.len(),
+        });
+        let deadline = Duration::from_millis(
+            self.store()
                 .get(&plan.profile)
-                .map_or(crate::profile::SandboxPolicy::default().transform_ms, |p| {
+                .map_or(profile::SandboxPolicy::default().transform_ms, |p| {
                     p.sandbox.transform_ms
                 }),
         );
-        // Steps are emitted as the worker reports them (the workers are
-        // borrowed meanwhile, so emit through a copy of the subscribers).
-        let mut subscribers = self.subscribers.clone();
-        let (id, started) = (req.id, req.started);
-        let built = self.workers.build(
-            &prepared.kernel.ir,
-            &prepared.kernel.signature.entry,
+        let built = self.shared.workers.build(
+            &kernel.ir,
+            &kernel.signature.entry,
             plan,
-            &self.host,
+            &self.shared.host,
             deadline,
-            &mut |r| {
-                let event = Event {
-                    request: id,
-                    at_micros: started.elapsed().as_micros() as u64,
-                    kind: EventKind::Step(StepEvent::from(r)),
-                };
-                subscribers.retain(|s| s.send(event.clone()).is_ok());
-            },
-        );
-        let built = built?;
-        self.emit(
-            req,
-            EventKind::Compiled {
-                object_bytes: built.object.len(),
-                transform_micros: built.transform_micros,
-                codegen_micros: built.codegen_micros,
-            },
-        );
-        let variant = Variant::from_build(built, &prepared.kernel, plan, verification);
+            &mut |r| self.emit(req, || EventKind::Step(StepEvent::from(r))),
+        )?;
+        self.emit(req, || EventKind::Compiled {
+            object_bytes: built.object.len(),
+            transform_micros: built.transform_micros,
+            codegen_micros: built.codegen_micros,
+        });
+        let variant = Variant::from_build(built, kernel, plan, verification);
         // The key was computed before the build from the same target rule.
         debug_assert_eq!(&variant.key, key);
         Ok(variant)
     }
 
-    fn generic_plan(&self, prepared: &Prepared) -> Result<Plan, EngineError> {
-        profile::plan(
-            &self.store.generic(),
-            &prepared.vector,
-            &prepared.kernel_info(),
-        )
-        .map_err(|e| EngineError::Generic {
-            kernel: prepared.kernel.name.clone(),
-            error: TransformError::Step {
-                node: e.node,
-                transform: "plan".into(),
-                message: e.problem,
-            },
-        })
-    }
-
-    /// The generic build of a kernel, from the cache or built now.
-    fn generic(&mut self, req: &Request, prepared: &Prepared) -> Result<Arc<Variant>, EngineError> {
-        let plan = self.generic_plan(prepared)?;
-        let target = codegen::target_for(&plan, &self.host).0;
-        let key = VariantKey::new(
-            &prepared.kernel.hash,
-            &prepared.kernel.signature.entry,
-            &plan,
-            &target,
-        );
-        if let Some(v) = self.cache.peek(&key) {
+    /// The generic build of a kernel, from the cache or built now (once
+    /// per key).
+    fn generic(
+        &self,
+        req: &Ctx,
+        kernel: &Kernel,
+        vector: &CharacteristicVector,
+        store: &ProfileStore,
+    ) -> Result<Arc<Variant>, EngineError> {
+        let plan = self.generic_plan(store, kernel, vector)?;
+        let key = self.key_of(kernel, &plan);
+        if let Some(v) = self.cache().peek(&key) {
             return Ok(v);
         }
-        let (found, notices) = self.cache.get(&key);
+        let (found, notices) = self.cache().get(&key);
         self.notices(req, notices);
         if let Some((v, _)) = found {
             return Ok(v);
         }
-        let v = self
-            .build(req, prepared, &plan, &key, Verification::Reference)
-            .map_err(|error| EngineError::Generic {
-                kernel: prepared.kernel.name.clone(),
-                error,
-            })?;
-        let (v, notices) = self.cache.put(v);
-        self.notices(req, notices);
-        Ok(v)
-    }
-
-    fn execute(
-        &mut self,
-        variant: &Variant,
-        prepared: &Prepared,
-        policy: &ExecPolicy,
-    ) -> (Execution, Input) {
-        let mut args = (*prepared.input).clone();
-        let e =
-            self.executor
-                .execute_with(variant, &mut args, prepared.kernel.signature.ret, policy);
-        (e, args)
-    }
-
-    /// Runs one request: the input spec at `spec`.
-    pub fn run(&mut self, spec: &Path) -> Result<Response, EngineError> {
-        let req = Request {
-            id: self.next_request,
-            started: Instant::now(),
+        let failed = |error: String| EngineError::Generic {
+            kernel: kernel.name.clone(),
+            error: TransformError::Codegen(error),
         };
-        self.next_request += 1;
-        self.stats.requests += 1;
-        self.emit(
-            &req,
-            EventKind::Received {
-                input: spec.to_owned(),
-            },
-        );
-        let result = self.run_request(&req, spec);
-        if let Err(e) = &result {
-            self.stats.failed += 1;
-            self.emit(
-                &req,
-                EventKind::Failed {
-                    error: e.to_string(),
-                },
-            );
+        if let Some(reason) = lock(&self.shared.failed).get(&key).cloned() {
+            return Err(failed(reason));
         }
-        result
-    }
-
-    fn run_request(&mut self, req: &Request, spec: &Path) -> Result<Response, EngineError> {
-        let mut t = Timings::default();
-        let started = Instant::now();
-        let prepared = self.prepare(spec)?;
-        t.analyze = prepared.analysis_micros;
-        t.prepare = (started.elapsed().as_micros() as u64).saturating_sub(t.analyze);
-        self.emit(
-            req,
-            EventKind::Analyzed {
-                kernel: prepared.kernel.name.clone(),
-                kernel_hash: prepared.kernel.hash.clone(),
-                signature: prepared.kernel.signature.to_string(),
-                summary: crate::cli::key_features(&prepared.vector),
-                sampled: prepared.vector.sampled,
-                micros: prepared.analysis_micros,
-            },
-        );
-
-        let planning = Instant::now();
-        let decision = decide(&self.store, &prepared);
-        self.emit(
-            req,
-            EventKind::Selected {
-                profile: decision.selection.profile.name.clone(),
-                priority: decision.selection.profile.priority,
-                candidates: decision.selection.candidates.clone(),
-            },
-        );
-        let plan = match decision.plan {
-            Ok(plan) => plan,
-            Err(e) => {
-                self.emit(
-                    req,
-                    EventKind::PlanFailed {
-                        error: e.to_string(),
-                    },
-                );
-                self.generic_plan(&prepared)?
-            }
-        };
-        self.emit(req, EventKind::Planned { plan: plan.clone() });
-        let sandbox = decision.selection.profile.sandbox;
-        let policy = ExecPolicy {
-            isolation: sandbox.isolation,
-            deadline_ms: sandbox.execute_ms,
-        };
-        let is_generic = plan.profile == profile::GENERIC;
-        let target = codegen::target_for(&plan, &self.host).0;
-        let key = VariantKey::new(
-            &prepared.kernel.hash,
-            &prepared.kernel.signature.entry,
-            &plan,
-            &target,
-        );
-        t.plan = planning.elapsed().as_micros() as u64;
-
-        let (found, notices) = self.cache.get(&key);
-        self.notices(req, notices);
-        let hit = found.is_some();
-        self.emit(
-            req,
-            EventKind::Cache {
-                key: key.0.clone(),
-                hit,
-                tier: found.as_ref().map(|(_, tier)| *tier),
-            },
-        );
-        if hit {
-            self.stats.hits += 1;
-        } else {
-            self.stats.misses += 1;
-        }
-
-        let variant: Option<Arc<Variant>> = match found {
-            Some((v, _)) => Some(v),
-            None => {
-                let verification = if is_generic {
-                    Verification::Reference
-                } else {
-                    Verification::Verified
-                };
-                match self.build(req, &prepared, &plan, &key, verification) {
-                    Ok(mut v) => {
-                        t.transform = v.transform_micros;
-                        t.codegen = v.codegen_micros;
-                        let mut transient = false;
-                        if !is_generic {
-                            let checking = Instant::now();
-                            (v.verification, transient) =
-                                self.verify(req, &prepared, &v, &policy)?;
-                            t.verify = checking.elapsed().as_micros() as u64;
-                        }
-                        if transient {
-                            // The sandbox could not run one of the builds: no
-                            // verdict on the variant, so nothing is cached.
-                            Some(Arc::new(v))
-                        } else {
-                            let (v, notices) = self.cache.put(v);
-                            self.notices(req, notices);
-                            Some(v)
-                        }
-                    }
-                    Err(e) => {
-                        self.emit(
-                            req,
-                            EventKind::TransformFailed {
-                                error: e.to_string(),
-                            },
-                        );
-                        if is_generic {
-                            return Err(EngineError::Generic {
-                                kernel: prepared.kernel.name.clone(),
-                                error: e,
-                            });
-                        }
-                        None
-                    }
+        let work = || -> Result<Arc<Variant>, Failed> {
+            match self.build(req, kernel, &plan, &key, Verification::Reference) {
+                Ok(v) => {
+                    let (v, notices) = self.cache().put(v);
+                    self.notices(req, notices);
+                    Ok(v)
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    lock(&self.shared.failed).put(key.clone(), reason.clone());
+                    Err(reason)
                 }
             }
         };
+        let wait = self.build_wait(&store.generic());
+        match self.shared.builds.run(&key, wait, work) {
+            Ok((r, _)) => r.map_err(failed),
+            Err(w) => Err(failed(w.to_string())),
+        }
+    }
 
-        let (serving, served_by, verification) = match &variant {
+    /// Runs a new variant beside the generic build on this request's input;
+    /// the verdict, and whether it is only transient (the sandbox, not the
+    /// kernel, failed one of the runs).
+    fn verify(
+        &self,
+        req: &Ctx,
+        kernel: &Kernel,
+        input: &Input,
+        vector: &CharacteristicVector,
+        decided: &Decided,
+        variant: &Variant,
+    ) -> Result<(Verification, bool), EngineError> {
+        let at = Instant::now();
+        let generic = self.generic(req, kernel, vector, &decided.store)?;
+        let ret = kernel.signature.ret;
+        let policy = &decided.policy;
+        let (g, g_out) = self.shared.executors.execute(&generic, input, ret, policy);
+        let (v, v_out) = self.shared.executors.execute(variant, input, ret, policy);
+        let verification =
+            match verify::compare_outputs(&variant.plan.tolerance, input, &g, &g_out, &v, &v_out) {
+                Ok(()) => Verification::Verified,
+                Err(reason) => Verification::Rejected(reason),
+            };
+        let transient =
+            matches!(g.outcome, Outcome::Rejected(_)) || matches!(v.outcome, Outcome::Rejected(_));
+        self.emit(req, || EventKind::Verified {
+            verification: verification.clone(),
+            variant: v.ret,
+            generic: g.ret,
+            micros: micros(at),
+        });
+        Ok((verification, transient))
+    }
+
+    /// What serves this request: the variant, unless verification rejected
+    /// it or it could not be built, when the generic build does.
+    fn guard(
+        &self,
+        req: &Ctx,
+        kernel: &Kernel,
+        vector: &CharacteristicVector,
+        decided: &Decided,
+        variant: Option<Arc<Variant>>,
+    ) -> Result<(Arc<Variant>, Served, Verification), EngineError> {
+        match variant {
             Some(v) if !matches!(v.verification, Verification::Rejected(_)) => {
-                (v.clone(), Served::Variant, v.verification.clone())
+                let verification = v.verification.clone();
+                Ok((v, Served::Variant, verification))
             }
             other => {
                 let verification = match other {
                     Some(v) => v.verification.clone(),
                     None => Verification::Rejected("the variant could not be built".to_owned()),
                 };
-                self.stats.rejected += 1;
-                (self.generic(req, &prepared)?, Served::Generic, verification)
+                self.count(|s| s.rejected += 1);
+                let generic = self.generic(req, kernel, vector, &decided.store)?;
+                Ok((generic, Served::Generic, verification))
             }
-        };
-        let (execution, args) = self.execute(&serving, &prepared, &policy);
-        t.execute = execution.kernel_nanos / 1000;
-        self.emit(
-            req,
-            EventKind::Executed {
-                variant: serving.key.0.clone(),
-                served_by,
-                execution: execution.clone(),
-            },
-        );
-        let outputs = args
-            .args
-            .iter()
-            .filter(|a| a.role == crate::input::Role::Out)
-            .filter_map(|a| a.value.as_array().map(|b| (a.name.clone(), b)))
-            .map(|(name, b)| {
-                let view = b.view();
-                OutputSummary {
-                    name,
-                    len: view.len(),
-                    head: (0..view.len().min(8)).map(|i| view.get_f64(i)).collect(),
-                }
-            })
-            .collect();
-        t.total = req.started.elapsed().as_micros() as u64;
-        self.emit(
-            req,
-            EventKind::Finished {
-                result: execution.ret,
-                hit,
-                total_micros: t.total,
-            },
-        );
-        Ok(Response {
-            request: req.id,
-            input: spec.to_owned(),
-            kernel: prepared.kernel.name.clone(),
-            profile: plan.profile.clone(),
-            plan,
-            key: key.0,
-            hit,
-            served_by,
-            verification,
-            result: execution.ret,
-            execution,
-            outputs,
-            timings: t,
-        })
+        }
     }
 
-    /// Runs a new variant beside the generic build on this request's input.
-    fn verify(
-        &mut self,
-        req: &Request,
-        prepared: &Prepared,
-        variant: &Variant,
+    fn execute(
+        &self,
+        req: &Ctx,
+        serving: &Variant,
+        kernel: &Kernel,
+        input: &Input,
         policy: &ExecPolicy,
-    ) -> Result<(Verification, bool), EngineError> {
-        let started = Instant::now();
-        let generic = self.generic(req, prepared)?;
-        let (g, g_args) = self.execute(&generic, prepared, policy);
-        let (v, v_args) = self.execute(variant, prepared, policy);
-        let verification = match verify::compare(&variant.plan.tolerance, &g, &g_args, &v, &v_args)
-        {
-            Ok(()) => Verification::Verified,
-            Err(reason) => Verification::Rejected(reason),
-        };
-        // `Rejected` outcomes are the sandbox's (lost processes, a load
-        // failure), not the kernel's: no verdict worth keeping.
-        let transient = matches!(g.outcome, crate::sandbox::Outcome::Rejected(_))
-            || matches!(v.outcome, crate::sandbox::Outcome::Rejected(_));
-        self.emit(
-            req,
-            EventKind::Verified {
-                verification: verification.clone(),
-                variant: v.ret,
-                generic: g.ret,
-                micros: started.elapsed().as_micros() as u64,
-            },
-        );
-        Ok((verification, transient))
+        served_by: Served,
+    ) -> (Execution, Outputs) {
+        let (execution, outputs) =
+            self.shared
+                .executors
+                .execute(serving, input, kernel.signature.ret, policy);
+        self.emit(req, || EventKind::Executed {
+            variant: serving.key.0.clone(),
+            served_by,
+            execution: execution.clone(),
+        });
+        (execution, outputs)
     }
+}
+
+/// The `out:` arrays after the run: summaries, and the arrays in full.
+fn outputs_of(input: &Input, outputs: Outputs) -> (Vec<OutputSummary>, Vec<(String, Buffer)>) {
+    let mut summaries = Vec::new();
+    let mut arrays = Vec::new();
+    let mut written = outputs.0;
+    written.resize(input.args.len(), None);
+    for (a, after) in input.args.iter().zip(written) {
+        if a.role != Role::Out {
+            continue;
+        }
+        let Some(b) = after.or_else(|| a.value.as_array().cloned()) else {
+            continue;
+        };
+        let view = b.view();
+        summaries.push(OutputSummary {
+            name: a.name.clone(),
+            len: view.len(),
+            head: (0..view.len().min(8)).map(|i| view.get_f64(i)).collect(),
+        });
+        arrays.push((a.name.clone(), b));
+    }
+    (summaries, arrays)
 }

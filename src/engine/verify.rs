@@ -2,8 +2,9 @@
 //! the run must match the generic build's on the same input: integers
 //! exactly, floats within the profile's tolerance.
 
-use crate::input::{ArrayView, Input, Scalar, Value};
+use crate::input::{ArrayView, Buffer, Input, Scalar, Value};
 use crate::profile::{Drift, Tolerance};
+use crate::sandbox::pool::Outputs;
 use crate::sandbox::{Execution, Outcome};
 
 fn close(a: f64, b: f64, tol: &Drift) -> bool {
@@ -46,6 +47,43 @@ pub fn compare(
     variant: &Execution,
     variant_args: &Input,
 ) -> Result<(), String> {
+    compare_results(tol, generic, variant)?;
+    let arrays = variant_args
+        .args
+        .iter()
+        .zip(&generic_args.args)
+        .filter_map(|(va, ga)| match (&va.value, &ga.value) {
+            (Value::Array(vb), Value::Array(gb)) => Some((va.name.as_str(), vb, gb)),
+            _ => None,
+        });
+    compare_arrays(tol, arrays)
+}
+
+/// [`compare`] for sandboxed runs, which return only the arrays they
+/// changed: every array after each run is its output, else the input.
+pub fn compare_outputs(
+    tol: &Tolerance,
+    input: &Input,
+    generic: &Execution,
+    generic_out: &Outputs,
+    variant: &Execution,
+    variant_out: &Outputs,
+) -> Result<(), String> {
+    compare_results(tol, generic, variant)?;
+    let arrays = input.args.iter().enumerate().filter_map(|(i, a)| {
+        let v = variant_out.array(input, i)?;
+        let g = generic_out.array(input, i)?;
+        Some((a.name.as_str(), v, g))
+    });
+    compare_arrays(tol, arrays)
+}
+
+/// Both runs finished, and their results agree.
+fn compare_results(
+    tol: &Tolerance,
+    generic: &Execution,
+    variant: &Execution,
+) -> Result<(), String> {
     if generic.outcome != Outcome::Ok {
         return Err(format!(
             "the generic build did not finish ({}), so the variant cannot be checked",
@@ -64,10 +102,14 @@ pub fn compare(
         (None, None) => {}
         _ => return Err("one build returned a value and the other did not".to_owned()),
     }
-    for (va, ga) in variant_args.args.iter().zip(&generic_args.args) {
-        let (Value::Array(vb), Value::Array(gb)) = (&va.value, &ga.value) else {
-            continue;
-        };
+    Ok(())
+}
+
+fn compare_arrays<'a>(
+    tol: &Tolerance,
+    arrays: impl Iterator<Item = (&'a str, &'a Buffer, &'a Buffer)>,
+) -> Result<(), String> {
+    for (name, vb, gb) in arrays {
         let n = vb.len().min(gb.len());
         let at = |view: ArrayView<'_>, i: usize| match view {
             ArrayView::I32(x) => Scalar::I32(x[i]),
@@ -76,8 +118,12 @@ pub fn compare(
             ArrayView::F64(x) => Scalar::F64(x[i]),
         };
         for i in 0..n {
-            let what = format!("{}[{i}]", va.name);
-            if let Some(m) = scalar_mismatch(&what, at(vb.view(), i), at(gb.view(), i), tol) {
+            if let Some(m) = scalar_mismatch(
+                &format!("{name}[{i}]"),
+                at(vb.view(), i),
+                at(gb.view(), i),
+                tol,
+            ) {
                 return Err(m);
             }
         }

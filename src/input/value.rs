@@ -3,7 +3,8 @@
 //! analyzer reads and the sandbox runs.
 
 use super::buffer::Buffer;
-use crate::kernel::ScalarType;
+use super::error::InputError;
+use crate::kernel::{ParamType, ScalarType, Signature};
 use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
@@ -110,6 +111,42 @@ pub struct Input {
 impl Input {
     pub fn arg(&self, name: &str) -> Option<&Arg> {
         self.args.iter().find(|a| a.name == name)
+    }
+
+    /// Checks that the arguments fit `sig`: one per parameter, an array for
+    /// each pointer, a scalar of the parameter's type for the others. An
+    /// input made from a spec fits by construction; one made from bytes
+    /// (a service request) is checked here before anything runs.
+    pub fn check(&self, sig: &Signature) -> Result<(), InputError> {
+        let err =
+            |arg: Option<&str>, problem: String| Err(InputError::new(&self.spec, arg, problem));
+        if self.args.len() != sig.params.len() {
+            return err(
+                None,
+                format!(
+                    "{} arguments given; `{sig}` takes {}",
+                    self.args.len(),
+                    sig.params.len()
+                ),
+            );
+        }
+        for (i, (a, p)) in self.args.iter().zip(&sig.params).enumerate() {
+            match (&p.ty, &a.value) {
+                (ParamType::Ptr, Value::Array(_)) => {}
+                (ParamType::Scalar(t), Value::Scalar(s)) if s.ty() == *t => {}
+                (ty, v) => {
+                    let given = match v {
+                        Value::Array(b) => format!("an {} array", b.elem()),
+                        Value::Scalar(s) => format!("an {} scalar", s.ty()),
+                    };
+                    return err(
+                        Some(&a.name),
+                        format!("parameter {i} of `{sig}` is {ty}, but {given} was given"),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The bytes of array data (`byte_len`, padding excluded), in and out:

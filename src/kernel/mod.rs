@@ -208,12 +208,21 @@ fn clang() -> String {
 /// C to unoptimized IR that keeps TBAA, loop metadata and value names, so the
 /// pipeline (not clang) decides every optimization.
 pub fn compile_c(path: &Path) -> Result<Vec<u8>, KernelError> {
-    if !path.exists() {
-        return Err(KernelError::Io {
-            path: path.to_owned(),
-            problem: "no such file".to_owned(),
-        });
-    }
+    let source = std::fs::read(path).map_err(|e| KernelError::Io {
+        path: path.to_owned(),
+        problem: if e.kind() == std::io::ErrorKind::NotFound {
+            "no such file".to_owned()
+        } else {
+            e.to_string()
+        },
+    })?;
+    compile_c_source(path, &source)
+}
+
+/// [`compile_c`] for C already in memory: clang reads it from a pipe, so no
+/// user path ever reaches clang's command line (where it could be read as
+/// an option). `path` names it in messages.
+pub fn compile_c_source(path: &Path, source: &[u8]) -> Result<Vec<u8>, KernelError> {
     let clang = clang();
     let mut child = Command::new(&clang)
         .args([
@@ -221,13 +230,16 @@ pub fn compile_c(path: &Path) -> Result<Vec<u8>, KernelError> {
             "-Xclang",
             "-disable-llvm-passes",
             "-fno-discard-value-names",
+            "-fno-crash-diagnostics",
             "-emit-llvm",
             "-S",
             "-o",
             "-",
+            "-x",
+            "c",
+            "-",
         ])
-        .arg(path)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -236,6 +248,15 @@ pub fn compile_c(path: &Path) -> Result<Vec<u8>, KernelError> {
             clang: clang.clone(),
             problem: e.to_string(),
         })?;
+    // The source goes in from its own thread: clang may stop reading (an
+    // early error) or fill its output pipe before it has read everything.
+    let feed = child.stdin.take().map(|mut stdin| {
+        let source = source.to_vec();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&source);
+        })
+    });
     // Read both pipes while clang runs (a full pipe would stall it), and
     // give it a deadline: a C file can make a compiler wait forever
     // (`#include` of a FIFO).
@@ -280,12 +301,24 @@ pub fn compile_c(path: &Path) -> Result<Vec<u8>, KernelError> {
             }
         }
     };
+    if let Some(feed) = feed {
+        let _ = feed.join();
+    }
     let out = stdout.join().unwrap_or_default();
     let err = stderr.join().unwrap_or_default();
     if !status.success() {
+        // clang names its input `<stdin>`; the user knows it by its name.
+        let name = path.display().to_string();
+        let stderr = String::from_utf8_lossy(&err)
+            .trim()
+            .replace("<stdin>", &name);
         return Err(KernelError::Clang {
             path: path.to_owned(),
-            stderr: String::from_utf8_lossy(&err).trim().to_owned(),
+            stderr: if stderr.is_empty() {
+                format!("clang exited with {status} and said nothing")
+            } else {
+                stderr
+            },
         });
     }
     Ok(out)

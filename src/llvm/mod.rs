@@ -355,3 +355,12 @@ pub fn table_at<'ctx>(
         .find(|g| g.as_pointer_value() == base)?;
     function_table(module, global)
 }
+
+/// The linked LLVM library's version, `major.minor.patch`.
+pub fn version() -> String {
+    let (mut major, mut minor, mut patch) = (0u32, 0u32, 0u32);
+    // SAFETY: LLVMGetVersion writes three unsigned integers through the
+    // pointers it is given, which point at our locals.
+    unsafe { inkwell::llvm_sys::core::LLVMGetVersion(&mut major, &mut minor, &mut patch) };
+    format!("{major}.{minor}.{patch}")
+}

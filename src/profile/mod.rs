@@ -16,7 +16,9 @@ pub mod store;
 
 pub use error::{ErrorKind, ProfileError};
 pub use expr::{Expr, KernelInfo, Scope};
-pub use model::{Drift, Node, PassCheck, Profile, SandboxPolicy, Tolerance, DEFAULT_FINISH};
+pub use model::{
+    Drift, Isolation, Node, PassCheck, Profile, SandboxPolicy, Tolerance, DEFAULT_FINISH,
+};
 pub use params::{Binding, Step, TransformKind};
 pub use plan::{plan, plan_in, Plan, PlanError, PlannedStep, SkippedNode};
 pub use store::{Candidate, ProfileStore, Reload, Selection, Verdict, GENERIC};

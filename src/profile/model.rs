@@ -49,6 +49,30 @@ impl Tolerance {
     }
 }
 
+/// How an execution is isolated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// A child forked from the lean executor per execution: no file
+    /// descriptors, seccomp strict mode, its own CPU limit; killed at the
+    /// deadline. A crash ends only the child.
+    #[default]
+    Fork,
+    /// In the executor process itself, under its seccomp filter and rlimits.
+    /// No fork per call (much cheaper for tiny kernels), but a crash takes
+    /// the executor down (it is replaced) and executions share its memory.
+    Process,
+}
+
+impl Isolation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Isolation::Fork => "fork",
+            Isolation::Process => "process",
+        }
+    }
+}
+
 /// How the sandbox treats a profile's requests (DESIGN §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +80,7 @@ pub struct SandboxPolicy {
     /// `fork` (a child per execution; the default) or `process` (in the
     /// executor itself: cheaper for tiny kernels, weaker isolation).
     #[serde(default)]
-    pub isolation: crate::sandbox::proto::Isolation,
+    pub isolation: Isolation,
     /// Wall-clock deadline of one execution.
     #[serde(default = "default_execute_ms")]
     pub execute_ms: u64,

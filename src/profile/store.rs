@@ -15,7 +15,7 @@ pub const GENERIC: &str = "generic";
 
 const BUILTIN_GENERIC: &str = "name: generic\npriority: 0\ndescription: the host's default<O3>, used when no profile is loaded\npipeline: {}\n";
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ProfileStore {
     dir: Option<PathBuf>,
     /// Valid profiles in selection order: priority high to low, then name.

@@ -637,7 +637,7 @@ pub fn main() -> i32 {
         last_bytes: 0,
     };
     loop {
-        let msg: Option<(ExecRequest, Vec<u8>)> = match recv(&mut r) {
+        let msg: Option<(ExecRequest, Vec<u8>)> = match recv(&mut r, super::wire::MAX_PAYLOAD) {
             Ok(m) => m,
             Err(_) => return 2,
         };

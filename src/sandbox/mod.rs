@@ -1,6 +1,7 @@
-//! Execution of variants behind one interface, [`Executor`]. Nothing else in
-//! the engine calls JIT code. For now the only executor runs variants in
-//! this process; the warm, sandboxed worker pool replaces it (issue 4).
+//! Everything derived from user code runs here, in other processes: build
+//! workers ([`worker`]) and lean executors ([`exec`], reached through
+//! [`pool::ExecPool`]), both pools of [`slots::ProcPool`]. [`InProcess`]
+//! runs variants in the calling process for the transform tests only.
 
 pub mod confine;
 pub mod elf;
@@ -8,6 +9,7 @@ pub mod exec;
 pub mod pool;
 pub mod process;
 pub mod proto;
+pub mod slots;
 pub mod wire;
 pub mod worker;
 
@@ -52,37 +54,12 @@ pub struct Execution {
     pub outcome: Outcome,
     pub ret: Option<Scalar>,
     pub kernel_nanos: u64,
-    /// `in-process`, later the worker and its isolation mode.
+    /// From handing the request to the executor to having its reply: the
+    /// kernel's time plus the sandbox's overhead (0 in-process).
+    #[serde(default)]
+    pub roundtrip_nanos: u64,
+    /// `in-process`, or the isolation mode and the executor.
     pub isolation: String,
-}
-
-/// Runs variants on inputs. `input`'s buffers are the kernel's arguments:
-/// out arrays (and arrays the kernel writes in place) hold the results.
-pub trait Executor {
-    fn execute_with(
-        &mut self,
-        variant: &Variant,
-        input: &mut Input,
-        ret: ReturnType,
-        policy: &pool::ExecPolicy,
-    ) -> Execution;
-
-    fn execute(&mut self, variant: &Variant, input: &mut Input, ret: ReturnType) -> Execution {
-        self.execute_with(variant, input, ret, &pool::ExecPolicy::default())
-    }
-
-    /// The processes executing (none in-process).
-    fn pids(&self) -> Vec<u32> {
-        Vec::new()
-    }
-
-    /// What confinement each executing process reports.
-    fn confinement(&mut self) -> Vec<Vec<String>> {
-        Vec::new()
-    }
-
-    /// Replaces processes that died while idle.
-    fn heal(&mut self) {}
 }
 
 /// One 8-byte slot per argument, as `tailor_call` reads them.
@@ -110,8 +87,9 @@ fn result(ret: ReturnType, bits: u64) -> Option<Scalar> {
     }
 }
 
-/// Runs variants in this process through ORC. A kernel that crashes takes
-/// the process with it: acceptable only until the sandbox lands.
+/// Runs variants in this process through ORC: the transform tests' way to
+/// check many builds quickly. A kernel that crashes takes the process with
+/// it, so nothing that serves requests uses it.
 #[derive(Default)]
 pub struct InProcess {
     loaded: HashMap<VariantKey, LoadedObject>,
@@ -120,14 +98,10 @@ pub struct InProcess {
 /// Loaded variants kept before the oldest are dropped.
 const MAX_LOADED: usize = 64;
 
-impl Executor for InProcess {
-    fn execute_with(
-        &mut self,
-        variant: &Variant,
-        input: &mut Input,
-        ret: ReturnType,
-        _policy: &pool::ExecPolicy,
-    ) -> Execution {
+impl InProcess {
+    /// Runs `variant` with `input`'s buffers as its arguments (out arrays,
+    /// and arrays written in place, hold the results).
+    pub fn execute(&mut self, variant: &Variant, input: &mut Input, ret: ReturnType) -> Execution {
         let isolation = "in-process".to_owned();
         if !self.loaded.contains_key(&variant.key) {
             if self.loaded.len() >= MAX_LOADED {
@@ -142,6 +116,7 @@ impl Executor for InProcess {
                         outcome: Outcome::Rejected(format!("cannot load the variant: {e}")),
                         ret: None,
                         kernel_nanos: 0,
+                        roundtrip_nanos: 0,
                         isolation,
                     }
                 }
@@ -152,6 +127,7 @@ impl Executor for InProcess {
                 outcome: Outcome::Rejected("the variant is not loaded".to_owned()),
                 ret: None,
                 kernel_nanos: 0,
+                roundtrip_nanos: 0,
                 isolation,
             };
         };
@@ -166,6 +142,7 @@ impl Executor for InProcess {
             outcome: Outcome::Ok,
             ret: result(ret, bits),
             kernel_nanos,
+            roundtrip_nanos: 0,
             isolation,
         }
     }

@@ -1,18 +1,19 @@
-//! The engine's side of the sandbox: where the binaries are, the pool of
-//! lean executors (`tailor-exec`) behind the [`Executor`] interface, with
-//! affinity, deadlines, replacement of dead executors and one retry for an
-//! execution that died with its executor through no fault of its own.
+//! The engine's side of the sandbox: where the binaries are, and the pool
+//! of lean executors (`tailor-exec`), checked out by one request at a time,
+//! with affinity (an idle executor that has the variant loaded), deadlines,
+//! replacement of dead executors and one retry for an execution that died
+//! with its executor through no fault of its own.
 
 use super::exec::{HEADER, REGION};
 use super::process::{Proc, ProcError};
-use super::proto::{ExecReply, ExecRequest, Isolation, Slot};
-use super::{result, Execution, Executor, Outcome};
+use super::proto::{ExecReply, ExecRequest, Isolation, Slot as ProtoSlot};
+use super::slots::{Member, ProcPool, Slot};
+use super::{result, Execution, Outcome};
 use crate::cache::Variant;
-use crate::input::{Input, Scalar, Value};
+use crate::input::{Buffer, Input, Scalar, Value};
 use crate::kernel::ReturnType;
-use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Where the sandbox binaries are and how many processes to keep.
 #[derive(Debug, Clone)]
@@ -130,260 +131,347 @@ impl Drop for EngineRegion {
     }
 }
 
-struct ExecSlot {
+// SAFETY: the mapping belongs to this value alone (nothing else in this
+// process holds `base`), so moving it to another thread moves its only
+// user; a checked-out slot is used by one thread at a time.
+unsafe impl Send for EngineRegion {}
+
+/// One executor process and the region it shares with the engine.
+pub struct ExecSlot {
     proc: Proc,
-    loaded: HashSet<String>,
     region: Option<EngineRegion>,
 }
 
-/// Lean executors, each a `tailor-exec` process.
+impl Member for ExecSlot {
+    fn alive(&mut self) -> bool {
+        self.proc.alive()
+    }
+    fn pid(&self) -> u32 {
+        self.proc.pid()
+    }
+}
+
+/// Lean executors, each a `tailor-exec` process, checked out by one
+/// request at a time.
 pub struct ExecPool {
-    config: SandboxConfig,
-    slots: Vec<Option<ExecSlot>>,
-    next: usize,
-    spawned: u64,
-    /// Executors replaced after dying.
-    pub respawns: u64,
+    slots: ProcPool<ExecSlot>,
 }
 
 /// Why an attempt did not produce an execution.
 enum Attempt {
-    Done(Execution),
+    Done(Execution, Outputs),
     /// The executor died or broke the protocol, not by the kernel's doing:
     /// worth one retry elsewhere.
     Lost(String),
 }
 
+/// The arrays an execution changed, by argument index (`None`: unchanged,
+/// or a scalar). What a variant wrote comes back here; the caller's input
+/// is never written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outputs(pub Vec<Option<Buffer>>);
+
+impl Outputs {
+    /// Argument `i` after the execution: the changed array, else the input.
+    pub fn array<'a>(&'a self, input: &'a Input, i: usize) -> Option<&'a Buffer> {
+        match self.0.get(i) {
+            Some(Some(b)) => Some(b),
+            _ => input.args.get(i).and_then(|a| a.value.as_array()),
+        }
+    }
+}
+
+fn spawn_executor(binary: &std::path::Path, id: u64) -> Result<ExecSlot, String> {
+    let region = EngineRegion::new();
+    let proc = match &region {
+        Some(r) => {
+            use std::os::fd::AsRawFd;
+            let fd = r.fd.as_raw_fd();
+            let fd_arg = fd.to_string();
+            Proc::spawn_with_fd(binary, &["--region-fd", &fd_arg], id, Some(fd))?
+        }
+        None => Proc::spawn(binary, &[], id)?,
+    };
+    Ok(ExecSlot { proc, region })
+}
+
+/// Replies other than an execution's arrays carry nothing big.
+const SMALL_REPLY: u64 = 1 << 20;
+
 impl ExecPool {
     pub fn new(config: SandboxConfig) -> Result<ExecPool, String> {
-        let n = config.executors.max(1);
-        let mut pool = ExecPool {
-            config,
-            slots: (0..n).map(|_| None).collect(),
-            next: 0,
-            spawned: 0,
-            respawns: 0,
-        };
-        for i in 0..n {
-            pool.spawn(i)?;
-        }
-        Ok(pool)
+        let binary = config.exec_binary.clone();
+        let slots = ProcPool::new(config.executors, move |id| spawn_executor(&binary, id))?;
+        Ok(ExecPool { slots })
     }
 
-    fn spawn(&mut self, i: usize) -> Result<(), String> {
-        self.spawned += 1;
-        let region = EngineRegion::new();
-        let proc = match &region {
-            Some(r) => {
-                use std::os::fd::AsRawFd;
-                let fd = r.fd.as_raw_fd();
-                let fd_arg = fd.to_string();
-                Proc::spawn_with_fd(
-                    &self.config.exec_binary,
-                    &["--region-fd", &fd_arg],
-                    self.spawned,
-                    Some(fd),
-                )?
-            }
-            None => Proc::spawn(&self.config.exec_binary, &[], self.spawned)?,
-        };
-        self.slots[i] = Some(ExecSlot {
-            proc,
-            loaded: HashSet::new(),
-            region,
-        });
-        Ok(())
+    /// Executors replaced after dying.
+    pub fn respawns(&self) -> u64 {
+        self.slots.respawns()
     }
 
-    /// Replaces a dead executor at once.
-    fn replace(&mut self, i: usize) {
-        self.slots[i] = None;
-        self.respawns += 1;
-        let _ = self.spawn(i);
+    /// The executors' process ids.
+    pub fn pids(&self) -> Vec<u32> {
+        self.slots.pids()
     }
 
-    /// The executor that has `key` loaded, else the next in turn.
-    fn pick(&mut self, key: &str, avoid: Option<usize>) -> usize {
-        if let Some(i) = self.slots.iter().enumerate().position(|(i, s)| {
-            Some(i) != avoid && s.as_ref().is_some_and(|s| s.loaded.contains(key))
-        }) {
-            return i;
-        }
-        let n = self.slots.len();
-        for _ in 0..n {
-            let i = self.next % n;
-            self.next += 1;
-            if Some(i) != avoid || n == 1 {
-                return i;
+    /// Replaces every executor that died while idle.
+    pub fn heal(&self) {
+        self.slots.heal()
+    }
+
+    /// What confinement each executor reports.
+    pub fn confinement(&self) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for i in 0..self.slots.len() {
+            let mut slot = self.slots.checkout_at(i);
+            let Ok(s) = slot.process() else { continue };
+            if let Ok((ExecReply::Pong { confinement, .. }, _)) = s.proc.request::<_, ExecReply>(
+                &ExecRequest::Ping,
+                &[],
+                Instant::now() + Duration::from_secs(5),
+                SMALL_REPLY,
+            ) {
+                out.push(confinement);
             }
         }
-        0
+        out
     }
 
-    fn attempt(
-        &mut self,
-        i: usize,
+    /// Runs `variant` on `input` in an executor: the executor that has it
+    /// loaded if one is idle, else any idle one (which loads it). One retry
+    /// elsewhere when the executor was lost through no fault of the kernel.
+    pub fn execute(
+        &self,
         variant: &Variant,
-        input: &mut Input,
+        input: &Input,
         ret: ReturnType,
         policy: &ExecPolicy,
-    ) -> Attempt {
-        // One that died while idle is replaced before it is used: its
-        // death is no request's doing and must not cost this one its retry.
-        if self.slots[i].as_mut().is_some_and(|s| !s.proc.alive()) {
-            self.replace(i);
-        }
-        if self.slots[i].is_none() && self.spawn(i).is_err() {
-            return Attempt::Lost("cannot start an executor".into());
-        }
-        let Some(slot) = self.slots[i].as_mut() else {
-            return Attempt::Lost("no executor".into());
+    ) -> (Execution, Outputs) {
+        let mut first = self.slots.checkout(Some(&variant.key.0), None);
+        let lost = match attempt(&mut first, variant, input, ret, policy) {
+            Attempt::Done(e, o) => return (e, o),
+            Attempt::Lost(why) => why,
         };
-        let isolation = format!("{} · executor {}", policy.isolation.name(), slot.proc.id);
-        let mut slots = Vec::with_capacity(input.args.len());
-        let mut payload = Vec::new();
-        let total: usize = input
-            .args
-            .iter()
-            .filter_map(|a| a.value.as_array().map(|b| b.padded_byte_len()))
-            .sum();
-        // Arguments go straight into the shared region when they fit;
-        // otherwise through the pipe.
-        let in_region = slot
-            .region
-            .as_ref()
-            .is_some_and(|r| total <= r.len - HEADER);
-        let mut offset = 0usize;
-        for a in &input.args {
-            match &a.value {
-                Value::Array(b) => {
-                    slots.push(Slot::Array {
-                        padded_bytes: b.padded_byte_len() as u64,
-                    });
-                    let bytes = b.padded_bytes();
-                    match slot.region.as_mut().filter(|_| in_region) {
-                        Some(r) => r.data()[offset..offset + bytes.len()].copy_from_slice(bytes),
-                        None => payload.extend_from_slice(bytes),
-                    }
-                    offset += bytes.len();
+        let avoid = first.index();
+        drop(first);
+        // Once more, elsewhere: the request did not cause the loss.
+        let mut second = self.slots.checkout(Some(&variant.key.0), Some(avoid));
+        match attempt(&mut second, variant, input, ret, policy) {
+            Attempt::Done(e, o) => (e, o),
+            Attempt::Lost(again) => (
+                failed(
+                    Outcome::Rejected("the sandbox lost this execution twice".into()),
+                    format!(
+                        "{} · executors lost twice: {lost}; {again}",
+                        policy.isolation.name()
+                    ),
+                ),
+                Outputs::default(),
+            ),
+        }
+    }
+}
+
+fn attempt(
+    slot: &mut Slot<'_, ExecSlot>,
+    variant: &Variant,
+    input: &Input,
+    ret: ReturnType,
+    policy: &ExecPolicy,
+) -> Attempt {
+    let started = Instant::now();
+    let loaded = slot.has_tag(&variant.key.0);
+    let exec = match slot.process() {
+        Ok(e) => e,
+        Err(e) => return Attempt::Lost(format!("cannot start an executor: {e}")),
+    };
+    let isolation = format!("{} · executor {}", policy.isolation.name(), exec.proc.id);
+    let mut slots = Vec::with_capacity(input.args.len());
+    let mut payload = Vec::new();
+    let total: usize = input
+        .args
+        .iter()
+        .filter_map(|a| a.value.as_array().map(|b| b.padded_byte_len()))
+        .sum();
+    // Arguments go straight into the shared region when they fit;
+    // otherwise through the pipe.
+    let in_region = exec
+        .region
+        .as_ref()
+        .is_some_and(|r| total <= r.len - HEADER);
+    let mut offset = 0usize;
+    for a in &input.args {
+        match &a.value {
+            Value::Array(b) => {
+                slots.push(ProtoSlot::Array {
+                    padded_bytes: b.padded_byte_len() as u64,
+                });
+                let bytes = b.padded_bytes();
+                match exec.region.as_mut().filter(|_| in_region) {
+                    Some(r) => r.data()[offset..offset + bytes.len()].copy_from_slice(bytes),
+                    None => payload.extend_from_slice(bytes),
                 }
-                Value::Scalar(s) => slots.push(Slot::Scalar { bits: bits(*s) }),
+                offset += bytes.len();
             }
+            Value::Scalar(s) => slots.push(ProtoSlot::Scalar { bits: bits(*s) }),
         }
-        let request = ExecRequest::Execute {
-            key: variant.key.0.clone(),
-            slots,
-            ret,
-            deadline_ms: policy.deadline_ms,
-            isolation: policy.isolation,
-            in_region,
-        };
-        // The executor enforces the deadline on a forked child; this one is
-        // for the executor itself (and for in-process isolation).
-        let timeout = Duration::from_millis(policy.deadline_ms + 2_000);
-        let mut reply = slot
-            .proc
-            .request::<_, ExecReply>(&request, &payload, timeout);
-        if let Ok((ExecReply::NeedObject, _)) = reply {
-            match slot.proc.request::<_, ExecReply>(
-                &ExecRequest::Load {
-                    key: variant.key.0.clone(),
-                },
-                &variant.object,
-                Duration::from_secs(30),
-            ) {
-                Ok((ExecReply::Loaded, _)) => {
-                    slot.loaded.insert(variant.key.0.clone());
-                    reply = slot.proc.request(&request, &payload, timeout);
-                }
-                Ok((ExecReply::LoadFailed { error }, _)) => {
-                    return Attempt::Done(failed(
+    }
+    let request = ExecRequest::Execute {
+        key: variant.key.0.clone(),
+        slots,
+        ret,
+        deadline_ms: policy.deadline_ms,
+        isolation: policy.isolation,
+        in_region,
+    };
+    // The executor enforces the deadline on a forked child; this one is
+    // for the executor itself (and for in-process isolation).
+    let deadline = Instant::now() + Duration::from_millis(policy.deadline_ms.saturating_add(2_000));
+    // Nothing comes back through the pipe but what went in.
+    let reply_limit = if in_region {
+        SMALL_REPLY
+    } else {
+        total as u64 + SMALL_REPLY
+    };
+    let send_execute = |exec: &mut ExecSlot| {
+        exec.proc
+            .request::<_, ExecReply>(&request, &payload, deadline, reply_limit)
+    };
+    let mut reply = if loaded {
+        send_execute(exec)
+    } else {
+        Ok((ExecReply::NeedObject, Vec::new()))
+    };
+    if let Ok((ExecReply::NeedObject, _)) = reply {
+        match exec.proc.request::<_, ExecReply>(
+            &ExecRequest::Load {
+                key: variant.key.0.clone(),
+            },
+            &variant.object,
+            Instant::now() + Duration::from_secs(30),
+            SMALL_REPLY,
+        ) {
+            Ok((ExecReply::Loaded, _)) => reply = send_execute(exec),
+            Ok((ExecReply::LoadFailed { error }, _)) => {
+                return Attempt::Done(
+                    failed(
                         Outcome::Rejected(format!("cannot load the variant: {error}")),
                         isolation,
-                    ))
-                }
-                Ok((other, _)) => return Attempt::Lost(format!("unexpected reply {other:?}")),
-                Err(e) => reply = Err(e),
+                    ),
+                    Outputs::default(),
+                )
             }
+            Ok((other, _)) => {
+                slot.replace();
+                return Attempt::Lost(format!("unexpected reply {other:?}"));
+            }
+            Err(e) => reply = Err(e),
         }
-        match reply {
-            Ok((
-                ExecReply::Executed {
-                    outcome,
-                    ret_bits,
-                    kernel_nanos,
-                    changed,
-                },
-                out,
-            )) => {
-                slot.loaded.insert(variant.key.0.clone());
-                let ok = outcome == Outcome::Ok;
-                let mut offset = 0usize;
-                let mut k = 0usize;
-                for a in input.args.iter_mut() {
-                    if let Value::Array(b) = &mut a.value {
-                        let n = b.padded_byte_len();
-                        match slot.region.as_mut().filter(|_| in_region && ok) {
-                            // The results are in the region: take the arrays
-                            // the kernel changed.
-                            Some(r) => {
-                                let now = &r.data()[offset..offset + n];
-                                if now != b.padded_bytes() {
-                                    b.padded_bytes_mut().copy_from_slice(now);
-                                }
-                                offset += n;
-                            }
-                            None => {
-                                if changed.get(k).copied().unwrap_or(false) {
-                                    if let Some(src) = out.get(offset..offset + n) {
-                                        b.padded_bytes_mut().copy_from_slice(src);
-                                    }
-                                    offset += n;
-                                }
+    }
+    let roundtrip_nanos = started.elapsed().as_nanos() as u64;
+    match reply {
+        Ok((
+            ExecReply::Executed {
+                outcome,
+                ret_bits,
+                kernel_nanos,
+                changed,
+            },
+            out,
+        )) => {
+            let ok = outcome == Outcome::Ok;
+            let mut outputs = Vec::with_capacity(input.args.len());
+            let mut offset = 0usize;
+            let mut pipe_offset = 0usize;
+            let mut k = 0usize;
+            // The same executor (and region) that answered, even if it was
+            // killed since: its results are in the region all the same.
+            let Some(exec) = slot.current() else {
+                return Attempt::Lost("the executor vanished".into());
+            };
+            for a in &input.args {
+                let Value::Array(b) = &a.value else {
+                    outputs.push(None);
+                    continue;
+                };
+                let n = b.padded_byte_len();
+                let mut after = None;
+                if ok {
+                    match exec.region.as_mut().filter(|_| in_region) {
+                        // The results are in the region: take the arrays the
+                        // kernel changed.
+                        Some(r) => {
+                            let now = &r.data()[offset..offset + n];
+                            if now != b.padded_bytes() {
+                                after = Some(copied(b, now));
                             }
                         }
-                        k += 1;
+                        None => {
+                            if changed.get(k).copied().unwrap_or(false) {
+                                if let Some(src) = out.get(pipe_offset..pipe_offset + n) {
+                                    after = Some(copied(b, src));
+                                }
+                                pipe_offset += n;
+                            }
+                        }
                     }
                 }
-                Attempt::Done(Execution {
+                offset += n;
+                k += 1;
+                outputs.push(after);
+            }
+            slot.tag(&variant.key.0);
+            Attempt::Done(
+                Execution {
                     ret: ret_bits.and_then(|b| result(ret, b)),
                     outcome,
                     kernel_nanos,
+                    roundtrip_nanos,
                     isolation,
-                })
-            }
-            Ok((ExecReply::Error { message }, _)) => {
-                Attempt::Done(failed(Outcome::Rejected(message), isolation))
-            }
-            Ok((other, _)) => {
-                self.replace(i);
-                Attempt::Lost(format!("unexpected reply {other:?}"))
-            }
-            Err(ProcError::Timeout) => {
-                self.replace(i);
-                Attempt::Done(failed(Outcome::Timeout, isolation))
-            }
-            Err(ProcError::Died { signal, code }) => {
-                self.replace(i);
-                if policy.isolation == Isolation::Process {
-                    // The kernel ran in the executor: its death is the kernel's.
-                    let outcome = match signal {
-                        Some(libc::SIGSYS) => Outcome::SandboxViolation(None),
-                        Some(libc::SIGXCPU) => Outcome::Timeout,
-                        Some(s) => Outcome::Crashed(s),
-                        None => Outcome::Crashed(code.unwrap_or(0)),
-                    };
-                    Attempt::Done(failed(outcome, isolation))
-                } else {
-                    Attempt::Lost(format!("executor died (signal {signal:?}, exit {code:?})"))
-                }
-            }
-            Err(ProcError::Protocol(m)) => {
-                self.replace(i);
-                Attempt::Lost(m)
+                },
+                Outputs(outputs),
+            )
+        }
+        Ok((ExecReply::Error { message }, _)) => Attempt::Done(
+            failed(Outcome::Rejected(message), isolation),
+            Outputs::default(),
+        ),
+        Ok((other, _)) => {
+            slot.replace();
+            Attempt::Lost(format!("unexpected reply {other:?}"))
+        }
+        Err(ProcError::Timeout) => {
+            slot.replace();
+            Attempt::Done(failed(Outcome::Timeout, isolation), Outputs::default())
+        }
+        Err(ProcError::Died { signal, code }) => {
+            slot.replace();
+            if policy.isolation == Isolation::Process {
+                // The kernel ran in the executor: its death is the kernel's.
+                let outcome = match signal {
+                    Some(libc::SIGSYS) => Outcome::SandboxViolation(None),
+                    Some(libc::SIGXCPU) => Outcome::Timeout,
+                    Some(s) => Outcome::Crashed(s),
+                    None => Outcome::Crashed(code.unwrap_or(0)),
+                };
+                Attempt::Done(failed(outcome, isolation), Outputs::default())
+            } else {
+                Attempt::Lost(format!("executor died (signal {signal:?}, exit {code:?})"))
             }
         }
+        Err(ProcError::Protocol(m)) => {
+            slot.replace();
+            Attempt::Lost(m)
+        }
     }
+}
+
+/// A buffer shaped like `like` holding `bytes` (its padded length).
+fn copied(like: &Buffer, bytes: &[u8]) -> Buffer {
+    let mut b = Buffer::zeroed(like.elem(), like.len());
+    b.padded_bytes_mut().copy_from_slice(bytes);
+    b
 }
 
 fn failed(outcome: Outcome, isolation: String) -> Execution {
@@ -391,6 +479,7 @@ fn failed(outcome: Outcome, isolation: String) -> Execution {
         outcome,
         ret: None,
         kernel_nanos: 0,
+        roundtrip_nanos: 0,
         isolation,
     }
 }
@@ -401,59 +490,5 @@ fn bits(s: Scalar) -> u64 {
         Scalar::I64(v) => v as u64,
         Scalar::F32(v) => u64::from(v.to_bits()),
         Scalar::F64(v) => v.to_bits(),
-    }
-}
-
-impl Executor for ExecPool {
-    fn pids(&self) -> Vec<u32> {
-        self.slots.iter().flatten().map(|s| s.proc.pid()).collect()
-    }
-
-    /// Replaces every executor that died while idle.
-    fn heal(&mut self) {
-        for i in 0..self.slots.len() {
-            if self.slots[i].as_mut().is_some_and(|s| !s.proc.alive()) {
-                self.replace(i);
-            }
-        }
-    }
-
-    fn confinement(&mut self) -> Vec<Vec<String>> {
-        let mut out = Vec::new();
-        for slot in self.slots.iter_mut().flatten() {
-            if let Ok((ExecReply::Pong { confinement, .. }, _)) =
-                slot.proc
-                    .request::<_, ExecReply>(&ExecRequest::Ping, &[], Duration::from_secs(5))
-            {
-                out.push(confinement);
-            }
-        }
-        out
-    }
-
-    fn execute_with(
-        &mut self,
-        variant: &Variant,
-        input: &mut Input,
-        ret: ReturnType,
-        policy: &ExecPolicy,
-    ) -> Execution {
-        let first = self.pick(&variant.key.0, None);
-        let lost = match self.attempt(first, variant, input, ret, policy) {
-            Attempt::Done(e) => return e,
-            Attempt::Lost(why) => why,
-        };
-        // Once more, elsewhere: the request did not cause the loss.
-        let second = self.pick(&variant.key.0, Some(first));
-        match self.attempt(second, variant, input, ret, policy) {
-            Attempt::Done(e) => e,
-            Attempt::Lost(again) => failed(
-                Outcome::Rejected("the sandbox lost this execution twice".into()),
-                format!(
-                    "{} · executors lost twice: {lost}; {again}",
-                    policy.isolation.name()
-                ),
-            ),
-        }
     }
 }

@@ -4,11 +4,11 @@
 
 use super::wire::{recv, send};
 use serde::{de::DeserializeOwned, Serialize};
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Why a request got no reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +37,57 @@ impl std::fmt::Display for ProcError {
     }
 }
 
+/// The process's stdout, read under a deadline: every read waits only
+/// until the deadline, so a reply that stalls halfway (after its first
+/// byte, inside a frame) is cut off like one that never starts.
+struct Timed {
+    inner: ChildStdout,
+    deadline: Instant,
+}
+
+impl Read for Timed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let fd = self.inner.as_raw_fd();
+        loop {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            let mut p = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // Round up, so a deadline 0.5 ms away is not a busy loop.
+            let ms = i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX);
+            // SAFETY: poll on a file descriptor we own, one entry.
+            let r = unsafe { libc::poll(&mut p, 1, ms) };
+            if r > 0 {
+                return self.inner.read(buf);
+            }
+            if r == 0 {
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
 pub struct Proc {
     child: Child,
     stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    stdout: BufReader<Timed>,
     pub id: u64,
     pub started: Instant,
+}
+
+impl super::slots::Member for Proc {
+    fn alive(&mut self) -> bool {
+        Proc::alive(self)
+    }
+    fn pid(&self) -> u32 {
+        Proc::pid(self)
+    }
 }
 
 impl Proc {
@@ -88,7 +133,10 @@ impl Proc {
         Ok(Proc {
             child,
             stdin,
-            stdout: BufReader::new(stdout),
+            stdout: BufReader::new(Timed {
+                inner: stdout,
+                deadline: Instant::now(),
+            }),
             id,
             started: Instant::now(),
         })
@@ -101,34 +149,6 @@ impl Proc {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
-    }
-
-    /// Waits until the reply can be read or the deadline passes.
-    fn readable(&mut self, deadline: Instant) -> bool {
-        if !self.stdout.buffer().is_empty() {
-            return true;
-        }
-        let fd = self.stdout.get_ref().as_raw_fd();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let mut p = libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
-            // SAFETY: poll on a file descriptor we own.
-            let r = unsafe { libc::poll(&mut p, 1, ms) };
-            if r > 0 {
-                return true;
-            }
-            if r == 0 {
-                return false;
-            }
-            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-                return true; // let the read report the error
-            }
-        }
     }
 
     fn died(&mut self) -> ProcError {
@@ -146,31 +166,35 @@ impl Proc {
         }
     }
 
-    /// One request, one reply, within `timeout`.
+    /// One request, one reply, by `deadline`; a reply announcing a payload
+    /// over `max_payload` bytes is a protocol error.
     pub fn request<Q: Serialize, R: DeserializeOwned>(
         &mut self,
         req: &Q,
         payload: &[u8],
-        timeout: Duration,
+        deadline: Instant,
+        max_payload: u64,
     ) -> Result<(R, Vec<u8>), ProcError> {
         if send(&mut self.stdin, req, payload).is_err() {
             return Err(self.died());
         }
-        self.next(timeout)
+        self.next(deadline, max_payload)
     }
 
-    /// The next message of a streamed reply.
+    /// The next message of a streamed reply, whole by `deadline`.
     pub fn next<R: DeserializeOwned>(
         &mut self,
-        timeout: Duration,
+        deadline: Instant,
+        max_payload: u64,
     ) -> Result<(R, Vec<u8>), ProcError> {
-        if !self.readable(Instant::now() + timeout) {
-            self.kill();
-            return Err(ProcError::Timeout);
-        }
-        match recv(&mut self.stdout) {
+        self.stdout.get_mut().deadline = deadline;
+        match recv(&mut self.stdout, max_payload) {
             Ok(Some(reply)) => Ok(reply),
             Ok(None) => Err(self.died()),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                self.kill();
+                Err(ProcError::Timeout)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                 self.kill();
                 Err(ProcError::Protocol(e.to_string()))

@@ -4,29 +4,9 @@ use super::Outcome;
 use crate::kernel::ReturnType;
 use serde::{Deserialize, Serialize};
 
-/// How an execution is isolated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Isolation {
-    /// A child forked from the lean executor per execution: no file
-    /// descriptors, seccomp strict mode, its own CPU limit; killed at the
-    /// deadline. A crash ends only the child.
-    #[default]
-    Fork,
-    /// In the executor process itself, under its seccomp filter and rlimits.
-    /// No fork per call (much cheaper for tiny kernels), but a crash takes
-    /// the executor down (it is replaced) and executions share its memory.
-    Process,
-}
-
-impl Isolation {
-    pub fn name(self) -> &'static str {
-        match self {
-            Isolation::Fork => "fork",
-            Isolation::Process => "process",
-        }
-    }
-}
+/// The isolation modes are the profile's vocabulary (`sandbox: {
+/// isolation: ... }`); the executor carries them out.
+pub use crate::profile::Isolation;
 
 /// One argument slot: an array (its bytes are in the payload, in order,
 /// each padded to 64) or a scalar's bits.

@@ -7,9 +7,21 @@ use std::path::Path;
 /// Builds a shipped input's variant and generic object code.
 fn objects(input: &str) -> (engine::Prepared, Vec<(Variant, ReturnType)>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let store = crate::cli::load_store(&root.join("profiles"));
+    let store = engine::load_store(&root.join("profiles"));
     let host = crate::transform::codegen::host().expect("host");
-    let p = engine::prepare(&root.join(input)).expect("prepare");
+    // Shipped kernels, parsed here: these tests check the loader itself.
+    let spec = crate::input::InputSpec::load(&root.join(input)).expect("spec");
+    let kernel = std::sync::Arc::new(
+        crate::kernel::Kernel::load(&spec.kernel, spec.entry.as_deref()).expect("kernel"),
+    );
+    let data = std::sync::Arc::new(spec.materialize(&kernel.signature).expect("input"));
+    let p = engine::Prepared {
+        vector: crate::analyze::analyze(&data),
+        spec,
+        kernel,
+        input: data,
+        analysis_micros: 0,
+    };
     let d = engine::decide(&store, &p);
     let plans = [
         crate::profile::plan(&store.generic(), &p.vector, &p.kernel_info()).expect("plan"),

@@ -21,8 +21,13 @@ pub fn send<W: Write, T: Serialize>(w: &mut W, header: &T, payload: &[u8]) -> io
     w.flush()
 }
 
-/// Reads one message; `Ok(None)` at a clean end of stream.
-pub fn recv<R: Read, T: DeserializeOwned>(r: &mut R) -> io::Result<Option<(T, Vec<u8>)>> {
+/// Reads one message; `Ok(None)` at a clean end of stream. A payload
+/// announced larger than `max_payload` (at most [`MAX_PAYLOAD`]) is refused
+/// before anything is allocated for it.
+pub fn recv<R: Read, T: DeserializeOwned>(
+    r: &mut R,
+    max_payload: u64,
+) -> io::Result<Option<(T, Vec<u8>)>> {
     let mut len = [0u8; 4];
     match r.read_exact(&mut len) {
         Ok(()) => {}
@@ -43,10 +48,11 @@ pub fn recv<R: Read, T: DeserializeOwned>(r: &mut R) -> io::Result<Option<(T, Ve
     let mut plen = [0u8; 8];
     r.read_exact(&mut plen)?;
     let p = u64::from_le_bytes(plen);
-    if p > MAX_PAYLOAD {
+    let limit = max_payload.min(MAX_PAYLOAD);
+    if p > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("payload of {p} bytes"),
+            format!("payload of {p} bytes announced, at most {limit} expected"),
         ));
     }
     let mut payload = vec![0u8; p as usize];
@@ -64,13 +70,17 @@ mod tests {
         send(&mut buf, &serde_json::json!({"a": 1}), b"payload").expect("send");
         send(&mut buf, &serde_json::json!("second"), b"").expect("send");
         let mut r = &buf[..];
-        let (h, p): (serde_json::Value, Vec<u8>) = recv(&mut r).expect("recv").expect("message");
+        let (h, p): (serde_json::Value, Vec<u8>) =
+            recv(&mut r, MAX_PAYLOAD).expect("recv").expect("message");
         assert_eq!(h["a"], 1);
         assert_eq!(p, b"payload");
-        let (h, p): (serde_json::Value, Vec<u8>) = recv(&mut r).expect("recv").expect("message");
+        let (h, p): (serde_json::Value, Vec<u8>) =
+            recv(&mut r, MAX_PAYLOAD).expect("recv").expect("message");
         assert_eq!(h, "second");
         assert!(p.is_empty());
-        assert!(recv::<_, serde_json::Value>(&mut r).expect("eof").is_none());
+        assert!(recv::<_, serde_json::Value>(&mut r, MAX_PAYLOAD)
+            .expect("eof")
+            .is_none());
     }
 
     #[test]
@@ -78,9 +88,13 @@ mod tests {
         let mut buf = Vec::new();
         send(&mut buf, &serde_json::json!({"a": 1}), b"payload").expect("send");
         let mut r = &buf[..buf.len() - 2];
-        assert!(recv::<_, serde_json::Value>(&mut r).is_err());
+        assert!(recv::<_, serde_json::Value>(&mut r, MAX_PAYLOAD).is_err());
+        let mut small = Vec::new();
+        send(&mut small, &serde_json::json!(1), &[0u8; 64]).expect("send");
+        let err = recv::<_, serde_json::Value>(&mut &small[..], 63).expect_err("bounded");
+        assert!(err.to_string().contains("at most 63"), "{err}");
         let huge = (u32::MAX).to_le_bytes();
         let mut r = &huge[..];
-        assert!(recv::<_, serde_json::Value>(&mut r).is_err());
+        assert!(recv::<_, serde_json::Value>(&mut r, MAX_PAYLOAD).is_err());
     }
 }

@@ -5,16 +5,17 @@
 //! process. Steps stream back as they finish.
 
 use super::process::{Proc, ProcError};
+use super::slots::ProcPool;
 use super::wire::{recv, send};
-use crate::cache::Target;
 use crate::kernel::{Kernel, SourceKind};
 use crate::profile::Plan;
+use crate::target::Target;
 use crate::transform::log::StepRecord;
 use crate::transform::{Built, TransformError};
 use serde::{Deserialize, Serialize};
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The worker's address space: LLVM on a big module needs room, a
 /// runaway optimizer must not take the machine.
@@ -91,7 +92,7 @@ pub fn main() -> i32 {
     let mut r = BufReader::new(stdin.lock());
     let mut w = BufWriter::new(stdout.lock());
     loop {
-        let msg: Option<(WorkerRequest, Vec<u8>)> = match recv(&mut r) {
+        let msg: Option<(WorkerRequest, Vec<u8>)> = match recv(&mut r, super::wire::MAX_PAYLOAD) {
             Ok(m) => m,
             Err(_) => return 2,
         };
@@ -151,6 +152,17 @@ pub fn main() -> i32 {
                     return 2;
                 }
                 match built {
+                    Ok(b) if b.object.len() as u64 > MAX_OBJECT => send(
+                        &mut w,
+                        &WorkerReply::BuildFailed {
+                            error: TransformError::Codegen(format!(
+                                "the object code is {} bytes, over the cap of {} MiB",
+                                b.object.len(),
+                                MAX_OBJECT >> 20
+                            )),
+                        },
+                        &[],
+                    ),
                     Ok(b) => send(
                         &mut w,
                         &WorkerReply::Built {
@@ -171,13 +183,10 @@ pub fn main() -> i32 {
     }
 }
 
-/// The engine's pool of build workers.
+/// The engine's pool of build workers, checked out by one request at a
+/// time.
 pub struct WorkerPool {
-    binary: PathBuf,
-    procs: Vec<Option<Proc>>,
-    next: usize,
-    spawned: u64,
-    pub respawns: u64,
+    procs: ProcPool<Proc>,
 }
 
 fn died(e: &ProcError) -> String {
@@ -187,154 +196,130 @@ fn died(e: &ProcError) -> String {
     }
 }
 
+/// Object code larger than this is refused: no kernel needs it, and a
+/// hostile one could otherwise make gigabytes of it.
+pub const MAX_OBJECT: u64 = 256 << 20;
+/// Replies other than a build's object carry their data in the header.
+const SMALL_REPLY: u64 = 1 << 20;
+
 impl WorkerPool {
     pub fn new(binary: PathBuf, size: usize) -> Result<WorkerPool, String> {
-        let mut pool = WorkerPool {
-            binary,
-            procs: (0..size.max(1)).map(|_| None).collect(),
-            next: 0,
-            spawned: 0,
-            respawns: 0,
-        };
-        for i in 0..pool.procs.len() {
-            pool.spawn(i)?;
-        }
-        Ok(pool)
-    }
-
-    fn spawn(&mut self, i: usize) -> Result<(), String> {
-        self.spawned += 1;
-        self.procs[i] = Some(Proc::spawn(&self.binary, &["worker"], self.spawned)?);
-        Ok(())
-    }
-
-    fn replace(&mut self, i: usize) {
-        self.procs[i] = None;
-        self.respawns += 1;
-        let _ = self.spawn(i);
-    }
-
-    fn pick(&mut self) -> usize {
-        let i = self.next % self.procs.len();
-        self.next += 1;
-        i
+        let procs = ProcPool::new(size, move |id| Proc::spawn(&binary, &["worker"], id))?;
+        Ok(WorkerPool { procs })
     }
 
     pub fn pids(&self) -> Vec<u32> {
-        self.procs.iter().flatten().map(|p| p.pid()).collect()
+        self.procs.pids()
+    }
+
+    /// Workers replaced after dying.
+    pub fn respawns(&self) -> u64 {
+        self.procs.respawns()
     }
 
     /// Replaces every worker that died while idle.
-    pub fn heal(&mut self) {
-        for i in 0..self.procs.len() {
-            if self.procs[i].as_mut().is_some_and(|p| !p.alive()) {
-                self.replace(i);
-            }
-        }
+    pub fn heal(&self) {
+        self.procs.heal()
     }
 
     /// What confinement each worker reports.
-    pub fn confinement(&mut self) -> Vec<Vec<String>> {
+    pub fn confinement(&self) -> Vec<Vec<String>> {
         let mut out = Vec::new();
-        for p in self.procs.iter_mut().flatten() {
-            if let Ok((WorkerReply::Pong { confinement, .. }, _)) =
-                p.request::<_, WorkerReply>(&WorkerRequest::Ping, &[], Duration::from_secs(10))
-            {
+        for i in 0..self.procs.len() {
+            let mut slot = self.procs.checkout_at(i);
+            let Ok(p) = slot.process() else { continue };
+            if let Ok((WorkerReply::Pong { confinement, .. }, _)) = p.request::<_, WorkerReply>(
+                &WorkerRequest::Ping,
+                &[],
+                Instant::now() + Duration::from_secs(10),
+                SMALL_REPLY,
+            ) {
                 out.push(confinement);
             }
         }
         out
     }
 
-    /// Sends one request to some worker, replacing it if it dies; one retry
-    /// on another worker, since the first may have died of something else.
+    /// Sends one request to an idle worker, replacing it if it dies; one
+    /// retry on another worker, since the first may have died of something
+    /// else. A deadline is the request's own doing: no retry.
     fn with_worker<T>(
-        &mut self,
+        &self,
         mut op: impl FnMut(&mut Proc) -> Result<T, ProcError>,
     ) -> Result<T, String> {
         let mut last = String::new();
-        for attempt in 0..2 {
-            let i = self.pick();
-            // A worker that died while idle is replaced first: its death
-            // must not cost this request its retry.
-            if self.procs[i].as_mut().is_some_and(|p| !p.alive()) {
-                self.replace(i);
-            }
-            if self.procs[i].is_none() && self.spawn(i).is_err() {
-                last = "cannot start a worker".to_owned();
-                continue;
-            }
-            let Some(p) = self.procs[i].as_mut() else {
-                continue;
+        let mut avoid = None;
+        for _ in 0..2 {
+            let mut slot = self.procs.checkout(None, avoid);
+            avoid = Some(slot.index());
+            let p = match slot.process() {
+                Ok(p) => p,
+                Err(e) => {
+                    last = format!("cannot start a worker: {e}");
+                    continue;
+                }
             };
             match op(p) {
                 Ok(t) => return Ok(t),
                 Err(ProcError::Timeout) => {
-                    self.replace(i);
-                    // A deadline is the request's own doing: no retry.
+                    slot.replace();
                     return Err(died(&ProcError::Timeout));
                 }
                 Err(e) => {
-                    self.replace(i);
+                    slot.replace();
                     last = died(&e);
-                    if attempt == 1 {
-                        break;
-                    }
                 }
             }
         }
         Err(format!("the worker died twice on this request ({last})"))
     }
 
-    /// Parses and admits a kernel in a worker. C goes through clang first,
-    /// here (clang is a separate, trusted program).
-    pub fn load_kernel(&mut self, path: &Path, entry: Option<&str>) -> Result<Kernel, String> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let (parse_as, record_as, bytes) = match ext.as_str() {
-            "c" => (
-                SourceKind::Ll,
-                SourceKind::C,
-                crate::kernel::compile_c(path).map_err(|e| e.to_string())?,
-            ),
-            "ll" | "bc" => {
-                let kind = if ext == "ll" { SourceKind::Ll } else { SourceKind::Bc };
-                let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-                (kind, kind, bytes)
-            }
-            other => {
-                return Err(format!(
-                    "{}: kernels are .ll (IR text), .bc (bitcode) or .c (C through clang-19), not `{other}`",
-                    path.display()
-                ))
-            }
-        };
+    /// Parses and admits a kernel (`.ll` text or `.bc` bitcode; C is
+    /// compiled to `.ll` by the caller) in a worker. `name` stands for the
+    /// code in messages and names the kernel.
+    pub fn load_kernel(
+        &self,
+        name: &Path,
+        parse_as: SourceKind,
+        record_as: SourceKind,
+        bytes: &[u8],
+        entry: Option<&str>,
+    ) -> Result<Kernel, String> {
         let req = WorkerRequest::Load {
-            path: path.to_owned(),
+            path: name.to_owned(),
             parse_as,
             record_as,
             entry: entry.map(str::to_owned),
         };
         let reply = self
-            .with_worker(|p| p.request::<_, WorkerReply>(&req, &bytes, Duration::from_secs(30)))
-            .map_err(|e| format!("{}: loading the kernel: {e}", path.display()))?;
+            .with_worker(|p| {
+                p.request::<_, WorkerReply>(
+                    &req,
+                    bytes,
+                    Instant::now() + Duration::from_secs(30),
+                    SMALL_REPLY,
+                )
+            })
+            .map_err(|e| format!("{}: loading the kernel: {e}", name.display()))?;
         match reply.0 {
             WorkerReply::Loaded { kernel } => Ok(*kernel),
             WorkerReply::Refused { error } => Err(error),
-            other => Err(format!("{}: unexpected reply {other:?}", path.display())),
+            other => Err(format!("{}: unexpected reply {other:?}", name.display())),
         }
     }
 
     /// The assembly of a variant's optimized IR, made in a worker.
-    pub fn assembly(&mut self, ir: &str, target: &Target) -> Result<String, String> {
+    pub fn assembly(&self, ir: &str, target: &Target) -> Result<String, String> {
         let req = WorkerRequest::Assembly {
             target: target.clone(),
         };
         let reply = self.with_worker(|p| {
-            p.request::<_, WorkerReply>(&req, ir.as_bytes(), Duration::from_secs(30))
+            p.request::<_, WorkerReply>(
+                &req,
+                ir.as_bytes(),
+                Instant::now() + Duration::from_secs(30),
+                SMALL_REPLY,
+            )
         })?;
         match reply.0 {
             WorkerReply::Assembly { text } => Ok(text),
@@ -343,9 +328,10 @@ impl WorkerPool {
         }
     }
 
-    /// Runs the pipeline and codegen in a worker, within `deadline`.
+    /// Runs the pipeline and codegen in a worker; `deadline` covers the
+    /// whole build (every streamed step and the object), not each message.
     pub fn build(
-        &mut self,
+        &self,
         ir: &str,
         entry: &str,
         plan: &Plan,
@@ -361,14 +347,15 @@ impl WorkerPool {
         let mut steps: Vec<StepRecord> = Vec::new();
         let result = self.with_worker(|p| {
             steps.clear();
-            let mut reply = p.request::<_, WorkerReply>(&req, ir.as_bytes(), deadline)?;
+            let end = Instant::now() + deadline;
+            let mut reply = p.request::<_, WorkerReply>(&req, ir.as_bytes(), end, MAX_OBJECT)?;
             loop {
                 match reply {
                     (WorkerReply::Step { record }, _) => {
                         // Live: the workbench shows each step as it ends.
                         on_step(&record);
                         steps.push(*record);
-                        reply = p.next::<WorkerReply>(deadline)?;
+                        reply = p.next::<WorkerReply>(end, MAX_OBJECT)?;
                     }
                     other => return Ok(other),
                 }

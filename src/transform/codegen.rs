@@ -8,8 +8,8 @@
 //! the result is stored to `*ret`. Loaders then need no per-signature
 //! foreign-call machinery.
 
-use crate::cache::Target;
 use crate::profile::{Plan, Step};
+use crate::target::Target;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::targets::{

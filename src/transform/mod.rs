@@ -19,8 +19,8 @@ mod specialize;
 mod unroll;
 mod vectorize;
 
-use crate::cache::Target;
 use crate::profile::{Plan, Step};
+use crate::target::Target;
 use inkwell::attributes::AttributeLoc;
 use inkwell::context::Context;
 use inkwell::memory_buffer::MemoryBuffer;

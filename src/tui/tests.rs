@@ -11,10 +11,11 @@ use super::worker::{
     VariantView,
 };
 use crate::analyze::{Feature, FeatureValue};
-use crate::cache::{CacheStats, EntryInfo, Target, Variant, VariantKey, Verification};
+use crate::cache::{CacheStats, EntryInfo, Variant, VariantKey, Verification};
 use crate::engine::{EngineStats, Event, EventKind, Served, StepEvent};
 use crate::profile::{Candidate, Plan, PlannedStep, Profile, Reload, SkippedNode, Step, Verdict};
 use crate::sandbox::{Execution, Outcome};
+use crate::target::Target;
 use crate::transform::log::{IrStats, StepRecord};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::backend::TestBackend;
@@ -177,6 +178,7 @@ fn execution(nanos: u64) -> Execution {
         outcome: Outcome::Ok,
         ret: None,
         kernel_nanos: nanos,
+        roundtrip_nanos: nanos + 40_000,
         isolation: "fork · executor 1".into(),
     }
 }

@@ -1,7 +1,6 @@
 //! The engine thread: the only place the workbench touches an [`Engine`].
 //!
-//! The engine is not `Send`, so this thread creates it itself and owns it
-//! for the workbench's life. The UI sends [`Command`]s; the thread answers
+//! This thread creates the engine and drives it for the workbench's life. The UI sends [`Command`]s; the thread answers
 //! with [`Msg`]s: the engine's own [`Event`]s (forwarded live by a second
 //! thread as the engine emits them) and workbench snapshots (the profile
 //! store, the cache, an input's analysis, a variant, a reload). Nothing on
@@ -14,7 +13,7 @@
 
 use crate::analyze::Feature;
 use crate::cache::{CacheConfig, CacheStats, EntryInfo, Variant, VariantKey};
-use crate::engine::{self, Engine, EngineConfig, EngineStats, Event, Prepared};
+use crate::engine::{Engine, EngineConfig, EngineStats, Event, Prepared};
 use crate::profile::{Candidate, Plan, Profile, ProfileError, ProfileStore, Reload};
 use serde_yaml::Value;
 use std::collections::{HashMap, VecDeque};
@@ -387,10 +386,6 @@ fn mtime(p: &Path) -> Option<SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
 
-fn pass_check(pipeline: &str) -> Result<(), String> {
-    crate::llvm::check_pass_pipeline(pipeline)
-}
-
 struct State {
     engine: Engine,
     sink: Sink,
@@ -400,7 +395,7 @@ struct State {
 }
 
 fn engine_thread(config: EngineConfig, rx: Receiver<Command>, cancel: Arc<AtomicBool>, sink: Sink) {
-    let mut engine = match Engine::new(config) {
+    let engine = match Engine::new(config) {
         Ok(e) => e,
         Err(e) => {
             sink(Msg::Fatal(format!("cannot start the engine: {e}")));
@@ -477,12 +472,12 @@ fn engine_thread(config: EngineConfig, rx: Receiver<Command>, cancel: Arc<Atomic
 impl State {
     fn send_store(&self) {
         (self.sink)(Msg::Store(Arc::new(StoreView::from_store(
-            self.engine.store(),
+            &self.engine.store(),
         ))));
     }
 
     fn send_cache(&mut self) {
-        let (entries, notices) = self.engine.cache_mut().list();
+        let (entries, notices) = self.engine.cache().list();
         for n in notices {
             (self.sink)(Msg::Notice {
                 error: true,
@@ -524,7 +519,7 @@ impl State {
                 Err(e) => self.notice(true, format!("replay: {e}")),
             },
             Command::Evict(key) => {
-                let removed = self.engine.cache_mut().remove(&VariantKey(key.clone()));
+                let removed = self.engine.cache().remove(&VariantKey(key.clone()));
                 let short = &key[..key.len().min(12)];
                 self.notice(
                     !removed,
@@ -537,7 +532,7 @@ impl State {
                 self.send_cache();
             }
             Command::ClearCache => {
-                match self.engine.cache_mut().clear() {
+                match self.engine.cache().clear() {
                     Ok(n) => self.notice(false, format!("cleared the cache ({n} entries)")),
                     Err(e) => self.notice(true, format!("clearing the cache: {e}")),
                 }
@@ -545,11 +540,7 @@ impl State {
             }
             Command::RefreshCache => self.send_cache(),
             Command::LoadVariant { key, input } => {
-                let variant = self
-                    .engine
-                    .cache_mut()
-                    .load(&key)
-                    .map_err(|e| e.to_string());
+                let variant = self.engine.cache().load(&key).map_err(|e| e.to_string());
                 let kernel_ir = input.and_then(|i| self.kernel_ir(&i));
                 (self.sink)(Msg::Variant(Arc::new(VariantView {
                     key,
@@ -563,10 +554,7 @@ impl State {
                 (self.sink)(Msg::Assembly { key, text });
             }
             Command::ReloadFile(path) => {
-                let reload = self
-                    .engine
-                    .store_mut()
-                    .reload_file(&path, Some(&pass_check));
+                let reload = self.engine.reload_file(&path);
                 let latency_ms = mtime(&path)
                     .and_then(|m| SystemTime::now().duration_since(m).ok())
                     .map(|d| d.as_millis() as u64);
@@ -607,7 +595,7 @@ impl State {
         };
         // The outcome reaches the UI as events; an error also ends in a
         // `Failed` event, so only the count is kept here.
-        if self.engine.run(&input).is_err() {
+        if self.engine.run_spec(&input).is_err() {
             job.errors += 1;
         }
         job.done += 1;
@@ -640,7 +628,7 @@ impl State {
             None => false,
         };
         if !fresh {
-            let p = engine::prepare(path).map_err(|e| e.to_string())?;
+            let p = self.engine.prepare(path).map_err(|e| e.to_string())?;
             let stamp = (spec_time, mtime(&p.kernel.path));
             self.prepared.insert(path.to_owned(), (stamp, p));
         }
@@ -658,11 +646,11 @@ impl State {
         let result = match self.prepared(path) {
             Ok(p) => {
                 let p = p.clone();
-                let decision = engine::decide(self.engine.store(), &p);
+                let decision = self.engine.decide(&p);
                 Ok(AnalysisView {
                     kernel: p.kernel.name.clone(),
                     signature: p.kernel.signature.to_string(),
-                    summary: crate::cli::key_features(&p.vector),
+                    summary: p.vector.summary(),
                     sampled: p.vector.sampled,
                     micros: p.analysis_micros,
                     features: p.vector.features(),

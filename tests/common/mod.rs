@@ -7,13 +7,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use tailor::cache::{Target, Variant, Verification};
+use tailor::cache::{Variant, Verification};
 use tailor::engine::verify;
 use tailor::engine::Prepared;
 use tailor::input::{Input, InputSpec};
 use tailor::kernel::Kernel;
 use tailor::profile::{self, Plan, Profile, ProfileStore};
-use tailor::sandbox::{Execution, Executor, InProcess, Outcome};
+use tailor::sandbox::{Execution, InProcess, Outcome};
+use tailor::target::Target;
 use tailor::transform::log::StepRecord;
 use tailor::transform::{self, codegen, TransformError};
 
@@ -34,7 +35,7 @@ pub fn host() -> Target {
 /// The shipped profiles, loaded as the engine loads them (pipelines checked
 /// by LLVM).
 pub fn shipped_store() -> ProfileStore {
-    tailor::cli::load_store(&root().join("profiles"))
+    tailor::engine::load_store(&root().join("profiles"))
 }
 
 /// Kernels by source path and entry: loading C runs clang, which every
