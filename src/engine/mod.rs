@@ -268,6 +268,8 @@ pub struct EngineStats {
     /// Variants and generic builds compiled (one per key, however many
     /// requests missed it at once).
     pub builds: u64,
+    /// Kernels loaded (clang for C, then a worker), once per source.
+    pub loads: u64,
 }
 
 pub struct EngineConfig {
@@ -525,6 +527,7 @@ impl Engine {
             }
         }
         let load = || -> Result<Arc<Kernel>, String> {
+            self.count(|s| s.loads += 1);
             let (parse_as, bytes) = match source.format {
                 SourceKind::C => (
                     SourceKind::Ll,
