@@ -149,6 +149,17 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A cached request's cost per stage and isolation mode, beside a pipe
+    /// round trip and a memcpy of its input measured in the same run.
+    Hitpath {
+        /// Input specs (default: sum-small, reduce, dot-large).
+        inputs: Vec<PathBuf>,
+        /// Hits measured per input and mode.
+        #[arg(long, default_value_t = 301)]
+        runs: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// The analyzer's cost per MiB, reading whole arrays against sampling.
     Analyze {
         /// Size of the generated f64 input in MiB.
@@ -284,6 +295,14 @@ fn main() -> ExitCode {
                     json,
                 },
         }) => finish(cli::bench_sandbox(input, &args.profiles, runs, json)),
+        Some(Command::Bench {
+            command:
+                BenchCommand::Hitpath {
+                    ref inputs,
+                    runs,
+                    json,
+                },
+        }) => finish(cli::bench_hitpath(inputs, &args.profiles, runs, json)),
         Some(Command::Bench {
             command:
                 BenchCommand::Run {

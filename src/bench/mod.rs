@@ -328,3 +328,181 @@ pub fn sandbox_costs(input: &Path, profiles: &Path, runs: usize) -> Result<Sandb
         worker_rss_kib,
     })
 }
+
+// ---- the hit path ----------------------------------------------------------
+
+use std::collections::BTreeMap;
+
+/// p50 and p99 of one quantity, in microseconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Spread {
+    pub p50_us: f64,
+    pub p99_us: f64,
+}
+
+fn spread(mut v: Vec<f64>) -> Spread {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Spread {
+        p50_us: at(0.5),
+        p99_us: at(0.99),
+    }
+}
+
+/// A cached request's cost end to end, stage by stage, beside the floors
+/// it is judged against, measured in the same run.
+#[derive(Debug, Clone, Serialize)]
+pub struct HitCase {
+    pub input: PathBuf,
+    pub isolation: String,
+    pub runs: usize,
+    pub p50_total_us: f64,
+    pub p99_total_us: f64,
+    pub p50_kernel_us: f64,
+    /// Everything but the kernel: total minus the kernel's own time.
+    pub p50_overhead_us: f64,
+    pub p99_overhead_us: f64,
+    /// Each stage of `Timings` (and the executor round trip).
+    pub stages: BTreeMap<String, Spread>,
+    /// A round trip of one byte over a pair of pipes to another thread.
+    pub pipe_rtt_us: f64,
+    /// One `memcpy` of the input's array bytes into a warm buffer.
+    pub memcpy_us: f64,
+    pub overhead_over_rtt: f64,
+    pub overhead_over_memcpy: f64,
+}
+
+/// The median round trip of one byte through two pipes to a thread that
+/// echoes it.
+fn pipe_rtt_us(runs: usize) -> f64 {
+    use std::io::{Read, Write};
+    use std::os::fd::FromRawFd;
+    let pipe = || -> Option<(std::fs::File, std::fs::File)> {
+        let mut fds = [0i32; 2];
+        // SAFETY: pipe(2) fills two descriptors we then own.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return None;
+        }
+        // SAFETY: both are fresh descriptors owned by nobody else.
+        Some(unsafe {
+            (
+                std::fs::File::from_raw_fd(fds[0]),
+                std::fs::File::from_raw_fd(fds[1]),
+            )
+        })
+    };
+    let (Some((mut to_r, mut to_w)), Some((mut back_r, mut back_w))) = (pipe(), pipe()) else {
+        return 0.0;
+    };
+    let echo = std::thread::spawn(move || {
+        let mut b = [0u8; 1];
+        while to_r.read_exact(&mut b).is_ok() && b[0] != 0 {
+            if back_w.write_all(&b).is_err() {
+                break;
+            }
+        }
+    });
+    let mut d = Vec::with_capacity(runs);
+    let mut b = [1u8; 1];
+    for _ in 0..runs.max(1) + 10 {
+        let t = Instant::now();
+        if to_w.write_all(&[1]).is_err() || back_r.read_exact(&mut b).is_err() {
+            break;
+        }
+        d.push(t.elapsed());
+    }
+    let _ = to_w.write_all(&[0]);
+    let _ = echo.join();
+    median_us(d.split_off(d.len().min(10)))
+}
+
+/// The median time of one copy of `bytes` bytes between warm buffers.
+fn memcpy_us(bytes: usize, runs: usize) -> f64 {
+    let src = vec![1u8; bytes.max(1)];
+    let mut dst = vec![0u8; bytes.max(1)];
+    let mut d = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        dst.copy_from_slice(std::hint::black_box(&src));
+        std::hint::black_box(&dst);
+        d.push(t.elapsed());
+    }
+    median_us(d)
+}
+
+/// `tailor bench hitpath`: each input's cached request, `runs` times per
+/// isolation mode, after one warm-up miss.
+pub fn hitpath(inputs: &[PathBuf], profiles: &Path, runs: usize) -> Result<Vec<HitCase>, String> {
+    let engine = bench_engine(profiles)?;
+    let runs = runs.max(10);
+    let mut cases = Vec::new();
+    for input in inputs {
+        let made = engine.spec_request(input).map_err(|e| e.to_string())?;
+        let bytes = made.request.input.total_bytes();
+        for isolation in [Isolation::Fork, Isolation::Process] {
+            let mut request = made.request.clone();
+            request.isolation = Some(isolation);
+            // The miss (and a first hit, which loads the variant).
+            for _ in 0..2 {
+                engine.run(request.clone()).map_err(|e| e.to_string())?;
+            }
+            let mut total = Vec::with_capacity(runs);
+            let mut kernel = Vec::with_capacity(runs);
+            let mut overhead = Vec::with_capacity(runs);
+            let mut stages: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+            for _ in 0..runs {
+                let t = Instant::now();
+                let r = engine.run(request.clone()).map_err(|e| e.to_string())?;
+                let wall = t.elapsed().as_secs_f64() * 1e6;
+                if !r.hit {
+                    return Err(format!("{}: a repeat was not a hit", input.display()));
+                }
+                if r.execution.outcome != crate::sandbox::Outcome::Ok {
+                    return Err(format!("{}: {}", input.display(), r.execution.outcome));
+                }
+                let k = r.execution.kernel_nanos as f64 / 1e3;
+                total.push(wall);
+                kernel.push(k);
+                overhead.push((wall - k).max(0.0));
+                let tm = r.timings;
+                for (name, us) in [
+                    ("prepare", tm.prepare),
+                    ("analyze", tm.analyze),
+                    ("decide", tm.decide),
+                    ("lookup", tm.lookup),
+                    ("guard", tm.guard),
+                    ("roundtrip", tm.roundtrip),
+                    ("kernel", tm.execute),
+                ] {
+                    stages.entry(name).or_default().push(us as f64);
+                }
+            }
+            let pipe = pipe_rtt_us(runs);
+            let copy = memcpy_us(bytes, 31);
+            let (t, k, o) = (spread(total), spread(kernel), spread(overhead));
+            cases.push(HitCase {
+                input: input.clone(),
+                isolation: isolation.name().to_owned(),
+                runs,
+                p50_total_us: t.p50_us,
+                p99_total_us: t.p99_us,
+                p50_kernel_us: k.p50_us,
+                p50_overhead_us: o.p50_us,
+                p99_overhead_us: o.p99_us,
+                stages: stages
+                    .into_iter()
+                    .map(|(n, v)| (n.to_owned(), spread(v)))
+                    .collect(),
+                pipe_rtt_us: pipe,
+                memcpy_us: copy,
+                overhead_over_rtt: o.p50_us / pipe.max(0.001),
+                overhead_over_memcpy: o.p50_us / copy.max(0.001),
+            });
+        }
+    }
+    Ok(cases)
+}

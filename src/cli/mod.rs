@@ -570,6 +570,63 @@ pub fn bench_run(
     Ok(Output { text: out, ok })
 }
 
+/// `tailor bench hitpath`.
+pub fn bench_hitpath(
+    inputs: &[PathBuf],
+    profiles: &Path,
+    runs: usize,
+    as_json: bool,
+) -> Result<Output, CliError> {
+    let inputs: Vec<PathBuf> = if inputs.is_empty() {
+        ["sum-small", "reduce", "dot-large"]
+            .iter()
+            .map(|n| Path::new("sample-inputs").join(format!("{n}.yaml")))
+            .collect()
+    } else {
+        inputs.to_vec()
+    };
+    let cases = crate::bench::hitpath(&inputs, profiles, runs).map_err(CliError::Other)?;
+    if as_json {
+        return Ok(Output::ok(json_text(json!({ "cases": cases }))));
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "a cached request, end to end (p50 / p99 µs of {} hits per row):",
+        cases.first().map_or(0, |c| c.runs)
+    );
+    let stage_names: Vec<String> = cases
+        .first()
+        .map(|c| c.stages.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut head = vec!["input", "isolation", "total", "kernel", "overhead"];
+    head.extend(stage_names.iter().map(String::as_str));
+    head.extend(["pipe rtt", "memcpy", "ovh/rtt", "ovh/memcpy"]);
+    let mut t = Table::new(&head);
+    let us = |x: f64| format!("{x:.1}");
+    for c in &cases {
+        let mut row = vec![
+            file_label(&c.input).to_owned(),
+            c.isolation.clone(),
+            format!("{} / {}", us(c.p50_total_us), us(c.p99_total_us)),
+            us(c.p50_kernel_us),
+            format!("{} / {}", us(c.p50_overhead_us), us(c.p99_overhead_us)),
+        ];
+        for n in &stage_names {
+            row.push(c.stages.get(n).map_or(String::new(), |s| us(s.p50_us)));
+        }
+        row.extend([
+            us(c.pipe_rtt_us),
+            us(c.memcpy_us),
+            format!("{:.1}x", c.overhead_over_rtt),
+            format!("{:.2}x", c.overhead_over_memcpy),
+        ]);
+        t.row(row);
+    }
+    out.push_str(&t.render());
+    Ok(Output::ok(out))
+}
+
 /// `tailor bench sandbox`.
 pub fn bench_sandbox(
     input: &Path,

@@ -147,6 +147,9 @@ pub struct Request {
     pub input: Arc<Input>,
     /// Run this profile instead of selecting one (`generic` included).
     pub profile: Option<String>,
+    /// Run under this isolation instead of the profile's (`tailor bench`
+    /// compares the modes; a service never takes it from a tenant).
+    pub isolation: Option<profile::Isolation>,
     pub tenant: Option<String>,
     /// What events call the request (an input spec's path, a request id).
     pub label: PathBuf,
@@ -629,7 +632,11 @@ impl Engine {
         t.analyze = micros(at);
 
         let at = Instant::now();
-        let decided = self.decide_request(req, &kernel, &vector, request.profile.as_deref())?;
+        let mut decided =
+            self.decide_request(req, &kernel, &vector, request.profile.as_deref())?;
+        if let Some(isolation) = request.isolation {
+            decided.policy.isolation = isolation;
+        }
         t.decide = micros(at);
 
         let at = Instant::now();

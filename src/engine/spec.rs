@@ -69,6 +69,7 @@ impl Engine {
                 kernel: KernelRef::Hash(kernel.hash.clone()),
                 input,
                 profile: None,
+                isolation: None,
                 tenant: None,
                 label: path.to_owned(),
             },
