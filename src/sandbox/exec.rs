@@ -21,7 +21,7 @@ use super::wire::{recv, send};
 use super::{resolve_loadable, Outcome};
 use crate::transform::codegen::CALL_SYMBOL;
 use std::collections::HashMap;
-use std::io::{BufReader, BufWriter};
+use std::io::BufWriter;
 use std::time::Instant;
 
 /// Address space allowed to the executor (inputs live in it).
@@ -66,21 +66,24 @@ extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
     }
 }
 
-/// The children's filter: exiting only; every other call traps to
+/// Every call a forked child may make once confined: reading its go,
+/// writing its done, exiting (and returning from the SIGSYS handler).
+pub const CHILD_CALLS: [i64; 5] = [
+    libc::SYS_exit,
+    libc::SYS_exit_group,
+    libc::SYS_rt_sigreturn,
+    libc::SYS_read,
+    libc::SYS_write,
+];
+
+/// The children's filter: [`CHILD_CALLS`] only; every other call traps to
 /// `on_sigsys`. Built once, before the executor's own filter.
 fn child_filter() -> Result<seccompiler::BpfProgram, String> {
     use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
-    // `read`: a waiting child is confined before it waits for its go, on the
-    // one descriptor it still holds (the go pipe's read end).
-    let rules = [
-        libc::SYS_exit,
-        libc::SYS_exit_group,
-        libc::SYS_rt_sigreturn,
-        libc::SYS_read,
-    ]
-    .into_iter()
-    .map(|s| (s, Vec::new()))
-    .collect();
+    // `read`: a waiting child is confined before it waits for its go, on
+    // its go pipe's read end; `write`: it says it is done through its done
+    // pipe's write end. Those two are the only descriptors it holds.
+    let rules = CHILD_CALLS.into_iter().map(|s| (s, Vec::new())).collect();
     let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|e| e.to_string())?;
     SeccompFilter::new(rules, SeccompAction::Trap, SeccompAction::Allow, arch)
         .and_then(seccompiler::BpfProgram::try_from)
@@ -202,8 +205,9 @@ unsafe fn call(entry: CallFn, slots: &[u64], area: *mut ResultArea) {
 
 /// A pre-forked child's whole life: it confines itself (descriptors, CPU
 /// limit, filter), then waits, holding nothing but the read end of its go
-/// pipe, for the executor to fill the shared region; then it runs the
-/// kernel and exits.
+/// pipe and the write end of its done pipe, for the executor to fill the
+/// shared region; then it runs the kernel, says it is done (so the answer
+/// need not wait for its exit) and exits.
 ///
 /// # Safety
 /// Called only in a freshly forked child of the single-threaded executor;
@@ -211,7 +215,7 @@ unsafe fn call(entry: CallFn, slots: &[u64], area: *mut ResultArea) {
 unsafe fn waiting_child(
     entry: CallFn,
     region: *mut u8,
-    go: i32,
+    (go, done): (i32, i32),
     filter: &seccompiler::BpfProgram,
     cpu_secs: u64,
     prefault: usize,
@@ -219,10 +223,19 @@ unsafe fn waiting_child(
     // SAFETY: system calls in a forked child of a single-threaded process:
     // no lock can be held by another thread; the region is mapped shared.
     unsafe {
-        if go > 0 {
-            libc::syscall(libc::SYS_close_range, 0u32, (go - 1) as u32, 0u32);
+        let (low, high) = (go.min(done), go.max(done));
+        if low > 0 {
+            libc::syscall(libc::SYS_close_range, 0u32, (low - 1) as u32, 0u32);
         }
-        libc::syscall(libc::SYS_close_range, (go + 1) as u32, u32::MAX, 0u32);
+        if high > low + 1 {
+            libc::syscall(
+                libc::SYS_close_range,
+                (low + 1) as u32,
+                (high - 1) as u32,
+                0u32,
+            );
+        }
+        libc::syscall(libc::SYS_close_range, (high + 1) as u32, u32::MAX, 0u32);
         let lim = libc::rlimit {
             rlim_cur: cpu_secs,
             rlim_max: cpu_secs + 1,
@@ -263,6 +276,7 @@ unsafe fn waiting_child(
             count.min(MAX_SLOTS),
         );
         call(entry, slots, area);
+        libc::write(done, [1u8].as_ptr() as *const libc::c_void, 1);
         libc::syscall(libc::SYS_exit, 0);
     }
     // The exit above does not return.
@@ -270,57 +284,57 @@ unsafe fn waiting_child(
     loop {}
 }
 
-/// Waits for a child until `deadline_ms`; kills it then. Returns the wait
-/// status and whether we killed it.
-fn wait_child(pid: libc::pid_t, deadline_ms: u64) -> (i32, bool) {
-    // SAFETY: pidfd_open/poll/kill/waitpid on our own child.
-    unsafe {
-        let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32;
-        let mut killed = false;
-        if pidfd >= 0 {
-            let mut fds = libc::pollfd {
-                fd: pidfd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let timeout = i32::try_from(deadline_ms).unwrap_or(i32::MAX);
-            let r = loop {
-                let r = libc::poll(&mut fds, 1, timeout);
-                if r < 0
-                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-                {
-                    continue;
-                }
-                break r;
-            };
-            if r == 0 {
-                libc::kill(pid, libc::SIGKILL);
-                killed = true;
-            }
-            libc::close(pidfd);
-        } else {
-            // No pidfds: poll the child's state.
-            let started = Instant::now();
-            loop {
-                let mut status = 0;
-                let r = libc::waitpid(pid, &mut status, libc::WNOHANG);
-                if r == pid {
-                    return (status, false);
-                }
-                if started.elapsed().as_millis() as u64 >= deadline_ms {
-                    libc::kill(pid, libc::SIGKILL);
-                    killed = true;
-                    break;
-                }
-                libc::usleep(200);
-            }
+/// How waiting for a child's done ended.
+enum Waited {
+    /// It said it is done (it may still be exiting).
+    Done,
+    /// Its done pipe closed without a word: it is gone (crashed, trapped).
+    Gone,
+    /// The deadline passed; it was killed.
+    Killed,
+}
+
+/// Waits for a child's done byte until `deadline_ms`, killing it then.
+fn wait_done(pid: libc::pid_t, done: i32, deadline_ms: u64) -> Waited {
+    let started = Instant::now();
+    let mut fds = libc::pollfd {
+        fd: done,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        let left = deadline_ms.saturating_sub(started.elapsed().as_millis() as u64);
+        let timeout = i32::try_from(left).unwrap_or(i32::MAX);
+        // SAFETY: poll on our own pipe's read end.
+        let r = unsafe { libc::poll(&mut fds, 1, timeout) };
+        if r < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
         }
-        let mut status = 0;
+        if r == 0 {
+            // SAFETY: our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            return Waited::Killed;
+        }
+        let mut b = [0u8; 1];
+        // SAFETY: reading one byte from our own pipe's read end.
+        let n = unsafe { libc::read(done, b.as_mut_ptr() as *mut libc::c_void, 1) };
+        return if n == 1 { Waited::Done } else { Waited::Gone };
+    }
+}
+
+/// Kills (if it is not gone already) and reaps a child; its wait status.
+fn reap(pid: libc::pid_t, kill: bool) -> i32 {
+    let mut status = 0;
+    // SAFETY: kill/waitpid on our own child.
+    unsafe {
+        if kill {
+            libc::kill(pid, libc::SIGKILL);
+        }
         while libc::waitpid(pid, &mut status, 0) < 0
             && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
         {}
-        (status, killed)
     }
+    status
 }
 
 /// What a child's wait status means.
@@ -355,6 +369,8 @@ struct Idle {
     key: String,
     pid: libc::pid_t,
     go: i32,
+    /// The read end of its done pipe.
+    done: i32,
     /// The CPU limit it holds (from the deadline when it was forked).
     cpu_secs: u64,
 }
@@ -370,6 +386,9 @@ struct Executor {
     /// Bytes of arguments of the last execution (what the next child
     /// maps ahead).
     last_bytes: usize,
+    /// A child that said it is done and has not been reaped yet: reaped
+    /// after the reply, before the region is used again.
+    exiting: Option<libc::pid_t>,
 }
 
 impl Executor {
@@ -406,13 +425,12 @@ impl Executor {
 
     fn drop_idle(&mut self) {
         if let Some(i) = self.idle.take() {
-            // SAFETY: our own child and pipe.
+            // SAFETY: our own pipes.
             unsafe {
                 libc::close(i.go);
-                libc::kill(i.pid, libc::SIGKILL);
-                let mut status = 0;
-                libc::waitpid(i.pid, &mut status, 0);
+                libc::close(i.done);
             }
+            reap(i.pid, true);
         }
     }
 
@@ -424,35 +442,88 @@ impl Executor {
         }
         self.drop_idle();
         let Some(entry) = self.entry(key) else { return };
-        let mut fds = [0i32; 2];
-        // SAFETY: pipe2 fills two descriptors; fork in a single-threaded
+        let (mut go, mut done) = ([0i32; 2], [0i32; 2]);
+        // SAFETY: pipe2 fills two descriptors each; fork in a single-threaded
         // process; the child runs `waiting_child`, which never returns.
         unsafe {
-            if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+            if libc::pipe2(go.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+                return;
+            }
+            if libc::pipe2(done.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+                libc::close(go[0]);
+                libc::close(go[1]);
                 return;
             }
             let pid = libc::fork();
             if pid == 0 {
+                // The child holds its own variant only: every other kernel's
+                // code and data is unmapped before it waits.
+                self.loaded.retain(|k, _| k == key);
                 waiting_child(
                     entry,
                     self.region.base,
-                    fds[0],
+                    (go[0], done[1]),
                     &self.filter,
                     self.cpu_secs,
                     self.last_bytes,
                 );
             }
-            libc::close(fds[0]);
+            libc::close(go[0]);
+            libc::close(done[1]);
             if pid < 0 {
-                libc::close(fds[1]);
+                libc::close(go[1]);
+                libc::close(done[0]);
                 return;
             }
             self.idle = Some(Idle {
                 key: key.to_owned(),
                 pid,
-                go: fds[1],
+                go: go[1],
+                done: done[0],
                 cpu_secs: self.cpu_secs,
             });
+        }
+    }
+
+    /// Sends the child that said it is done its SIGKILL (it exits on its own
+    /// too; this makes sure a kernel that faked its done stops).
+    fn kill_exiting(&mut self) {
+        if let Some(pid) = self.exiting {
+            // SAFETY: our own child, not yet reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+
+    /// Reaps the child of the last execution, so none can touch the region
+    /// when the next one starts.
+    fn settle(&mut self) {
+        if let Some(pid) = self.exiting.take() {
+            reap(pid, true);
+        }
+    }
+
+    /// Everything in the region past this execution's arguments is zero:
+    /// the pages beyond are given back (a kernel that wrote far past its
+    /// arrays pins no memory), the rest of the last page is cleared. What
+    /// comes before is the engine's copy of this request's own arguments.
+    fn scrub_beyond(&mut self, total: usize) {
+        let data = self.region.data();
+        let page = 4096;
+        let keep = total.div_ceil(page) * page;
+        let len = data.len();
+        if keep > total {
+            data[total..keep.min(len)].fill(0);
+        }
+        if keep < len {
+            // SAFETY: a page-aligned range inside our shared mapping; no
+            // child runs (the last one was reaped in `settle`).
+            unsafe {
+                libc::madvise(
+                    data.as_mut_ptr().add(keep) as *mut libc::c_void,
+                    len - keep,
+                    libc::MADV_REMOVE,
+                );
+            }
         }
     }
 
@@ -501,6 +572,8 @@ impl Executor {
             );
         }
         self.last_bytes = total.min(self.region.len - HEADER);
+        self.settle();
+        self.scrub_beyond(total);
         // Lay the arguments out in the region: arrays, then the slots.
         let base = self.region.data().as_mut_ptr() as u64;
         if !in_region {
@@ -559,12 +632,28 @@ impl Executor {
                     libc::write(idle.go, [1u8; 8].as_ptr() as *const libc::c_void, 8);
                     libc::close(idle.go);
                 }
-                let (status, killed) = wait_child(idle.pid, deadline_ms);
-                // SAFETY: the child is gone; the area is ours alone again.
-                let (done, violation) = unsafe { ((*area).done == 1, (*area).violation) };
-                outcome_of(status, killed, done, violation)
+                let waited = wait_done(idle.pid, idle.done, deadline_ms);
+                // SAFETY: our own pipe's read end.
+                unsafe { libc::close(idle.done) };
+                match waited {
+                    // The answer goes back now; the child is reaped after it.
+                    // SAFETY: the child wrote the area before its done byte.
+                    Waited::Done if unsafe { (*area).done } == 1 => {
+                        self.exiting = Some(idle.pid);
+                        Outcome::Ok
+                    }
+                    waited => {
+                        let status = reap(idle.pid, matches!(waited, Waited::Done));
+                        // SAFETY: the child is gone; the area is ours alone.
+                        let (done, violation) = unsafe { ((*area).done == 1, (*area).violation) };
+                        let killed = matches!(waited, Waited::Killed);
+                        outcome_of(status, killed, done && !killed, violation)
+                    }
+                }
             }
         };
+        let mut args = args;
+        args.fill(0);
         // SAFETY: as above.
         let (ret, nanos) = unsafe { ((*area).ret, (*area).nanos) };
         let mut changed = Vec::new();
@@ -609,9 +698,13 @@ pub fn main() -> i32 {
         Err(_) => return 2,
     };
     let confinement = super::confine::confine(super::confine::Role::Executor, ADDRESS_SPACE);
-    let stdin = std::io::stdin();
+    // Requests are read unbuffered, straight into buffers that are zeroed
+    // once used (see `wire::recv`): no earlier request's bytes linger in
+    // memory a later child inherits.
+    // SAFETY: descriptor 0 is our stdin, open for the process's life and
+    // used through nothing else.
+    let mut r = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(0) };
     let stdout = std::io::stdout();
-    let mut r = BufReader::new(stdin.lock());
     let mut w = BufWriter::new(stdout.lock());
     // `--region-fd N`: the engine's shared region; else one of our own.
     let args: Vec<String> = std::env::args().collect();
@@ -635,13 +728,14 @@ pub fn main() -> i32 {
         idle: None,
         cpu_secs: 6,
         last_bytes: 0,
+        exiting: None,
     };
     loop {
         let msg: Option<(ExecRequest, Vec<u8>)> = match recv(&mut r, super::wire::MAX_PAYLOAD) {
             Ok(m) => m,
             Err(_) => return 2,
         };
-        let Some((req, payload)) = msg else {
+        let Some((req, mut payload)) = msg else {
             return 0;
         };
         let mut next = None;
@@ -656,6 +750,9 @@ pub fn main() -> i32 {
                 ..
             } => {
                 let r = ex.execute(&key, &slots, deadline_ms, isolation, &payload, in_region);
+                // Arguments are gone from this process once answered.
+                let mut slots = slots;
+                slots.fill(Slot::Scalar { bits: 0 });
                 if isolation == Isolation::Fork {
                     next = Some(key);
                 }
@@ -669,12 +766,27 @@ pub fn main() -> i32 {
                 Vec::new(),
             ),
         };
-        if send(&mut w, &reply, &out).is_err() {
+        let executed = matches!(reply, ExecReply::Executed { .. });
+        let sent = send(&mut w, &reply, &out);
+        payload.fill(0);
+        let mut out = out;
+        out.fill(0);
+        if sent.is_err() {
             return 2;
         }
-        // The next child for this variant, forked after the reply.
-        if let Some(key) = next {
-            ex.prefork(&key);
+        // After the reply, off its critical path: the child that ran is
+        // killed (it said it is done; it has nothing left to do), the next
+        // one for this variant forked while it exits, then it is reaped,
+        // and the engine told the region is free again.
+        if executed {
+            ex.kill_exiting();
+            if let Some(key) = next {
+                ex.prefork(&key);
+            }
+            ex.settle();
+            if send(&mut w, &ExecReply::Ready, &[]).is_err() {
+                return 2;
+            }
         }
     }
 }

@@ -140,6 +140,28 @@ unsafe impl Send for EngineRegion {}
 pub struct ExecSlot {
     proc: Proc,
     region: Option<EngineRegion>,
+    /// An `Executed` came and its `Ready` has not: the executor may still
+    /// have a child alive in the region.
+    settling: bool,
+}
+
+impl ExecSlot {
+    /// Waits for the `Ready` that follows an `Executed`: the region is the
+    /// executor's until it says the last child is gone.
+    fn settle(&mut self) -> Result<(), String> {
+        if !self.settling {
+            return Ok(());
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        match self.proc.next::<ExecReply>(deadline, SMALL_REPLY) {
+            Ok((ExecReply::Ready, _)) => {
+                self.settling = false;
+                Ok(())
+            }
+            Ok((other, _)) => Err(format!("unexpected reply {other:?} (expected ready)")),
+            Err(e) => Err(format!("the executor did not settle: {e}")),
+        }
+    }
 }
 
 impl Member for ExecSlot {
@@ -148,6 +170,10 @@ impl Member for ExecSlot {
     }
     fn pid(&self) -> u32 {
         self.proc.pid()
+    }
+    /// Its `Ready` has come (taken now if it is waiting in the pipe).
+    fn ready(&mut self) -> bool {
+        !self.settling || (self.proc.readable_now() && self.settle().is_ok())
     }
 }
 
@@ -192,7 +218,11 @@ fn spawn_executor(binary: &std::path::Path, id: u64) -> Result<ExecSlot, String>
         }
         None => Proc::spawn(binary, &[], id)?,
     };
-    Ok(ExecSlot { proc, region })
+    Ok(ExecSlot {
+        proc,
+        region,
+        settling: false,
+    })
 }
 
 /// Replies other than an execution's arrays carry nothing big.
@@ -226,6 +256,10 @@ impl ExecPool {
         for i in 0..self.slots.len() {
             let mut slot = self.slots.checkout_at(i);
             let Ok(s) = slot.process() else { continue };
+            if s.settle().is_err() {
+                slot.replace();
+                continue;
+            }
             if let Ok((ExecReply::Pong { confinement, .. }, _)) = s.proc.request::<_, ExecReply>(
                 &ExecRequest::Ping,
                 &[],
@@ -287,6 +321,10 @@ fn attempt(
         Err(e) => return Attempt::Lost(format!("cannot start an executor: {e}")),
     };
     let isolation = format!("{} · executor {}", policy.isolation.name(), exec.proc.id);
+    if let Err(e) = exec.settle() {
+        slot.replace();
+        return Attempt::Lost(e);
+    }
     let mut slots = Vec::with_capacity(input.args.len());
     let mut payload = Vec::new();
     let total: usize = input
@@ -390,6 +428,7 @@ fn attempt(
             let Some(exec) = slot.current() else {
                 return Attempt::Lost("the executor vanished".into());
             };
+            exec.settling = true;
             for a in &input.args {
                 let Value::Array(b) = &a.value else {
                     outputs.push(None);

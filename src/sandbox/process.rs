@@ -151,6 +151,21 @@ impl Proc {
         self.child.id()
     }
 
+    /// Whether a message (or the end of the stream) can be read without
+    /// waiting.
+    pub fn readable_now(&mut self) -> bool {
+        if !self.stdout.buffer().is_empty() {
+            return true;
+        }
+        let mut p = libc::pollfd {
+            fd: self.stdout.get_ref().inner.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll on a descriptor we own, not waiting.
+        unsafe { libc::poll(&mut p, 1, 0) > 0 }
+    }
+
     fn died(&mut self) -> ProcError {
         use std::os::unix::process::ExitStatusExt;
         // The pipe closed: the process is exiting; reap it.

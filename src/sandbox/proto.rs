@@ -56,6 +56,11 @@ pub enum ExecReply {
         /// Per array slot: whether it changed (and so is in the payload).
         changed: Vec<bool>,
     },
+    /// Follows every `Executed`, once the executor has reaped the child
+    /// that ran and forked the next: until it comes, the engine writes
+    /// nothing into the region (a child of the last execution may still be
+    /// alive there).
+    Ready,
     Pong {
         pid: u32,
         /// What confinement took hold (for `tailor sandbox check` and tests).

@@ -15,12 +15,19 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// What a pool needs of its processes.
 pub trait Member: Send {
     /// Whether it is still running (reaping it if not).
     fn alive(&mut self) -> bool;
     fn pid(&self) -> u32;
+    /// Whether it is done tidying up after its last job, asked without
+    /// waiting (an executor reaps the child that ran and forks the next
+    /// one after it answers).
+    fn ready(&mut self) -> bool {
+        true
+    }
 }
 
 type Spawn<T> = Box<dyn Fn(u64) -> Result<T, String> + Send + Sync>;
@@ -38,6 +45,8 @@ struct State {
     busy: Vec<bool>,
     tags: Vec<HashSet<String>>,
     pids: Vec<Option<u32>>,
+    /// When each slot last came back.
+    released: Vec<Instant>,
     next: usize,
 }
 
@@ -60,6 +69,7 @@ impl<T: Member> ProcPool<T> {
                 busy: vec![false; n],
                 tags: vec![HashSet::new(); n],
                 pids: vec![None; n],
+                released: vec![Instant::now(); n],
                 next: 0,
             }),
             freed: Condvar::new(),
@@ -87,26 +97,47 @@ impl<T: Member> ProcPool<T> {
         self.respawns.load(Ordering::Relaxed)
     }
 
-    /// An idle slot: one tagged `affinity` if any is idle, else the next
-    /// idle one in turn, never `avoid` unless it is the only slot. Waits
-    /// while every eligible slot is out.
+    /// An idle slot: one tagged `affinity` if any is idle (the one back the
+    /// longest), else the next idle one in turn, never `avoid` unless it is
+    /// the only slot. A tagged slot that is still settling gives way to an
+    /// idle one that is not, so a hot key served back to back spreads over
+    /// processes instead of waiting for one to tidy up. Waits while every
+    /// eligible slot is out.
     pub fn checkout(&self, affinity: Option<&str>, avoid: Option<usize>) -> Slot<'_, T> {
         let n = self.cells.len();
         let mut st = relock(self.state.lock());
         loop {
             let eligible = |i: usize, st: &State| !st.busy[i] && (Some(i) != avoid || n == 1);
-            let tagged = affinity
-                .and_then(|key| (0..n).find(|&i| eligible(i, &st) && st.tags[i].contains(key)));
-            let any = || {
-                (0..n)
-                    .map(|k| (st.next + k) % n)
-                    .find(|&i| eligible(i, &st))
+            // Idle slots are ours to look at: their cells are not held.
+            let ready = |i: usize| {
+                self.cells[i]
+                    .try_lock()
+                    .ok()
+                    .is_some_and(|mut c| c.as_mut().is_none_or(|p| p.ready()))
             };
-            if let Some(i) = tagged.or_else(any) {
+            let oldest = |it: &mut dyn Iterator<Item = usize>, st: &State| {
+                it.min_by_key(|&i| st.released[i])
+            };
+            let tagged = affinity.and_then(|key| {
+                oldest(
+                    &mut (0..n).filter(|&i| eligible(i, &st) && st.tags[i].contains(key)),
+                    &st,
+                )
+            });
+            let pick = match tagged {
+                Some(t) if !ready(t) => oldest(
+                    &mut (0..n).filter(|&i| eligible(i, &st) && i != t && ready(i)),
+                    &st,
+                )
+                .or(Some(t)),
+                Some(t) => Some(t),
+                None => (0..n)
+                    .map(|k| (st.next + k) % n)
+                    .find(|&i| eligible(i, &st)),
+            };
+            if let Some(i) = pick {
                 st.busy[i] = true;
-                if tagged.is_none() {
-                    st.next = i + 1;
-                }
+                st.next = i + 1;
                 drop(st);
                 return self.take(i);
             }
@@ -233,7 +264,10 @@ impl<T: Member> Slot<'_, T> {
 
 impl<T: Member> Drop for Slot<'_, T> {
     fn drop(&mut self) {
-        relock(self.pool.state.lock()).busy[self.index] = false;
+        let mut st = relock(self.pool.state.lock());
+        st.busy[self.index] = false;
+        st.released[self.index] = Instant::now();
+        drop(st);
         self.pool.freed.notify_all();
     }
 }
@@ -246,6 +280,7 @@ mod tests {
     struct Fake {
         id: u64,
         alive: bool,
+        busy_after: bool,
     }
 
     impl Member for Fake {
@@ -255,10 +290,20 @@ mod tests {
         fn pid(&self) -> u32 {
             self.id as u32
         }
+        fn ready(&mut self) -> bool {
+            !self.busy_after
+        }
     }
 
     fn pool(n: usize) -> ProcPool<Fake> {
-        ProcPool::new(n, |id| Ok(Fake { id, alive: true })).expect("pool")
+        ProcPool::new(n, |id| {
+            Ok(Fake {
+                id,
+                alive: true,
+                busy_after: false,
+            })
+        })
+        .expect("pool")
     }
 
     #[test]
@@ -284,6 +329,20 @@ mod tests {
         // The tagged slot is out: another one serves the hot key.
         let second = p.checkout(Some("k"), None);
         assert_ne!(second.index(), 2);
+    }
+
+    #[test]
+    fn a_tagged_slot_still_tidying_up_gives_way_to_a_ready_one() {
+        let p = pool(2);
+        {
+            let mut s = p.checkout_at(0);
+            s.tag("k");
+            s.process().expect("process").busy_after = true;
+        }
+        // Slot 0 has the key but is not ready: slot 1 serves.
+        assert_eq!(p.checkout(Some("k"), None).index(), 1);
+        p.checkout_at(0).process().expect("process").busy_after = false;
+        assert_eq!(p.checkout(Some("k"), None).index(), 0);
     }
 
     #[test]

@@ -44,7 +44,11 @@ pub fn recv<R: Read, T: DeserializeOwned>(
     let mut json = vec![0u8; n];
     r.read_exact(&mut json)?;
     let header =
-        serde_json::from_slice(&json).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        serde_json::from_slice(&json).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e));
+    // Headers carry scalars of a request: nothing of it stays behind in
+    // freed memory (an executor's children inherit its heap).
+    json.fill(0);
+    let header = header?;
     let mut plen = [0u8; 8];
     r.read_exact(&mut plen)?;
     let p = u64::from_le_bytes(plen);
