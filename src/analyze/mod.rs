@@ -197,6 +197,10 @@ pub struct Analyzer {
     pub blocks: usize,
     /// Consecutive elements read per stratum.
     pub block_len: usize,
+    /// Count distinct values (`distinct_est`): a hash-table update per
+    /// element read, so the engine asks for it only when a loaded profile
+    /// reads the feature.
+    pub distinct: bool,
 }
 
 impl Default for Analyzer {
@@ -205,6 +209,7 @@ impl Default for Analyzer {
             exact_limit: 1 << 16,
             blocks: 4096,
             block_len: 8,
+            distinct: true,
         }
     }
 }

@@ -100,7 +100,8 @@ pub struct ArrayStats {
     pub finite: bool,
     pub nonneg: bool,
     pub zero_frac: f64,
-    pub distinct_est: f64,
+    /// `None` when the analyzer was told not to count (no profile reads it).
+    pub distinct_est: Option<f64>,
     pub sorted: f64,
     pub run_len: f64,
     pub integral: bool,
@@ -120,7 +121,7 @@ impl ArrayStats {
         } else {
             (Float(self.min), Float(self.max), Float(self.step))
         };
-        vec![
+        let mut out = vec![
             ("len", Int(self.len as i64)),
             ("bytes", Int(bytes as i64)),
             ("min", min),
@@ -130,7 +131,6 @@ impl ArrayStats {
             ("finite", Bool(self.finite)),
             ("nonneg", Bool(self.nonneg)),
             ("zero_frac", Float(self.zero_frac)),
-            ("distinct_est", Int(self.distinct_est.round() as i64)),
             ("sorted", Float(self.sorted)),
             ("run_len", Float(self.run_len)),
             ("integral", Bool(self.integral)),
@@ -138,7 +138,12 @@ impl ArrayStats {
             ("step", step),
             ("progression", Bool(self.progression)),
             ("align", Int(align as i64)),
-        ]
+        ];
+        if let Some(d) = self.distinct_est {
+            // In its documented place, after `zero_frac`.
+            out.insert(9, ("distinct_est", Int(d.round() as i64)));
+        }
+        out
     }
 }
 
@@ -200,7 +205,13 @@ pub(crate) fn analyze<T: Elem>(a: &[T], cfg: &Analyzer) -> ArrayStats {
     let mut shift: Option<f64> = None;
     let (mut pairs, mut ordered, mut equal) = (0usize, 0usize, 0usize);
     let expected: usize = segs.iter().map(|(lo, hi)| hi - lo).sum();
-    let mut counts = Counts::with_capacity_and_hasher(expected.min(1 << 16), Default::default());
+    // Counting distinct values is the one per-element hash-table operation:
+    // done only when asked for.
+    let count = cfg.distinct;
+    let mut counts = Counts::with_capacity_and_hasher(
+        if count { expected.min(1 << 16) } else { 0 },
+        Default::default(),
+    );
     // The progression every element is checked against: a[0] + i*step.
     let step_pair = if len >= 2 { Some((a[0], a[1])) } else { None };
     let mut progression = true;
@@ -234,7 +245,9 @@ pub(crate) fn analyze<T: Elem>(a: &[T], cfg: &Analyzer) -> ArrayStats {
         if v == 0.0 {
             zeros += 1;
         }
-        *counts.entry(x.key()).or_insert(0) += 1;
+        if count {
+            *counts.entry(x.key()).or_insert(0) += 1;
+        }
         if progression {
             if let Some((x0, x1)) = step_pair {
                 progression = if T::INT {
@@ -313,8 +326,10 @@ pub(crate) fn analyze<T: Elem>(a: &[T], cfg: &Analyzer) -> ArrayStats {
         let unequal_frac = (pairs - equal) as f64 / pairs as f64;
         len as f64 / (1.0 + unequal_frac * (len - 1) as f64)
     };
-    let distinct_est = if exact {
-        counts.len() as f64
+    let distinct_est = if !count {
+        None
+    } else if exact {
+        Some(counts.len() as f64)
     } else {
         // GEE (Charikar et al., 2000): singletons scaled by sqrt(N/n).
         let mut f1 = 0.0;
@@ -326,7 +341,7 @@ pub(crate) fn analyze<T: Elem>(a: &[T], cfg: &Analyzer) -> ArrayStats {
                 rest += 1.0;
             }
         }
-        ((len as f64 / seen.max(1) as f64).sqrt() * f1 + rest).min(len as f64)
+        Some(((len as f64 / seen.max(1) as f64).sqrt() * f1 + rest).min(len as f64))
     };
     let int_bits = if T::INT {
         signed_bits(imin, imax)

@@ -306,11 +306,55 @@ struct Events {
 /// What a failed build leaves: its reason, for the next request of its key.
 type Failed = String;
 
+/// The profile store requests decide on, with what is derived from it once
+/// per version rather than once per request.
+struct Live {
+    store: Arc<ProfileStore>,
+    /// Bumped by every reload that changed something: memoized decisions
+    /// of an older generation are never used.
+    generation: u64,
+    /// What any loaded profile can read of a vector.
+    reads: profile::Reads,
+    /// The analysis those reads need (no distinct counting unless read).
+    analyzer: analyze::Analyzer,
+}
+
+impl Live {
+    fn new(store: ProfileStore, generation: u64) -> Live {
+        let reads = store.reads();
+        let analyzer = analyze::Analyzer {
+            distinct: reads.everything || reads.features.contains("distinct_est"),
+            ..analyze::Analyzer::default()
+        };
+        Live {
+            store: Arc::new(store),
+            generation,
+            reads,
+            analyzer,
+        }
+    }
+}
+
+/// A decision as it is memoized: everything the decide stage settles that
+/// depends only on the store, the kernel and the features its profiles read.
+struct Memo {
+    profile: Arc<Profile>,
+    candidates: Vec<profile::Candidate>,
+    /// The selected profile's planning error (generic's Plan serves).
+    plan_error: Option<String>,
+    plan: Plan,
+    key: VariantKey,
+}
+
+/// Decisions memoized, at most.
+const DECISIONS: usize = 4096;
+
 struct Shared {
     profiles: PathBuf,
     /// The live profile store: requests take a snapshot (an `Arc`), a
     /// reload swaps it.
-    store: RwLock<Arc<ProfileStore>>,
+    live: RwLock<Arc<Live>>,
+    decisions: Mutex<LruCache<String, Arc<Memo>>>,
     /// Reloads one at a time (each starts from the live store).
     reloading: Mutex<()>,
     cache: VariantCache,
@@ -382,7 +426,10 @@ impl Engine {
         Ok(Engine {
             shared: Arc::new(Shared {
                 profiles: config.profiles,
-                store: RwLock::new(Arc::new(store)),
+                live: RwLock::new(Arc::new(Live::new(store, 0))),
+                decisions: Mutex::new(LruCache::new(
+                    NonZeroUsize::new(DECISIONS).unwrap_or(NonZeroUsize::MIN),
+                )),
                 reloading: Mutex::new(()),
                 cache,
                 executors,
@@ -413,8 +460,12 @@ impl Engine {
 
     /// The live profile store (a snapshot: a reload does not change it).
     pub fn store(&self) -> Arc<ProfileStore> {
+        self.live().store.clone()
+    }
+
+    fn live(&self) -> Arc<Live> {
         self.shared
-            .store
+            .live
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
@@ -430,10 +481,12 @@ impl Engine {
     /// that start from now on. A broken file keeps its last good version.
     pub fn reload_file(&self, path: &Path) -> Reload {
         let _one_at_a_time = lock(&self.shared.reloading);
-        let mut next = ProfileStore::clone(&self.store());
+        let live = self.live();
+        let mut next = ProfileStore::clone(&live.store);
         let reload = next.reload_file(path, Some(&pass_check));
         if reload != Reload::Unchanged {
-            *self.shared.store.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+            let next = Arc::new(Live::new(next, live.generation + 1));
+            *self.shared.live.write().unwrap_or_else(|e| e.into_inner()) = next;
         }
         reload
     }
@@ -627,13 +680,14 @@ impl Engine {
         let kernel = self.prepare_kernel(request)?;
         t.prepare = micros(at);
 
+        let live = self.live();
         let at = Instant::now();
-        let vector = self.analyze(req, &kernel, input);
+        let vector = self.analyze(req, &live, &kernel, input);
         t.analyze = micros(at);
 
         let at = Instant::now();
         let mut decided =
-            self.decide_request(req, &kernel, &vector, request.profile.as_deref())?;
+            self.decide_request(req, &live, &kernel, &vector, request.profile.as_deref())?;
         if let Some(isolation) = request.isolation {
             decided.policy.isolation = isolation;
         }
@@ -700,9 +754,16 @@ impl Engine {
         Ok(kernel)
     }
 
-    fn analyze(&self, req: &Ctx, kernel: &Kernel, input: &Input) -> CharacteristicVector {
+    /// The features the loaded profiles can read (see [`Live`]).
+    fn analyze(
+        &self,
+        req: &Ctx,
+        live: &Live,
+        kernel: &Kernel,
+        input: &Input,
+    ) -> CharacteristicVector {
         let at = Instant::now();
-        let vector = analyze::analyze(input);
+        let vector = live.analyzer.analyze(input);
         self.emit(req, || EventKind::Analyzed {
             kernel: kernel.name.clone(),
             kernel_hash: kernel.hash.clone(),
@@ -715,15 +776,60 @@ impl Engine {
     }
 
     /// Selection (or the forced profile), the Plan and its key, on one
-    /// snapshot of the store.
+    /// snapshot of the store; memoized by the store's generation, the
+    /// kernel and the values of the features its profiles read.
     fn decide_request(
         &self,
         req: &Ctx,
+        live: &Live,
         kernel: &Kernel,
         vector: &CharacteristicVector,
         forced: Option<&str>,
     ) -> Result<Decided, EngineError> {
-        let store = self.store();
+        let memo_key = memo_key(live, kernel, vector, forced);
+        let known = lock(&self.shared.decisions).get(&memo_key).cloned();
+        let memo = match known {
+            Some(m) => m,
+            None => {
+                let m = Arc::new(self.decide_afresh(live, kernel, vector, forced)?);
+                lock(&self.shared.decisions).put(memo_key, m.clone());
+                m
+            }
+        };
+        self.emit(req, || EventKind::Selected {
+            profile: memo.profile.name.clone(),
+            priority: memo.profile.priority,
+            candidates: memo.candidates.clone(),
+        });
+        if let Some(error) = &memo.plan_error {
+            self.emit(req, || EventKind::PlanFailed {
+                error: error.clone(),
+            });
+        }
+        self.emit(req, || EventKind::Planned {
+            plan: memo.plan.clone(),
+        });
+        let sandbox = memo.profile.sandbox;
+        Ok(Decided {
+            profile: memo.profile.clone(),
+            plan: memo.plan.clone(),
+            key: memo.key.clone(),
+            policy: ExecPolicy {
+                isolation: sandbox.isolation,
+                deadline_ms: sandbox.execute_ms,
+            },
+            store: live.store.clone(),
+        })
+    }
+
+    fn decide_afresh(
+        &self,
+        live: &Live,
+        kernel: &Kernel,
+        vector: &CharacteristicVector,
+        forced: Option<&str>,
+    ) -> Result<Memo, EngineError> {
+        let store = &live.store;
         let info = kernel_info(kernel);
         let (selection, plan) = match forced {
             Some(name) => {
@@ -745,36 +851,24 @@ impl Engine {
                 (selection, plan)
             }
             None => {
-                let d = decide_for(&store, vector, &info);
+                let d = decide_for(store, vector, &info);
                 (d.selection, d.plan)
             }
         };
-        self.emit(req, || EventKind::Selected {
-            profile: selection.profile.name.clone(),
-            priority: selection.profile.priority,
-            candidates: selection.candidates.clone(),
-        });
-        let plan = match plan {
-            Ok(plan) => plan,
-            Err(e) => {
-                self.emit(req, || EventKind::PlanFailed {
-                    error: e.to_string(),
-                });
-                self.generic_plan(&store, kernel, vector)?
-            }
+        let (plan, plan_error) = match plan {
+            Ok(plan) => (plan, None),
+            Err(e) => (
+                self.generic_plan(store, kernel, vector)?,
+                Some(e.to_string()),
+            ),
         };
-        self.emit(req, || EventKind::Planned { plan: plan.clone() });
         let key = self.key_of(kernel, &plan);
-        let sandbox = selection.profile.sandbox;
-        Ok(Decided {
+        Ok(Memo {
             profile: selection.profile,
+            candidates: selection.candidates,
+            plan_error,
             plan,
             key,
-            policy: ExecPolicy {
-                isolation: sandbox.isolation,
-                deadline_ms: sandbox.execute_ms,
-            },
-            store,
         })
     }
 
@@ -1098,4 +1192,47 @@ fn outputs_of(input: &Input, outputs: Outputs) -> (Vec<OutputSummary>, Vec<(Stri
         arrays.push((a.name.clone(), b));
     }
     (summaries, arrays)
+}
+
+/// What a decision depends on, as one string: the store's generation, the
+/// kernel (its hash, entry and name: all of `KernelInfo`), a forced profile, every argument's name and kind, scalars'
+/// values, and the values of the array features the profiles read (all of
+/// them when an expression reads an entry whole). Floats by their bits.
+fn memo_key(
+    live: &Live,
+    kernel: &Kernel,
+    vector: &CharacteristicVector,
+    forced: Option<&str>,
+) -> String {
+    use crate::analyze::{ArgKind, FeatureValue};
+    use std::fmt::Write as _;
+    let reads = &live.reads;
+    let everything = reads.everything
+        || vector
+            .args
+            .iter()
+            .any(|a| a.kind == ArgKind::Array && reads.names.contains(&a.name));
+    let mut k = format!(
+        "{}|{}|{}|{}|{}|{}",
+        live.generation,
+        kernel.hash,
+        kernel.signature.entry,
+        kernel.name,
+        forced.unwrap_or(""),
+        vector.total_bytes
+    );
+    for a in &vector.args {
+        let _ = write!(k, "|{}:{:?}:{}:{}", a.name, a.kind, a.ty, a.out);
+        for (f, v, _) in &a.features {
+            if a.kind == ArgKind::Array && !everything && !reads.features.contains(f) {
+                continue;
+            }
+            let _ = match v {
+                FeatureValue::Bool(b) => write!(k, ",{f}={b}"),
+                FeatureValue::Int(i) => write!(k, ",{f}={i}"),
+                FeatureValue::Float(x) => write!(k, ",{f}={:x}", x.to_bits()),
+            };
+        }
+    }
+    k
 }

@@ -12,7 +12,7 @@ use crate::analyze::{
 };
 use cel::common::ast::{Expr as Ast, IdedExpr};
 use cel::{Context, Program, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -35,6 +35,140 @@ pub const GLOBALS: &[&str] = &["args", "arrays", "ints", "floats", "kernel", "to
 pub struct Expr {
     source: String,
     program: Program,
+    reads: Reads,
+}
+
+/// What of the vector an expression can read: the engine analyzes only
+/// these features and memoizes decisions by their values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reads {
+    /// Array features selected by name (`a.len`, `x.finite`, `args[0].max`).
+    pub features: BTreeSet<&'static str>,
+    /// Names used as values on their own (`n > 4`: a scalar's value; an
+    /// array's name used so reads its whole entry).
+    pub names: BTreeSet<String>,
+    /// It reads an entry in a way names do not capture (iterating over one,
+    /// comparing one whole): every feature counts.
+    pub everything: bool,
+}
+
+impl Reads {
+    pub fn extend(&mut self, other: &Reads) {
+        self.features.extend(other.features.iter().copied());
+        self.names.extend(other.names.iter().cloned());
+        self.everything |= other.everything;
+    }
+}
+
+/// The lists of entries an expression may iterate over.
+const ENTRY_LISTS: &[&str] = &["args", "arrays", "ints", "floats"];
+
+/// Where an expression's value goes: selected from, collected into a list
+/// (what `filter` and `map` do with their entries), or used as a value.
+#[derive(Clone, Copy, PartialEq)]
+enum Use {
+    Operand,
+    Element,
+    Value,
+}
+
+/// Whether `e` stands for a whole argument entry (a loop variable over an
+/// entry list, or an index into one).
+fn is_entry(e: &IdedExpr, loops: &[String]) -> bool {
+    match &e.expr {
+        Ast::Ident(n) => loops.contains(n),
+        Ast::Call(c) if c.func_name == "_[_]" => c.args.first().is_some_and(|l| {
+            matches!(&l.expr, Ast::Ident(n) if ENTRY_LISTS.contains(&n.as_str()))
+                || matches!(&l.expr, Ast::Comprehension(_))
+        }),
+        _ => false,
+    }
+}
+
+fn reads_of(e: &IdedExpr, loops: &mut Vec<String>, used: Use, r: &mut Reads) {
+    if used == Use::Value && is_entry(e, loops) {
+        // An entry compared, converted or passed whole.
+        r.everything = true;
+    }
+    match &e.expr {
+        Ast::Ident(n)
+            if used == Use::Value && !loops.contains(n) && !GLOBALS.contains(&n.as_str()) =>
+        {
+            r.names.insert(n.clone());
+        }
+        Ast::Select(sel) => {
+            if let Some((k, _)) = ARRAY_FEATURES.iter().find(|(k, _)| *k == sel.field) {
+                r.features.insert(k);
+            }
+            reads_of(&sel.operand, loops, Use::Operand, r);
+        }
+        Ast::Call(call) => {
+            // An index into an entry list selects an entry; its own operands
+            // (the list, the position) are values.
+            let index = call.func_name == "_[_]";
+            if let Some(t) = &call.target {
+                reads_of(t, loops, Use::Value, r);
+            }
+            for (i, a) in call.args.iter().enumerate() {
+                let list_of_entries = index && i == 0;
+                reads_of(
+                    a,
+                    loops,
+                    if list_of_entries {
+                        Use::Operand
+                    } else {
+                        Use::Value
+                    },
+                    r,
+                );
+            }
+        }
+        Ast::Comprehension(c) => {
+            let over_entries = match &c.iter_range.expr {
+                Ast::Ident(n) => ENTRY_LISTS.contains(&n.as_str()),
+                // A list made by another macro (`arrays.filter(...)`).
+                Ast::Comprehension(_) => true,
+                _ => false,
+            };
+            if !over_entries {
+                r.everything = true;
+            }
+            reads_of(&c.iter_range, loops, Use::Operand, r);
+            reads_of(&c.accu_init, loops, Use::Value, r);
+            let pushed = 1 + usize::from(c.iter_var2.is_some());
+            loops.push(c.iter_var.clone());
+            if let Some(v) = &c.iter_var2 {
+                loops.push(v.clone());
+            }
+            // The accumulator is the macro's own, not an argument.
+            for part in [&c.loop_cond, &c.loop_step, &c.result] {
+                let mut inner = Reads::default();
+                reads_of(part, loops, Use::Value, &mut inner);
+                inner.names.remove(&c.accu_var);
+                r.extend(&inner);
+            }
+            loops.truncate(loops.len() - pushed);
+        }
+        Ast::List(l) => {
+            for x in &l.elements {
+                reads_of(x, loops, Use::Element, r);
+            }
+        }
+        Ast::Map(m) => {
+            for entry in &m.entries {
+                match &entry.expr {
+                    cel::common::ast::EntryExpr::MapEntry(me) => {
+                        reads_of(&me.key, loops, Use::Value, r);
+                        reads_of(&me.value, loops, Use::Value, r);
+                    }
+                    cel::common::ast::EntryExpr::StructField(sf) => {
+                        reads_of(&sf.value, loops, Use::Value, r)
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 impl fmt::Display for Expr {
@@ -64,14 +198,27 @@ impl Expr {
             CompileError::Syntax(msg)
         })?;
         check_fields(program.expression())?;
+        let mut reads = Reads::default();
+        reads_of(
+            program.expression(),
+            &mut Vec::new(),
+            Use::Value,
+            &mut reads,
+        );
         Ok(Expr {
             source: source.to_owned(),
             program,
+            reads,
         })
     }
 
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// What of the vector it can read.
+    pub fn reads(&self) -> &Reads {
+        &self.reads
     }
 
     pub fn eval(&self, scope: &Scope) -> Result<Value, String> {
@@ -331,6 +478,27 @@ mod tests {
             Expr::compile("a.len <"),
             Err(CompileError::Syntax(_))
         ));
+    }
+
+    #[test]
+    fn reads_name_the_features_and_names_an_expression_uses() {
+        let r = |src: &str| Expr::compile(src).expect("compiles").reads().clone();
+        let a = r("a.len <= 256 && arrays.all(x, x.finite) && n > 3 && args[0].max < 1");
+        assert_eq!(
+            a.features.iter().copied().collect::<Vec<_>>(),
+            ["finite", "len", "max"]
+        );
+        assert_eq!(a.names.iter().cloned().collect::<Vec<_>>(), ["n"]);
+        assert!(!a.everything);
+        let filtered = r("arrays.filter(x, x.len > 8).all(y, y.sorted > 0.9)");
+        assert!(!filtered.everything, "{filtered:?}");
+        assert!(filtered.features.contains("sorted"));
+        // Iterating over one entry's keys, or using an entry whole, reads it all.
+        assert!(r("a.all(k, k != 'min')").everything);
+        assert!(r("arrays.exists(x, x == args[1])").everything);
+        assert!(r("arrays[0] == arrays[1]").everything);
+        assert!(r("size(arrays.map(x, x)) > 1 && string(args[0]) != ''").everything);
+        assert!(!r("kernel.entry == 'sum' && total_bytes > 0").everything);
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod plan;
 pub mod store;
 
 pub use error::{ErrorKind, ProfileError};
-pub use expr::{Expr, KernelInfo, Scope};
+pub use expr::{Expr, KernelInfo, Reads, Scope};
 pub use model::{
     Drift, Isolation, Node, PassCheck, Profile, SandboxPolicy, Tolerance, DEFAULT_FINISH,
 };

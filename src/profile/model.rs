@@ -4,7 +4,7 @@
 
 use super::dag::Dag;
 use super::error::{ErrorKind, ProfileError};
-use super::expr::{CompileError, Expr};
+use super::expr::{CompileError, Expr, Reads};
 use super::params::{parse_param, yaml_kind, ParamError, ParamTy, Params, TransformKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -142,6 +142,32 @@ pub struct Profile {
     /// Nodes in file order.
     pub nodes: Vec<Node>,
     pub dag: Dag,
+}
+
+/// Array features planning reads whatever the expressions say: `layout`
+/// sizes its arguments and follows index progressions.
+pub const PLANNING_READS: &[&str] = &["len", "bytes", "progression", "step"];
+
+impl Profile {
+    /// Everything the profile's `match`, `when`s and parameters can read of
+    /// a vector, and what planning reads besides.
+    pub fn reads(&self) -> Reads {
+        let mut r = Reads::default();
+        let mut add = |e: &Expr| r.extend(e.reads());
+        if let Some(m) = &self.matches {
+            add(m);
+        }
+        for n in &self.nodes {
+            if let Some(w) = &n.when {
+                add(w);
+            }
+            for (_, v) in &n.params {
+                v.each_expr(&mut add);
+            }
+        }
+        r.features.extend(PLANNING_READS.iter().copied());
+        r
+    }
 }
 
 #[derive(Deserialize)]

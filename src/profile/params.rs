@@ -236,6 +236,23 @@ pub enum ParamValue {
     Bind(BindSpec),
 }
 
+impl ParamValue {
+    /// Calls `f` on every expression in the value.
+    pub fn each_expr(&self, f: &mut dyn FnMut(&Expr)) {
+        match self {
+            ParamValue::Expr(e) => f(e),
+            ParamValue::Bind(BindSpec::Named(pairs)) => {
+                for (_, v) in pairs {
+                    if let BindValue::Expr(e) = v {
+                        f(e);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The kinds `specialize` can bind wholesale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BindKind {

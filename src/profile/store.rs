@@ -218,6 +218,15 @@ impl ProfileStore {
     }
 
     /// Valid profiles in selection order.
+    /// Everything any loaded profile can read of a vector.
+    pub fn reads(&self) -> super::expr::Reads {
+        let mut r = super::expr::Reads::default();
+        for p in &self.profiles {
+            r.extend(&p.reads());
+        }
+        r
+    }
+
     pub fn profiles(&self) -> &[Arc<Profile>] {
         &self.profiles
     }
