@@ -223,6 +223,7 @@ impl Cli {
         EngineConfig {
             profiles: self.profiles.clone(),
             cache: self.cache(),
+            pools: Default::default(),
         }
     }
 }

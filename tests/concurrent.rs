@@ -26,6 +26,7 @@ fn engine_over(profiles: &Path) -> Engine {
             dir: None,
             ..CacheConfig::default()
         },
+        pools: Default::default(),
     })
     .expect("engine")
 }

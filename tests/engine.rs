@@ -30,6 +30,7 @@ fn engine_with(profiles: &Path, cache_dir: &Path) -> Engine {
     Engine::new(EngineConfig {
         profiles: profiles.to_owned(),
         cache: cache_config(cache_dir),
+        pools: Default::default(),
     })
     .expect("engine")
 }

@@ -66,6 +66,7 @@ fn engine_over(profiles: &Path, cache_dir: &Path) -> Engine {
             dir: Some(cache_dir.to_owned()),
             ..Default::default()
         },
+        pools: Default::default(),
     })
     .expect("engine")
 }
@@ -1380,4 +1381,88 @@ fn workers_that_died_idle_fail_no_request() {
     );
     let r = r.expect("a fresh worker loads the kernel");
     assert_eq!(r.result, Some(Scalar::I64(42)));
+}
+
+// ---- nothing crosses between requests ---------------------------------------------
+
+/// An engine with one executor, so every request runs where the last did.
+fn one_executor_engine(cache_dir: &Path) -> Engine {
+    Engine::new(EngineConfig {
+        profiles: hostile("profiles"),
+        cache: CacheConfig {
+            dir: Some(cache_dir.to_owned()),
+            ..Default::default()
+        },
+        pools: tailor::engine::PoolSizes {
+            workers: 1,
+            executors: 1,
+        },
+    })
+    .expect("engine")
+}
+
+fn run_isolated(engine: &Engine, spec: &str, isolation: tailor::profile::Isolation) -> Response {
+    let mut made = engine
+        .spec_request(&hostile("specs").join(spec))
+        .unwrap_or_else(|e| panic!("{spec}: {e}"));
+    made.request.isolation = Some(isolation);
+    engine
+        .run(made.request)
+        .unwrap_or_else(|e| panic!("{spec}: {e}"))
+}
+
+/// Request A writes a marker into its output; request B, another kernel in
+/// the same executor, scans 2 MiB past the end of its own 8-element array
+/// and counts the marker: it finds none, in either isolation mode (the
+/// region past a request's own arguments is zero when it runs).
+#[test]
+fn a_request_reads_nothing_an_earlier_one_left_in_the_region() {
+    let _serial = serial();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let engine = one_executor_engine(cache.path());
+    for isolation in [
+        tailor::profile::Isolation::Fork,
+        tailor::profile::Isolation::Process,
+    ] {
+        let a = run_isolated(&engine, "leak_writer.yaml", isolation);
+        assert_eq!(a.execution.outcome, Outcome::Ok, "{:?}", a.execution);
+        let head = &a.outputs[0].head;
+        assert_eq!(head[1], 6828273973822940929.0_f64.round(), "{head:?}");
+        let b = run_isolated(&engine, "leak_reader.yaml", isolation);
+        assert_eq!(b.execution.outcome, Outcome::Ok, "{:?}", b.execution);
+        assert_eq!(
+            b.result,
+            Some(Scalar::I64(0)),
+            "{isolation:?}: request B found request A's output past its own array"
+        );
+    }
+}
+
+/// A forked child holds its own variant only: a kernel scanning the memory
+/// above its own constant for another kernel's secret table finds nothing
+/// (it faults on the gap where the other variant was mapped).
+#[test]
+fn a_forked_child_holds_no_other_kernels_code_or_data() {
+    let _serial = serial();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let engine = one_executor_engine(cache.path());
+    let fork = tailor::profile::Isolation::Fork;
+    let holder = run_isolated(&engine, "secret_holder.yaml", fork);
+    assert_eq!(holder.result, Some(Scalar::I64(0x0f1e2d3c4b5a6978)));
+    let scan = run_isolated(&engine, "code_scanner.yaml", fork);
+    eprintln!(
+        "scanner: {:?} {:?} served by {:?} ({:?}, {})",
+        scan.execution.outcome, scan.result, scan.served_by, scan.verification, scan.profile
+    );
+    match (&scan.execution.outcome, scan.result) {
+        (Outcome::Ok, Some(Scalar::I64(found))) => {
+            assert_eq!(found, 0, "the scanner read another kernel's constants")
+        }
+        (Outcome::Crashed(sig), _) => assert!(
+            [SIGSEGV, libc::SIGBUS].contains(sig),
+            "{:?}",
+            scan.execution
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
 }

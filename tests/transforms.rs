@@ -1237,6 +1237,7 @@ mod engine {
                 dir: Some(dir.path().join("cache")),
                 ..Default::default()
             },
+            pools: Default::default(),
         })
         .expect("engine");
         (engine, dir)

@@ -90,6 +90,7 @@ fn bench_engine(profiles: &Path) -> Result<Engine, String> {
             dir: None,
             ..CacheConfig::default()
         },
+        pools: Default::default(),
     })
     .map_err(|e| e.to_string())
 }

@@ -278,6 +278,25 @@ pub struct EngineStats {
 pub struct EngineConfig {
     pub profiles: PathBuf,
     pub cache: CacheConfig,
+    pub pools: PoolSizes,
+}
+
+/// How many sandbox processes of each kind the engine keeps warm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSizes {
+    pub workers: usize,
+    pub executors: usize,
+}
+
+impl Default for PoolSizes {
+    /// One of each per core.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        PoolSizes {
+            workers: cores,
+            executors: cores,
+        }
+    }
 }
 
 /// Kernels, sources and failures remembered, at most.
@@ -419,7 +438,9 @@ impl Engine {
         let store = load_store(&config.profiles);
         let cache = VariantCache::new(config.cache)?;
         let host = codegen::host().map_err(EngineError::Host)?;
-        let sandbox = SandboxConfig::locate().map_err(EngineError::Sandbox)?;
+        let mut sandbox = SandboxConfig::locate().map_err(EngineError::Sandbox)?;
+        sandbox.workers = config.pools.workers.max(1);
+        sandbox.executors = config.pools.executors.max(1);
         let workers = WorkerPool::new(sandbox.worker_binary.clone(), sandbox.workers)
             .map_err(EngineError::Sandbox)?;
         let executors = ExecPool::new(sandbox).map_err(EngineError::Sandbox)?;

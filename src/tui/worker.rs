@@ -352,7 +352,11 @@ pub fn spawn(profiles: PathBuf, cache: CacheConfig, sink: Sink) -> WorkerHandle 
     let thread = std::thread::Builder::new()
         .name("tailor-engine".into())
         .spawn(move || {
-            let config = EngineConfig { profiles, cache };
+            let config = EngineConfig {
+                profiles,
+                cache,
+                pools: Default::default(),
+            };
             let panic_sink = sink.clone();
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 engine_thread(config, rx, flag, sink)
