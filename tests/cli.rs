@@ -391,3 +391,39 @@ fn the_demo_selects_and_plans_every_shipped_input() {
         "{text}"
     );
 }
+
+/// A kernel that makes LLVM abort (in instruction selection) takes down a
+/// sandboxed worker, never the command that asked: every command that
+/// loads, builds or measures it ends with its own error and exit code.
+#[test]
+fn a_kernel_that_makes_llvm_abort_takes_no_cli_process_down() {
+    use std::os::unix::process::ExitStatusExt;
+    let cache = tempfile::tempdir().expect("tempdir");
+    let dir = cache.path().to_str().expect("utf-8 path");
+    let spec = "tests/hostile/specs/llvm_abort.yaml";
+    for args in [
+        vec!["analyze", spec],
+        vec!["run", spec],
+        vec!["run", spec, "--diff", "0"],
+        vec!["bench", "run", spec, "--runs", "3"],
+    ] {
+        let mut full = vec!["--cache-dir", dir];
+        full.extend(&args);
+        let o = tailor(&full);
+        assert_eq!(
+            o.status.signal(),
+            None,
+            "{args:?} was killed: {}",
+            stderr(&o)
+        );
+        if args[0] == "analyze" {
+            // Loading parses and admits it (in a worker); it aborts LLVM
+            // only when compiled.
+            assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        } else {
+            let said = format!("{}{}", stdout(&o), stderr(&o));
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {said}");
+            assert!(said.contains("LLVM did not finish"), "{args:?}: {said}");
+        }
+    }
+}

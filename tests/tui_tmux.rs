@@ -378,3 +378,71 @@ fn workbench_end_to_end_in_tmux() {
         "alternate screen left on"
     );
 }
+
+/// A kernel that makes LLVM abort, analyzed and run from the workbench:
+/// a sandboxed worker dies, the workbench says why and stays up.
+#[test]
+fn a_kernel_that_makes_llvm_abort_leaves_the_workbench_up() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let inputs = dir.path().join("inputs");
+    if let Err(e) = std::fs::create_dir_all(&inputs) {
+        panic!("{e}");
+    }
+    if let Err(e) = std::fs::copy(
+        root().join("tests/hostile/kernels/llvm_abort.bc"),
+        inputs.join("llvm_abort.bc"),
+    ) {
+        panic!("{e}");
+    }
+    write(
+        &inputs.join("abort.yaml"),
+        "kernel: llvm_abort.bc\nargs:\n  - n: { i64: 3 }\n",
+    );
+    let tmux = Tmux {
+        socket: format!("tailor-abort-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "{} --profiles {} --cache-dir {} --inputs {}; echo \"tailor exited $?\"; exec sleep 600",
+        sh_quote(Path::new(env!("CARGO_BIN_EXE_tailor"))),
+        sh_quote(&root().join("profiles")),
+        sh_quote(&dir.path().join("cache")),
+        sh_quote(&inputs),
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "main",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        &cmd,
+    ]);
+    assert!(started.status.success());
+    tmux.wait("the engine to be up", |s| {
+        status(s).contains("sandbox ") && status(s).contains(" idle")
+    });
+    tmux.keys(&["2"]);
+    tmux.wait("abort.yaml's analysis", |s| {
+        s.contains("abort.yaml  i64 llvm_abort(")
+    });
+    tmux.keys(&["r"]);
+    let s = tmux.wait("the run's error in the Pipeline pane", |s| {
+        s.contains("failed: the generic build of `llvm_abort` failed")
+    });
+    assert!(!s.contains("tailor exited"), "{s}");
+    // Still answering keys, and it quits cleanly.
+    tmux.keys(&["1"]);
+    tmux.wait_for("┏ 1  Profiles");
+    tmux.keys(&["q"]);
+    let s = tmux.wait("the exit", |s| s.contains("tailor exited"));
+    assert!(s.contains("tailor exited 0"), "{s}");
+}
