@@ -224,6 +224,7 @@ impl Cli {
             profiles: self.profiles.clone(),
             cache: self.cache(),
             pools: Default::default(),
+            shadow: tailor::engine::DEFAULT_SHADOW,
         }
     }
 }

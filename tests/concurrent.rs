@@ -27,6 +27,7 @@ fn engine_over(profiles: &Path) -> Engine {
             ..CacheConfig::default()
         },
         pools: Default::default(),
+        shadow: tailor::engine::DEFAULT_SHADOW,
     })
     .expect("engine")
 }

@@ -31,6 +31,7 @@ fn engine_with(profiles: &Path, cache_dir: &Path) -> Engine {
         profiles: profiles.to_owned(),
         cache: cache_config(cache_dir),
         pools: Default::default(),
+        shadow: tailor::engine::DEFAULT_SHADOW,
     })
     .expect("engine")
 }
@@ -1149,4 +1150,144 @@ fn editing_a_data_file_changes_the_next_result() {
         engine.run_spec(&spec).expect("run").result,
         Some(Scalar::F64(60.0))
     );
+}
+
+// ---- a variant serves only inputs that satisfy what it was built under ----------
+
+/// `reduce` with op = max over 100 000 values, written as raw f64.
+fn max_spec(dir: &Path, name: &str, data: &[f64]) -> PathBuf {
+    let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(dir.join(format!("{name}.bin")), bytes).expect("write");
+    write(
+        dir,
+        &format!("{name}.yaml"),
+        &format!(
+            "kernel: {}\nentry: reduce\nargs:\n  - a: {{ array: f64, file: {name}.bin }}\n  - n: {{ i64: len(a) }}\n  - op: {{ i32: 2 }}\n",
+            root().join("kernels/reduce.c").display()
+        ),
+    )
+}
+
+/// A NaN at an index the analyzer does not sample, after a clean input of
+/// the same shape: the clean input's reassociated variant must not serve it
+/// (reassociation is licensed by `a.finite`, which is made exact first).
+#[test]
+fn a_nan_the_sample_misses_gets_generics_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let work = tempfile::tempdir().expect("tempdir");
+    let engine = engine(dir.path());
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let clean: Vec<f64> = (0..100_000)
+        .map(|_| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng >> 11) as f64 / (1u64 << 53) as f64
+        })
+        .collect();
+    let clean_spec = max_spec(work.path(), "clean", &clean);
+    let first = engine.run_spec(&clean_spec).expect("clean");
+    assert_eq!(first.profile, "table-dispatch");
+    assert!(first.plan.changes_results(), "{:?}", first.plan);
+    assert_eq!(first.served_by, Served::Variant);
+
+    // An index the sample does not see: a NaN there leaves the sampled
+    // vector finite.
+    let mut dirty = clean.clone();
+    let unseen = (1000..100_000)
+        .find(|&k| {
+            dirty[k] = f64::NAN;
+            let spec = max_spec(work.path(), "probe", &dirty);
+            let p = engine.prepare(&spec).expect("probe");
+            dirty[k] = clean[k];
+            p.vector.sampled
+                && p.vector.get("a.finite") == Some(tailor::analyze::FeatureValue::Bool(true))
+        })
+        .expect("an index the sample misses");
+    dirty[unseen] = f64::NAN;
+    let dirty_spec = max_spec(work.path(), "dirty", &dirty);
+    let served = engine.run_spec(&dirty_spec).expect("dirty");
+    let generic = engine
+        .run_spec_with(&dirty_spec, Some("generic"))
+        .expect("generic");
+    assert_ne!(served.key, first.key, "the clean input's variant served it");
+    assert!(!served.plan.changes_results(), "{:?}", served.plan);
+    let bits = |r: &Response| match r.result {
+        Some(Scalar::F64(x)) => x.to_bits(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        bits(&served),
+        bits(&generic),
+        "{:?} vs {:?}",
+        served.result,
+        generic.result
+    );
+}
+
+const KAHAN: &str = "double kahan(const double *a, long n) {\n  double s = 0.0, c = 0.0;\n  for (long i = 0; i < n; i++) {\n    double y = a[i] - c;\n    double t = s + y;\n    c = (t - s) - y;\n    s = t;\n  }\n  return s;\n}\n";
+
+/// A profile that reassociates whatever the data (what the shipped ones no
+/// longer do): verified on smooth data, wrong on cancelling data of the
+/// same shape. Shadow verification catches it on the first such hit.
+#[test]
+fn shadow_verification_rejects_a_variant_wrong_on_a_later_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let work = tempfile::tempdir().expect("tempdir");
+    let profiles = work.path().join("profiles");
+    std::fs::create_dir_all(&profiles).expect("mkdir");
+    std::fs::copy(
+        root().join("profiles/generic.yaml"),
+        profiles.join("generic.yaml"),
+    )
+    .expect("copy");
+    write(
+        &profiles,
+        "reckless.yaml",
+        "name: reckless\npriority: 90\nmatch: kernel.name == 'kahan'\ntolerance: { rel: 1e-9 }\npipeline:\n  vec: { transform: vectorize, reassoc: true }\n",
+    );
+    write(work.path(), "kahan.c", KAHAN);
+    let spec = |name: &str, data: &[f64]| {
+        let list: Vec<String> = data.iter().map(|x| format!("{x:?}")).collect();
+        write(
+            work.path(),
+            &format!("{name}.yaml"),
+            &format!(
+                "kernel: kahan.c\nargs:\n  - a: {{ array: f64, data: [{}] }}\n  - n: {{ i64: len(a) }}\n",
+                list.join(", ")
+            ),
+        )
+    };
+    let smooth = spec("smooth", &[1.0; 1002]);
+    let mut cancelling = vec![1.0; 1002];
+    cancelling[0] = 1e16;
+    cancelling[1001] = -1e16;
+    let cancelling = spec("cancelling", &cancelling);
+    let engine = Engine::new(EngineConfig {
+        profiles,
+        cache: cache_config(dir.path()),
+        pools: Default::default(),
+        shadow: 1.0,
+    })
+    .expect("engine");
+    let first = engine.run_spec(&smooth).expect("smooth");
+    assert_eq!(first.profile, "reckless");
+    assert_eq!(first.verification, Verification::Verified);
+    assert_eq!(first.result, Some(Scalar::F64(1002.0)));
+
+    // Same key (nothing is bound), a hit, shadow-verified: generic's answer.
+    let second = engine.run_spec(&cancelling).expect("cancelling");
+    assert_eq!(second.key, first.key);
+    assert!(second.hit);
+    assert_eq!(second.served_by, Served::Generic);
+    assert_eq!(second.result, Some(Scalar::F64(1000.0)));
+    assert!(
+        matches!(&second.verification, Verification::Rejected(r) if r.contains("shadow")),
+        "{:?}",
+        second.verification
+    );
+    // And the key is rejected for good: even the smooth input gets generic.
+    let third = engine.run_spec(&smooth).expect("smooth again");
+    assert_eq!(third.served_by, Served::Generic);
+    assert_eq!(third.result, Some(Scalar::F64(1002.0)));
 }

@@ -67,6 +67,7 @@ fn engine_over(profiles: &Path, cache_dir: &Path) -> Engine {
             ..Default::default()
         },
         pools: Default::default(),
+        shadow: tailor::engine::DEFAULT_SHADOW,
     })
     .expect("engine")
 }
@@ -1397,6 +1398,7 @@ fn one_executor_engine(cache_dir: &Path) -> Engine {
             workers: 1,
             executors: 1,
         },
+        shadow: tailor::engine::DEFAULT_SHADOW,
     })
     .expect("engine")
 }

@@ -1238,6 +1238,7 @@ mod engine {
                 ..Default::default()
             },
             pools: Default::default(),
+            shadow: tailor::engine::DEFAULT_SHADOW,
         })
         .expect("engine");
         (engine, dir)

@@ -288,6 +288,75 @@ impl Analyzer {
     }
 }
 
+/// Makes `min`, `max`, `finite` and `nonneg` exact for every array whose
+/// vector was sampled: one tight pass over the whole array each (no other
+/// feature is cheap enough to compute on every request). What a Plan that
+/// changes results (reassociation) is decided on. Whether anything changed.
+pub fn exact_bounds(input: &Input, vector: &mut CharacteristicVector) -> bool {
+    let mut changed = false;
+    for (arg, v) in input.args.iter().zip(vector.args.iter_mut()) {
+        let Value::Array(buffer) = &arg.value else {
+            continue;
+        };
+        if v.features.iter().all(|(_, _, exact)| *exact) {
+            continue;
+        }
+        let (min, max, finite, nonneg) = match buffer.view() {
+            ArrayView::I32(a) => int_bounds(a.iter().map(|&x| i64::from(x))),
+            ArrayView::I64(a) => int_bounds(a.iter().copied()),
+            ArrayView::F32(a) => float_bounds(a.iter().map(|&x| f64::from(x))),
+            ArrayView::F64(a) => float_bounds(a.iter().copied()),
+        };
+        for (k, value, exact) in v.features.iter_mut() {
+            let now = match *k {
+                "min" => min.clone(),
+                "max" => max.clone(),
+                "finite" => FeatureValue::Bool(finite),
+                "nonneg" => FeatureValue::Bool(nonneg),
+                _ => continue,
+            };
+            changed |= *value != now || !*exact;
+            *value = now;
+            *exact = true;
+        }
+    }
+    vector.sampled = vector
+        .args
+        .iter()
+        .any(|a| a.features.iter().any(|(_, _, exact)| !exact));
+    changed
+}
+
+fn int_bounds(it: impl Iterator<Item = i64>) -> (FeatureValue, FeatureValue, bool, bool) {
+    let (lo, hi) = it.fold((i64::MAX, i64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let empty = lo > hi;
+    let (lo, hi) = if empty { (0, 0) } else { (lo, hi) };
+    (FeatureValue::Int(lo), FeatureValue::Int(hi), true, lo >= 0)
+}
+
+fn float_bounds(it: impl Iterator<Item = f64>) -> (FeatureValue, FeatureValue, bool, bool) {
+    let (mut lo, mut hi, mut finite, mut nonneg) = (f64::INFINITY, f64::NEG_INFINITY, true, true);
+    for x in it {
+        // As the sampled pass does: NaN is neither finite nor non-negative
+        // and takes no part in the extremes.
+        if !x.is_nan() {
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+        finite &= x.is_finite();
+        nonneg &= x >= 0.0;
+    }
+    if lo > hi {
+        (lo, hi) = (0.0, 0.0);
+    }
+    (
+        FeatureValue::Float(lo),
+        FeatureValue::Float(hi),
+        finite,
+        nonneg,
+    )
+}
+
 /// Analyzes with the default settings.
 pub fn analyze(input: &Input) -> CharacteristicVector {
     Analyzer::default().analyze(input)

@@ -91,6 +91,7 @@ fn bench_engine(profiles: &Path) -> Result<Engine, String> {
             ..CacheConfig::default()
         },
         pools: Default::default(),
+        shadow: crate::engine::DEFAULT_SHADOW,
     })
     .map_err(|e| e.to_string())
 }

@@ -279,7 +279,14 @@ pub struct EngineConfig {
     pub profiles: PathBuf,
     pub cache: CacheConfig,
     pub pools: PoolSizes,
+    /// The fraction of hits on a verified variant that are also run on the
+    /// generic build and compared (0 for none, 1 for every hit): one input's
+    /// verification says nothing about the next input with the same key.
+    pub shadow: f64,
 }
+
+/// One hit in a hundred is shadow-verified.
+pub const DEFAULT_SHADOW: f64 = 0.01;
 
 /// How many sandbox processes of each kind the engine keeps warm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,6 +377,9 @@ const DECISIONS: usize = 4096;
 
 struct Shared {
     profiles: PathBuf,
+    /// Shadow-verify every `shadow_every`-th hit (0: never).
+    shadow_every: u64,
+    hits_seen: AtomicU64,
     /// The live profile store: requests take a snapshot (an `Arc`), a
     /// reload swaps it.
     live: RwLock<Arc<Live>>,
@@ -447,6 +457,12 @@ impl Engine {
         Ok(Engine {
             shared: Arc::new(Shared {
                 profiles: config.profiles,
+                shadow_every: if config.shadow > 0.0 {
+                    (1.0 / config.shadow.min(1.0)).round().max(1.0) as u64
+                } else {
+                    0
+                },
+                hits_seen: AtomicU64::new(0),
                 live: RwLock::new(Arc::new(Live::new(store, 0))),
                 decisions: Mutex::new(LruCache::new(
                     NonZeroUsize::new(DECISIONS).unwrap_or(NonZeroUsize::MIN),
@@ -703,12 +719,18 @@ impl Engine {
 
         let live = self.live();
         let at = Instant::now();
-        let vector = self.analyze(req, &live, &kernel, input);
+        let mut vector = self.analyze(req, &live, &kernel, input);
         t.analyze = micros(at);
 
         let at = Instant::now();
-        let mut decided =
-            self.decide_request(req, &live, &kernel, &vector, request.profile.as_deref())?;
+        let mut decided = self.decide_request(
+            req,
+            &live,
+            &kernel,
+            &mut vector,
+            input,
+            request.profile.as_deref(),
+        )?;
         if let Some(isolation) = request.isolation {
             decided.policy.isolation = isolation;
         }
@@ -734,8 +756,21 @@ impl Engine {
             self.guard(req, &kernel, &vector, &decided, variant)?;
         t.guard = micros(at);
 
-        let (execution, outputs) =
+        let (mut execution, mut outputs) =
             self.execute(req, &serving, &kernel, input, &decided.policy, served_by);
+        let mut served_by = served_by;
+        let mut verification = verification;
+        if hit && served_by == Served::Variant && self.shadow_due() {
+            if let Some((g, g_out, reason)) = self.shadow(
+                req, &kernel, input, &vector, &decided, &serving, &execution, &outputs,
+            )? {
+                // The variant was wrong for this input: the caller gets
+                // generic's answer, and nobody gets the variant again.
+                (execution, outputs) = (g, g_out);
+                served_by = Served::Generic;
+                verification = Verification::Rejected(reason);
+            }
+        }
         t.execute = execution.kernel_nanos / 1000;
         t.roundtrip = execution.roundtrip_nanos / 1000;
         let (summaries, out_arrays) = outputs_of(input, outputs);
@@ -798,25 +833,53 @@ impl Engine {
 
     /// Selection (or the forced profile), the Plan and its key, on one
     /// snapshot of the store; memoized by the store's generation, the
-    /// kernel and the values of the features its profiles read.
+    /// kernel and the values of the features its profiles read. A Plan that
+    /// changes results (reassociation) rests on exact features only: the
+    /// bounds of sampled arrays are made exact and the decision taken again
+    /// on them, and if it still reads a sampled feature, generic serves.
     fn decide_request(
         &self,
         req: &Ctx,
         live: &Live,
         kernel: &Kernel,
-        vector: &CharacteristicVector,
+        vector: &mut CharacteristicVector,
+        input: &Input,
         forced: Option<&str>,
     ) -> Result<Decided, EngineError> {
-        let memo_key = memo_key(live, kernel, vector, forced);
-        let known = lock(&self.shared.decisions).get(&memo_key).cloned();
-        let memo = match known {
-            Some(m) => m,
-            None => {
-                let m = Arc::new(self.decide_afresh(live, kernel, vector, forced)?);
-                lock(&self.shared.decisions).put(memo_key, m.clone());
-                m
+        let mut memo = self.settle(live, kernel, vector, forced)?;
+        if memo.plan.changes_results() && vector.sampled {
+            analyze::exact_bounds(input, vector);
+            memo = self.settle(live, kernel, vector, forced)?;
+            if memo.plan.changes_results() {
+                let reads = memo.profile.expression_reads();
+                let sampled: Vec<String> = vector
+                    .args
+                    .iter()
+                    .flat_map(|a| {
+                        a.features
+                            .iter()
+                            .filter(|(f, _, exact)| {
+                                !exact && (reads.everything || reads.features.contains(f))
+                            })
+                            .map(move |(f, _, _)| format!("{}.{f}", a.name))
+                    })
+                    .collect();
+                if !sampled.is_empty() {
+                    let plan = self.generic_plan(&live.store, kernel, vector)?;
+                    memo = Arc::new(Memo {
+                        profile: live.store.generic(),
+                        candidates: memo.candidates.clone(),
+                        plan_error: Some(format!(
+                            "profile `{}` would reassociate on sampled features ({}); generic serves",
+                            memo.profile.name,
+                            sampled.join(", ")
+                        )),
+                        key: self.key_of(kernel, &plan),
+                        plan,
+                    });
+                }
             }
-        };
+        }
         self.emit(req, || EventKind::Selected {
             profile: memo.profile.name.clone(),
             priority: memo.profile.priority,
@@ -841,6 +904,23 @@ impl Engine {
             },
             store: live.store.clone(),
         })
+    }
+
+    /// The memoized decision for this vector, decided now if it is new.
+    fn settle(
+        &self,
+        live: &Live,
+        kernel: &Kernel,
+        vector: &CharacteristicVector,
+        forced: Option<&str>,
+    ) -> Result<Arc<Memo>, EngineError> {
+        let memo_key = memo_key(live, kernel, vector, forced);
+        if let Some(m) = lock(&self.shared.decisions).get(&memo_key).cloned() {
+            return Ok(m);
+        }
+        let m = Arc::new(self.decide_afresh(live, kernel, vector, forced)?);
+        lock(&self.shared.decisions).put(memo_key, m.clone());
+        Ok(m)
     }
 
     fn decide_afresh(
@@ -1167,6 +1247,56 @@ impl Engine {
                 Ok((generic, Served::Generic, verification))
             }
         }
+    }
+
+    fn shadow_due(&self) -> bool {
+        let every = self.shared.shadow_every;
+        every > 0 && self.shared.hits_seen.fetch_add(1, Ordering::Relaxed) % every == every - 1
+    }
+
+    /// A hit run again on the generic build and compared. On a mismatch the
+    /// variant is cached as rejected (its key is not served again) and
+    /// generic's run and the reason come back.
+    #[allow(clippy::too_many_arguments)]
+    fn shadow(
+        &self,
+        req: &Ctx,
+        kernel: &Kernel,
+        input: &Input,
+        vector: &CharacteristicVector,
+        decided: &Decided,
+        variant: &Variant,
+        execution: &Execution,
+        outputs: &Outputs,
+    ) -> Result<Option<(Execution, Outputs, String)>, EngineError> {
+        let at = Instant::now();
+        let generic = self.generic(req, kernel, vector, &decided.store)?;
+        let (g, g_out) =
+            self.shared
+                .executors
+                .execute(&generic, input, kernel.signature.ret, &decided.policy);
+        if g.outcome != Outcome::Ok || execution.outcome != Outcome::Ok {
+            // Nothing to compare (a sandbox failure is not a verdict).
+            return Ok(None);
+        }
+        let tol = &variant.plan.tolerance;
+        let Err(reason) = verify::compare_outputs(tol, input, &g, &g_out, execution, outputs)
+        else {
+            return Ok(None);
+        };
+        let reason = format!("shadow verification on a later input: {reason}");
+        let mut rejected = variant.clone();
+        rejected.verification = Verification::Rejected(reason.clone());
+        let (_, notices) = self.cache().put(rejected);
+        self.notices(req, notices);
+        self.count(|s| s.rejected += 1);
+        self.emit(req, || EventKind::Verified {
+            verification: Verification::Rejected(reason.clone()),
+            variant: execution.ret,
+            generic: g.ret,
+            micros: micros(at),
+        });
+        Ok(Some((g, g_out, reason)))
     }
 
     fn execute(

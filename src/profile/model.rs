@@ -152,6 +152,13 @@ impl Profile {
     /// Everything the profile's `match`, `when`s and parameters can read of
     /// a vector, and what planning reads besides.
     pub fn reads(&self) -> Reads {
+        let mut r = self.expression_reads();
+        r.features.extend(PLANNING_READS.iter().copied());
+        r
+    }
+
+    /// What the profile's expressions (`match`, `when`s, parameters) read.
+    pub fn expression_reads(&self) -> Reads {
         let mut r = Reads::default();
         let mut add = |e: &Expr| r.extend(e.reads());
         if let Some(m) = &self.matches {
@@ -165,7 +172,6 @@ impl Profile {
                 v.each_expr(&mut add);
             }
         }
-        r.features.extend(PLANNING_READS.iter().copied());
         r
     }
 }

@@ -57,6 +57,15 @@ impl fmt::Display for PlanError {
 impl std::error::Error for PlanError {}
 
 impl Plan {
+    /// Whether a step may change results beyond what the generic build
+    /// computes (reassociation of floating-point operations): such a Plan
+    /// must rest on exact features only (DESIGN §5).
+    pub fn changes_results(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.step, super::params::Step::Vectorize { reassoc: true, .. }))
+    }
+
     /// Everything that determines the pipeline's output, as canonical JSON:
     /// the profile version (its tolerance decides verification), the steps
     /// that run with their parameters, and the finishing pipeline. Skipped

@@ -356,6 +356,7 @@ pub fn spawn(profiles: PathBuf, cache: CacheConfig, sink: Sink) -> WorkerHandle 
                 profiles,
                 cache,
                 pools: Default::default(),
+                shadow: crate::engine::DEFAULT_SHADOW,
             };
             let panic_sink = sink.clone();
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
