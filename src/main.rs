@@ -160,6 +160,19 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Cached requests per second from 1, 2, 4, ... threads on one engine.
+    Throughput {
+        #[arg(default_value = "sample-inputs/sum-small.yaml")]
+        input: PathBuf,
+        /// Thread counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2, 4])]
+        threads: Vec<usize>,
+        /// Seconds per thread count and isolation mode.
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// The analyzer's cost per MiB, reading whole arrays against sampling.
     Analyze {
         /// Size of the generated f64 input in MiB.
@@ -297,6 +310,21 @@ fn main() -> ExitCode {
                     json,
                 },
         }) => finish(cli::bench_sandbox(input, &args.profiles, runs, json)),
+        Some(Command::Bench {
+            command:
+                BenchCommand::Throughput {
+                    ref input,
+                    ref threads,
+                    seconds,
+                    json,
+                },
+        }) => finish(cli::bench_throughput(
+            input,
+            &args.profiles,
+            threads,
+            seconds,
+            json,
+        )),
         Some(Command::Bench {
             command:
                 BenchCommand::Hitpath {

@@ -427,3 +427,21 @@ fn a_kernel_that_makes_llvm_abort_takes_no_cli_process_down() {
         }
     }
 }
+
+/// The lean executor never links LLVM (DESIGN §7: what is forked per
+/// execution stays small): its dynamic dependencies name no LLVM library.
+#[test]
+fn the_executor_binary_does_not_link_llvm() {
+    let exec = env!("CARGO_BIN_EXE_tailor-exec");
+    let o = Command::new("ldd").arg(exec).output().expect("ldd");
+    let deps = stdout(&o);
+    assert!(o.status.success(), "ldd {exec}: {}", stderr(&o));
+    assert!(deps.contains("libc.so"), "{deps}");
+    assert!(!deps.to_lowercase().contains("llvm"), "{deps}");
+    // And the build worker does (the check can tell the two apart).
+    let worker = Command::new("ldd")
+        .arg(env!("CARGO_BIN_EXE_tailor"))
+        .output()
+        .expect("ldd");
+    assert!(stdout(&worker).contains("libLLVM"), "{}", stdout(&worker));
+}

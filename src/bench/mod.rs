@@ -508,3 +508,76 @@ pub fn hitpath(inputs: &[PathBuf], profiles: &Path, runs: usize) -> Result<Vec<H
     }
     Ok(cases)
 }
+
+// ---- throughput ------------------------------------------------------------
+
+/// Cached requests per second with `threads` callers on one engine.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    pub input: PathBuf,
+    pub isolation: String,
+    pub threads: usize,
+    pub requests: u64,
+    pub seconds: f64,
+    pub per_second: f64,
+}
+
+/// Runs the input's cached request back to back from 1, 2, 4, ... threads
+/// for `seconds` each, in each isolation mode.
+pub fn throughput(
+    input: &Path,
+    profiles: &Path,
+    threads: &[usize],
+    seconds: f64,
+) -> Result<Vec<Throughput>, String> {
+    let engine = bench_engine(profiles)?;
+    let made = engine.spec_request(input).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for isolation in [Isolation::Fork, Isolation::Process] {
+        let mut request = made.request.clone();
+        request.isolation = Some(isolation);
+        for _ in 0..2 {
+            engine.run(request.clone()).map_err(|e| e.to_string())?;
+        }
+        for &n in threads {
+            let until = Instant::now() + Duration::from_secs_f64(seconds);
+            let started = Instant::now();
+            let counts: Vec<Result<u64, String>> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..n.max(1))
+                    .map(|_| {
+                        let (engine, request) = (engine.clone(), request.clone());
+                        s.spawn(move || -> Result<u64, String> {
+                            let mut done = 0;
+                            while Instant::now() < until {
+                                let r = engine.run(request.clone()).map_err(|e| e.to_string())?;
+                                if r.execution.outcome != crate::sandbox::Outcome::Ok {
+                                    return Err(r.execution.outcome.to_string());
+                                }
+                                done += 1;
+                            }
+                            Ok(done)
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().unwrap_or_else(|_| Err("a thread panicked".into())))
+                    .collect()
+            });
+            let elapsed = started.elapsed().as_secs_f64();
+            let mut requests = 0;
+            for c in counts {
+                requests += c?;
+            }
+            out.push(Throughput {
+                input: input.to_owned(),
+                isolation: isolation.name().to_owned(),
+                threads: n.max(1),
+                requests,
+                seconds: elapsed,
+                per_second: requests as f64 / elapsed.max(1e-9),
+            });
+        }
+    }
+    Ok(out)
+}

@@ -570,6 +570,42 @@ pub fn bench_run(
     Ok(Output { text: out, ok })
 }
 
+/// `tailor bench throughput`.
+pub fn bench_throughput(
+    input: &Path,
+    profiles: &Path,
+    threads: &[usize],
+    seconds: f64,
+    as_json: bool,
+) -> Result<Output, CliError> {
+    if !(seconds > 0.0 && seconds <= 3600.0) {
+        return Err(CliError::Other(format!(
+            "--seconds {seconds}: give a duration between 0 and 3600"
+        )));
+    }
+    if threads.iter().any(|&t| t == 0 || t > 256) {
+        return Err(CliError::Other("--threads: each count from 1 to 256".into()));
+    }
+    let rows = crate::bench::throughput(input, profiles, threads, seconds)
+        .map_err(CliError::Other)?;
+    if as_json {
+        return Ok(Output::ok(json_text(json!({ "runs": rows }))));
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "cached requests of {} on one engine:", input.display());
+    let mut t = Table::new(&["isolation", "threads", "requests", "per second"]);
+    for r in &rows {
+        t.row(vec![
+            r.isolation.clone(),
+            r.threads.to_string(),
+            r.requests.to_string(),
+            format!("{:.0}", r.per_second),
+        ]);
+    }
+    out.push_str(&t.render());
+    Ok(Output::ok(out))
+}
+
 /// `tailor bench hitpath`.
 pub fn bench_hitpath(
     inputs: &[PathBuf],
