@@ -1368,3 +1368,29 @@ pipeline:
         assert_eq!(engine.cache().stats().insertions, 1);
     }
 }
+
+/// A build says which arrays its code may write: the executor reads back
+/// only those. LLVM proves `sum`'s input read-only; `histogram` writes its
+/// bins.
+#[test]
+fn builds_name_the_arrays_they_may_write() {
+    let sum = sample("sum-small");
+    let g = generic(&sum);
+    assert_eq!(g.writes, vec![false, false], "sum(ptr a, i64 n)");
+    let hist = sample("histogram");
+    let g = generic(&hist);
+    let bins = hist
+        .input
+        .args
+        .iter()
+        .position(|a| a.name == "bins")
+        .expect("bins");
+    let a = hist
+        .input
+        .args
+        .iter()
+        .position(|a| a.name == "a")
+        .expect("a");
+    assert!(g.writes[bins], "{:?}", g.writes);
+    assert!(!g.writes[a], "{:?}", g.writes);
+}

@@ -49,6 +49,7 @@ fn variant(tag: &str, object_len: usize) -> Variant {
             .map(|i| (i as u8).wrapping_mul(13).wrapping_add(seed))
             .collect(),
         optimized_ir: String::new(),
+        writes: Vec::new(),
         steps: vec![],
         transform_micros: 10,
         codegen_micros: 20,

@@ -67,6 +67,10 @@ pub struct Variant {
     #[serde(skip)]
     pub object: Vec<u8>,
     pub optimized_ir: String,
+    /// Per parameter, whether the code may write through it (empty: every
+    /// pointer may). Only these arrays are read back after a run.
+    #[serde(default)]
+    pub writes: Vec<bool>,
     pub steps: Vec<StepRecord>,
     pub transform_micros: u64,
     pub codegen_micros: u64,
@@ -93,6 +97,7 @@ impl Variant {
             target: built.target,
             object: built.object,
             optimized_ir: built.optimized_ir,
+            writes: built.writes,
             steps: built.steps,
             transform_micros: built.transform_micros,
             codegen_micros: built.codegen_micros,

@@ -584,10 +584,12 @@ pub fn bench_throughput(
         )));
     }
     if threads.iter().any(|&t| t == 0 || t > 256) {
-        return Err(CliError::Other("--threads: each count from 1 to 256".into()));
+        return Err(CliError::Other(
+            "--threads: each count from 1 to 256".into(),
+        ));
     }
-    let rows = crate::bench::throughput(input, profiles, threads, seconds)
-        .map_err(CliError::Other)?;
+    let rows =
+        crate::bench::throughput(input, profiles, threads, seconds).map_err(CliError::Other)?;
     if as_json {
         return Ok(Output::ok(json_text(json!({ "runs": rows }))));
     }

@@ -64,6 +64,7 @@ pub enum WorkerReply {
     Built {
         target: Target,
         optimized_ir: String,
+        writes: Vec<bool>,
         transform_micros: u64,
         codegen_micros: u64,
     },
@@ -168,6 +169,7 @@ pub fn main() -> i32 {
                         &WorkerReply::Built {
                             target: b.target,
                             optimized_ir: b.optimized_ir,
+                            writes: b.writes,
                             transform_micros: b.transform_micros,
                             codegen_micros: b.codegen_micros,
                         },
@@ -366,6 +368,7 @@ impl WorkerPool {
                 WorkerReply::Built {
                     target,
                     optimized_ir,
+                    writes,
                     transform_micros,
                     codegen_micros,
                 },
@@ -373,6 +376,7 @@ impl WorkerPool {
             )) => Ok(Built {
                 target,
                 optimized_ir,
+                writes,
                 steps,
                 object,
                 transform_micros,

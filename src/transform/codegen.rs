@@ -98,6 +98,26 @@ pub fn machine(target: &Target) -> Result<TargetMachine, String> {
     .ok_or_else(|| format!("LLVM cannot create a target machine for {}", target.triple))
 }
 
+/// Per parameter of `entry`, whether the code may write through it: a
+/// pointer LLVM has not proven `readonly` (or `readnone`). The executor reads
+/// back only the arrays a variant may write.
+pub fn writable_params(module: &Module<'_>, entry: &str) -> Vec<bool> {
+    use inkwell::attributes::{Attribute, AttributeLoc};
+    let Some(f) = module.get_function(entry) else {
+        return Vec::new();
+    };
+    let kind = Attribute::get_named_enum_kind_id;
+    f.get_param_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let loc = AttributeLoc::Param(i as u32);
+            p.is_pointer_value()
+                && f.get_enum_attribute(loc, kind("readonly")).is_none()
+                && f.get_enum_attribute(loc, kind("readnone")).is_none()
+        })
+        .collect()
+}
+
 /// Adds `tailor_call` (see the module doc) calling `entry`.
 pub fn add_call_wrapper<'ctx>(
     context: &'ctx Context,

@@ -57,6 +57,8 @@ pub enum TransformError {
 pub struct Built {
     pub target: Target,
     pub optimized_ir: String,
+    /// Per parameter, whether the code may write through it.
+    pub writes: Vec<bool>,
     pub steps: Vec<StepRecord>,
     pub object: Vec<u8>,
     pub transform_micros: u64,
@@ -260,6 +262,7 @@ pub fn build(
         steps.push(rec);
     }
     let optimized_ir = cx.module.print_to_string().to_string();
+    let writes = codegen::writable_params(&cx.module, entry);
     let transform_micros = started.elapsed().as_micros() as u64;
 
     let started = Instant::now();
@@ -272,6 +275,7 @@ pub fn build(
     Ok(Built {
         target,
         optimized_ir,
+        writes,
         steps,
         object,
         transform_micros,

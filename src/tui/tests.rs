@@ -367,6 +367,7 @@ fn variant() -> Variant {
         },
         object: Vec::new(),
         optimized_ir: ir("  %v = fadd fast <8 x double> %x, %y\n  %s = call double @llvm.vector.reduce.fadd(double 0.0, <8 x double> %v)\n"),
+        writes: Vec::new(),
         steps: vec![
             record("prepare", "passes", 2100, s(60, 9, 1, 0), s(30, 5, 1, 0), "  %s = fadd double 0.0, 0.0\n"),
             record("partial", "unroll", 900, s(30, 5, 1, 0), s(52, 5, 1, 0), "  %s = fadd double 0.0, 1.0\n"),
