@@ -445,3 +445,57 @@ fn the_executor_binary_does_not_link_llvm() {
         .expect("ldd");
     assert!(stdout(&worker).contains("libLLVM"), "{}", stdout(&worker));
 }
+
+/// `tailor bench hitpath --json` reports every case with the keys a script
+/// reads, the floors measured in the same run, and ratios that follow.
+#[test]
+fn bench_hitpath_reports_stages_floors_and_ratios() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let dir = cache.path().to_str().expect("utf-8 path");
+    let o = tailor(&[
+        "--cache-dir",
+        dir,
+        "bench",
+        "hitpath",
+        "sample-inputs/sum-small.yaml",
+        "--runs",
+        "20",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let cases = json["cases"].as_array().expect("cases");
+    let modes: Vec<&str> = cases
+        .iter()
+        .map(|c| c["isolation"].as_str().expect("isolation"))
+        .collect();
+    assert_eq!(modes, ["fork", "process"]);
+    for c in cases {
+        for key in [
+            "p50_total_us",
+            "p50_kernel_us",
+            "p50_overhead_us",
+            "p99_overhead_us",
+            "pipe_rtt_us",
+            "memcpy_us",
+            "overhead_over_rtt",
+            "overhead_over_memcpy",
+        ] {
+            assert!(c[key].as_f64().is_some_and(|v| v >= 0.0), "{key}: {c}");
+        }
+        for stage in ["analyze", "decide", "lookup", "roundtrip", "kernel"] {
+            assert!(c["stages"][stage]["p50_us"].is_number(), "{stage}: {c}");
+        }
+        let (o50, rtt) = (
+            c["p50_overhead_us"].as_f64().unwrap_or(0.0),
+            c["pipe_rtt_us"].as_f64().unwrap_or(0.0),
+        );
+        assert!(rtt > 0.0, "{c}");
+        let ratio = c["overhead_over_rtt"].as_f64().unwrap_or(0.0);
+        assert!((ratio - o50 / rtt).abs() <= 1e-6 * ratio.max(1.0), "{c}");
+        assert!(
+            c["p99_overhead_us"].as_f64() >= c["p50_overhead_us"].as_f64(),
+            "{c}"
+        );
+    }
+}

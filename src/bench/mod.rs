@@ -270,9 +270,9 @@ pub fn sandbox_costs(input: &Path, profiles: &Path, runs: usize) -> Result<Sandb
         }
         Ok(median_us(d))
     };
-    let mut config = SandboxConfig::locate()?;
+    let mut config = SandboxConfig::locate().map_err(|e| e.to_string())?;
     config.executors = 1;
-    let pool = ExecPool::new(config.clone())?;
+    let pool = ExecPool::new(config.clone()).map_err(|e| e.to_string())?;
     let fork = ExecPolicy {
         isolation: Isolation::Fork,
         ..ExecPolicy::default()
@@ -295,11 +295,13 @@ pub fn sandbox_costs(input: &Path, profiles: &Path, runs: usize) -> Result<Sandb
         let one = ExecPool::new(SandboxConfig {
             executors: 1,
             ..config.clone()
-        })?;
+        })
+        .map_err(|e| e.to_string())?;
         let _ = one.confinement();
         cold_exec.push(t.elapsed());
         let t = Instant::now();
-        let w = crate::sandbox::worker::WorkerPool::new(config.worker_binary.clone(), 1)?;
+        let w = crate::sandbox::worker::WorkerPool::new(config.worker_binary.clone(), 1)
+            .map_err(|e| e.to_string())?;
         let _ = w.confinement();
         cold_worker.push(t.elapsed());
         worker_rss_kib = w.pids().first().map_or(0, |pid| rss_kib(*pid));

@@ -25,7 +25,7 @@ use crate::kernel::{Kernel, KernelError, SourceKind};
 use crate::profile::{self, KernelInfo, Plan, PlanError, Profile, ProfileStore, Reload, Selection};
 use crate::sandbox::pool::{ExecPolicy, ExecPool, Outputs, SandboxConfig};
 use crate::sandbox::worker::WorkerPool;
-use crate::sandbox::{Execution, Outcome};
+use crate::sandbox::{Execution, Outcome, SandboxError};
 use crate::target::Target;
 use crate::transform::{codegen, TransformError};
 use flight::Flights;
@@ -50,7 +50,7 @@ pub enum EngineError {
     #[error("{0}")]
     Host(String),
     #[error("sandbox: {0}")]
-    Sandbox(String),
+    Sandbox(#[from] SandboxError),
     /// The worker refused or could not load the kernel (the message names
     /// the code).
     #[error("{0}")]
@@ -448,12 +448,11 @@ impl Engine {
         let store = load_store(&config.profiles);
         let cache = VariantCache::new(config.cache)?;
         let host = codegen::host().map_err(EngineError::Host)?;
-        let mut sandbox = SandboxConfig::locate().map_err(EngineError::Sandbox)?;
+        let mut sandbox = SandboxConfig::locate()?;
         sandbox.workers = config.pools.workers.max(1);
         sandbox.executors = config.pools.executors.max(1);
-        let workers = WorkerPool::new(sandbox.worker_binary.clone(), sandbox.workers)
-            .map_err(EngineError::Sandbox)?;
-        let executors = ExecPool::new(sandbox).map_err(EngineError::Sandbox)?;
+        let workers = WorkerPool::new(sandbox.worker_binary.clone(), sandbox.workers)?;
+        let executors = ExecPool::new(sandbox)?;
         Ok(Engine {
             shared: Arc::new(Shared {
                 profiles: config.profiles,

@@ -22,6 +22,17 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Instant;
 
+/// Why the sandbox could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SandboxError {
+    /// A sandbox binary is not where it should be.
+    #[error("{0}")]
+    Locate(String),
+    /// A sandbox process would not start.
+    #[error("{0}")]
+    Start(String),
+}
+
 /// How an execution ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]

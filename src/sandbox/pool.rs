@@ -8,7 +8,7 @@ use super::exec::{HEADER, REGION};
 use super::process::{Proc, ProcError};
 use super::proto::{ExecReply, ExecRequest, Isolation, Slot as ProtoSlot};
 use super::slots::{Member, ProcPool, Slot};
-use super::{result, Execution, Outcome};
+use super::{result, Execution, Outcome, SandboxError};
 use crate::cache::Variant;
 use crate::input::{Buffer, Input, Scalar, Value};
 use crate::kernel::ReturnType;
@@ -52,10 +52,11 @@ impl SandboxConfig {
     /// Finds the binaries: `$TAILOR_BIN` / `$TAILOR_EXEC_BIN`, else beside
     /// the running program (or one folder up, for cargo's test binaries in
     /// `target/*/deps`).
-    pub fn locate() -> Result<SandboxConfig, String> {
-        let me = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    pub fn locate() -> Result<SandboxConfig, SandboxError> {
+        let me = std::env::current_exe()
+            .map_err(|e| SandboxError::Locate(format!("cannot find this program: {e}")))?;
         let dir = me.parent().map(|d| d.to_owned()).unwrap_or_default();
-        let find = |var: &str, name: &str| -> Result<PathBuf, String> {
+        let find = |var: &str, name: &str| -> Result<PathBuf, SandboxError> {
             if let Some(p) = std::env::var_os(var) {
                 return Ok(PathBuf::from(p));
             }
@@ -64,7 +65,12 @@ impl SandboxConfig {
                 .iter()
                 .find(|p| p.is_file())
                 .cloned()
-                .ok_or_else(|| format!("cannot find `{name}` beside {} (set {var})", me.display()))
+                .ok_or_else(|| {
+                    SandboxError::Locate(format!(
+                        "cannot find `{name}` beside {} (set {var})",
+                        me.display()
+                    ))
+                })
         };
         Ok(SandboxConfig {
             worker_binary: find("TAILOR_BIN", "tailor")?,
@@ -229,9 +235,10 @@ fn spawn_executor(binary: &std::path::Path, id: u64) -> Result<ExecSlot, String>
 const SMALL_REPLY: u64 = 1 << 20;
 
 impl ExecPool {
-    pub fn new(config: SandboxConfig) -> Result<ExecPool, String> {
+    pub fn new(config: SandboxConfig) -> Result<ExecPool, SandboxError> {
         let binary = config.exec_binary.clone();
-        let slots = ProcPool::new(config.executors, move |id| spawn_executor(&binary, id))?;
+        let slots = ProcPool::new(config.executors, move |id| spawn_executor(&binary, id))
+            .map_err(SandboxError::Start)?;
         Ok(ExecPool { slots })
     }
 

@@ -205,8 +205,9 @@ pub const MAX_OBJECT: u64 = 256 << 20;
 const SMALL_REPLY: u64 = 1 << 20;
 
 impl WorkerPool {
-    pub fn new(binary: PathBuf, size: usize) -> Result<WorkerPool, String> {
-        let procs = ProcPool::new(size, move |id| Proc::spawn(&binary, &["worker"], id))?;
+    pub fn new(binary: PathBuf, size: usize) -> Result<WorkerPool, super::SandboxError> {
+        let procs = ProcPool::new(size, move |id| Proc::spawn(&binary, &["worker"], id))
+            .map_err(super::SandboxError::Start)?;
         Ok(WorkerPool { procs })
     }
 
