@@ -1468,3 +1468,82 @@ fn a_forked_child_holds_no_other_kernels_code_or_data() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+// ---- input specs read only their own data ------------------------------------------
+
+/// `file:` names data in the spec's folder: a `..` path, an absolute one, a
+/// symbolic link out of the folder, a FIFO and a device are each refused
+/// with a message that says so, before anything is read (a FIFO would hang,
+/// `/dev/zero` would be read until memory ran out); the kernel path of a
+/// spec is refused the same way when it is a FIFO.
+#[test]
+fn an_input_spec_reads_nothing_outside_its_folder() {
+    let _serial = serial();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let work = tempfile::tempdir().expect("tempdir");
+    let engine = hostile_engine(cache.path());
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(outside.path().join("secret.bin"), 7i64.to_le_bytes()).expect("write");
+    let dir = work.path();
+    std::fs::write(
+        dir.join("k.c"),
+        "long k(const long *a, long n) { return n ? a[0] : 0; }\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(outside.path().join("secret.bin"), dir.join("link.bin"))
+        .expect("symlink");
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.bin")).expect("symlink");
+    let fifo = dir.join("fifo.bin");
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("path");
+    // SAFETY: mkfifo with a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let secret = outside.path().join("secret.bin");
+    let rel = format!(
+        "{}/secret.bin",
+        std::iter::repeat_n("..", dir.components().count())
+            .collect::<Vec<_>>()
+            .join("/")
+            + outside.path().to_str().expect("utf-8")
+    );
+    let cases = [
+        (rel.as_str(), "inside the spec's folder"),
+        (secret.to_str().expect("utf-8"), "inside the spec's folder"),
+        ("link.bin", "leads outside the spec's folder"),
+        ("zero.bin", "leads outside the spec's folder"),
+        ("fifo.bin", "not a regular file"),
+    ];
+    for (i, (file, why)) in cases.iter().enumerate() {
+        let spec = dir.join(format!("s{i}.yaml"));
+        std::fs::write(
+            &spec,
+            format!("kernel: k.c\nargs:\n  - a: {{ array: i64, file: \"{file}\" }}\n  - n: {{ i64: 1 }}\n"),
+        )
+        .expect("write");
+        let started = Instant::now();
+        let err = match engine.run_spec(&spec) {
+            Ok(r) => panic!("{file}: read, answered {:?}", r.result),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(why), "{file}: {err}");
+        assert!(err.contains("argument `a`"), "{file}: {err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{file}: took {:?}",
+            started.elapsed()
+        );
+    }
+    // The kernel named by a spec: a FIFO is refused, not waited on.
+    let kfifo = dir.join("kfifo.c");
+    let c = std::ffi::CString::new(kfifo.to_str().expect("utf-8")).expect("path");
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let spec = dir.join("kfifo.yaml");
+    std::fs::write(&spec, "kernel: kfifo.c\nargs:\n  - n: { i64: 1 }\n").expect("write");
+    let err = engine
+        .run_spec(&spec)
+        .expect_err("a FIFO kernel")
+        .to_string();
+    assert!(err.contains("not a regular file"), "{err}");
+    // And the good request still runs.
+    Good::new().check(&engine, "refused files");
+}

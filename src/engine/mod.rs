@@ -66,6 +66,9 @@ pub enum EngineError {
     },
 }
 
+/// The largest kernel source accepted.
+pub const MAX_SOURCE: u64 = 64 << 20;
+
 /// User code as it arrives: its bytes and their format.
 #[derive(Debug, Clone)]
 pub struct KernelSource {
@@ -96,14 +99,15 @@ impl KernelSource {
                 })
             }
         };
-        let bytes = std::fs::read(path).map_err(|e| KernelError::Io {
-            path: path.to_owned(),
-            problem: if e.kind() == std::io::ErrorKind::NotFound {
-                "no such file".to_owned()
-            } else {
-                e.to_string()
-            },
-        })?;
+        let bytes =
+            crate::input::read_regular(path, MAX_SOURCE).map_err(|problem| KernelError::Io {
+                path: path.to_owned(),
+                problem: if problem == "not found" {
+                    "no such file".to_owned()
+                } else {
+                    problem
+                },
+            })?;
         Ok(KernelSource {
             name: path.to_owned(),
             format,

@@ -13,18 +13,82 @@ use super::gen::MAX_LEN;
 use crate::kernel::ScalarType;
 use std::path::Path;
 
-/// Reads `path` as an array of `elem`. Problems start with `file SHOWN:`,
-/// where `shown` is the path as the spec wrote it.
-pub(crate) fn load(path: &Path, shown: &Path, elem: ScalarType) -> Result<Buffer, String> {
-    let prefix = |p: String| format!("file {}: {p}", shown.display());
-    let bytes = std::fs::read(path).map_err(|e| {
-        prefix(match e.kind() {
-            std::io::ErrorKind::NotFound if path != shown => {
-                format!("not found (looked for {})", path.display())
-            }
-            std::io::ErrorKind::NotFound => "not found".into(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+/// The most a data file may hold: the per-request cap on array bytes.
+pub const MAX_FILE: u64 = 4 << 30;
+
+/// Reads a regular file of at most `cap` bytes. A FIFO, a device or a
+/// directory is refused before anything is read (opening does not wait for
+/// a FIFO's writer), and the size is checked before anything is allocated.
+pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "not found".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
             _ => e.to_string(),
+        })?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a FIFO, a device or a folder cannot be read)".into());
+    }
+    if meta.len() > cap {
+        return Err(format!(
+            "{} bytes, over the cap of {} MiB",
+            meta.len(),
+            cap >> 20
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > cap {
+        return Err(format!("grew past the cap of {} MiB while read", cap >> 20));
+    }
+    Ok(bytes)
+}
+
+/// `shown` (as a spec wrote it) inside `dir`: a relative path that stays in
+/// the folder, through symbolic links too. A spec names its own data, not
+/// the host's files.
+pub(crate) fn confined(dir: &Path, shown: &Path) -> Result<std::path::PathBuf, String> {
+    use std::path::Component;
+    if shown
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(
+            "must be a path inside the spec's folder (no absolute path, no `..`)".to_owned(),
+        );
+    }
+    let path = dir.join(shown);
+    let (Ok(real_dir), Ok(real)) = (dir.canonicalize(), path.canonicalize()) else {
+        // Not there: `read_regular` says so with the path it looked for.
+        return Ok(path);
+    };
+    if !real.starts_with(&real_dir) {
+        return Err(format!(
+            "leads outside the spec's folder (to {})",
+            real.display()
+        ));
+    }
+    Ok(real)
+}
+
+/// Reads `shown`, confined to the spec's folder `dir`, as an array of
+/// `elem`. Problems start with `file SHOWN:`, the path as the spec wrote it.
+pub(crate) fn load(dir: &Path, shown: &Path, elem: ScalarType) -> Result<Buffer, String> {
+    let prefix = |p: String| format!("file {}: {p}", shown.display());
+    let path = confined(dir, shown).map_err(prefix)?;
+    let bytes = read_regular(&path, MAX_FILE).map_err(|e| {
+        prefix(if e == "not found" && path != shown {
+            format!("not found (looked for {})", path.display())
+        } else {
+            e
         })
     })?;
     let ext = path
@@ -614,20 +678,24 @@ pub(crate) mod tests {
     #[test]
     fn load_dispatches_on_extension_and_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.CSV");
-        std::fs::write(&p, "1,2,3").unwrap();
-        let b = load(&p, Path::new("a.CSV"), ScalarType::F64).unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a.CSV"), "1,2,3").unwrap();
+        let b = load(d, Path::new("a.CSV"), ScalarType::F64).unwrap();
         assert_eq!(b.len(), 3);
-        let p = dir.path().join("a.npy");
-        std::fs::write(&p, npy(1, "<f4", false, "(1,)", &0.5f32.to_le_bytes())).unwrap();
-        let e = load(&p, Path::new("data/a.npy"), ScalarType::F64).unwrap_err();
+        std::fs::create_dir(d.join("data")).unwrap();
+        std::fs::write(
+            d.join("data/a.npy"),
+            npy(1, "<f4", false, "(1,)", &0.5f32.to_le_bytes()),
+        )
+        .unwrap();
+        let e = load(d, Path::new("data/a.npy"), ScalarType::F64).unwrap_err();
         assert!(e.starts_with("file data/a.npy: holds f32"), "{e}");
-        let p = dir.path().join("a.bin");
-        std::fs::write(&p, [0u8; 7]).unwrap();
-        let e = load(&p, Path::new("a.bin"), ScalarType::I32).unwrap_err();
+        std::fs::write(d.join("a.bin"), [0u8; 7]).unwrap();
+        let e = load(d, Path::new("a.bin"), ScalarType::I32).unwrap_err();
         assert!(e.starts_with("file a.bin: size 7 bytes"), "{e}");
-        let missing = dir.path().join("nope.npy");
-        let e = load(&missing, Path::new("nope.npy"), ScalarType::F64).unwrap_err();
+        let e = load(d, Path::new("../a.bin"), ScalarType::I32).unwrap_err();
+        assert!(e.contains("inside the spec's folder"), "{e}");
+        let e = load(d, Path::new("nope.npy"), ScalarType::F64).unwrap_err();
         assert!(
             e.starts_with("file nope.npy: not found (looked for "),
             "{e}"

@@ -22,6 +22,7 @@ mod tests;
 
 pub use buffer::{AllocError, ArrayView, ArrayViewMut, Buffer};
 pub use error::InputError;
+pub use files::read_regular;
 pub use rng::Rng;
 pub use spec::InputSpec;
 pub use value::{Arg, Input, Role, Scalar, Value};

@@ -96,18 +96,14 @@ fn spec_dir(spec: &Path) -> &Path {
     spec.parent().unwrap_or(Path::new(""))
 }
 
+/// A relative `kernel:` is relative to the spec's folder, never to the
+/// working directory.
 fn resolve_kernel(spec: &Path, kernel: &str) -> PathBuf {
     let k = Path::new(kernel);
     if k.is_absolute() {
-        return k.to_path_buf();
-    }
-    let beside = spec_dir(spec).join(k);
-    if beside.exists() || !k.exists() {
-        // When neither exists, the spec's folder is the documented rule, so
-        // the kernel loader's "not found" names that path.
-        beside
-    } else {
         k.to_path_buf()
+    } else {
+        spec_dir(spec).join(k)
     }
 }
 
@@ -592,10 +588,8 @@ impl InputSpec {
                     Source::Gen(g) => g
                         .generate()
                         .map_err(|e| self.err(Some(&a.name), e.to_string()))?,
-                    Source::File(shown) => {
-                        let path = spec_dir(&self.path).join(shown);
-                        files::load(&path, shown, *elem).map_err(|e| self.err(Some(&a.name), e))?
-                    }
+                    Source::File(shown) => files::load(spec_dir(&self.path), shown, *elem)
+                        .map_err(|e| self.err(Some(&a.name), e))?,
                     Source::Data(b) => b.clone(),
                     Source::Zeroed(_) => continue,
                 };

@@ -84,16 +84,18 @@ fn parses_the_design_example() {
 }
 
 #[test]
-fn kernel_path_prefers_the_spec_folder_then_the_current_dir() {
+fn kernel_path_is_relative_to_the_spec_folder_only() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("kernels")).unwrap();
     std::fs::write(dir.path().join("kernels/k.c"), "").unwrap();
     let spec = dir.path().join("s.yaml");
     let s = InputSpec::parse(&spec, "kernel: kernels/k.c\n").unwrap();
     assert_eq!(s.kernel, dir.path().join("kernels/k.c"));
-    // Cargo runs tests in the crate root, where Cargo.toml exists.
+    // Never the working directory (Cargo runs tests in the crate root,
+    // where Cargo.toml exists): a spec's paths do not depend on where it
+    // is run from.
     let s = InputSpec::parse(&spec, "kernel: Cargo.toml\n").unwrap();
-    assert_eq!(s.kernel, PathBuf::from("Cargo.toml"));
+    assert_eq!(s.kernel, dir.path().join("Cargo.toml"));
     let s = InputSpec::parse(&spec, "kernel: /abs/k.c\n").unwrap();
     assert_eq!(s.kernel, PathBuf::from("/abs/k.c"));
     assert!(s.arg_names().is_empty());
