@@ -83,22 +83,7 @@ pub struct KernelSource {
 impl KernelSource {
     /// The code in a file, its format from the extension.
     pub fn read(path: &Path, entry: Option<&str>) -> Result<KernelSource, KernelError> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let format = match ext.as_str() {
-            "ll" => SourceKind::Ll,
-            "bc" => SourceKind::Bc,
-            "c" => SourceKind::C,
-            _ => {
-                return Err(KernelError::UnknownKind {
-                    path: path.to_owned(),
-                    ext,
-                })
-            }
-        };
+        let format = SourceKind::of(path)?;
         let bytes =
             crate::input::read_regular(path, MAX_SOURCE).map_err(|problem| KernelError::Io {
                 path: path.to_owned(),
@@ -1191,6 +1176,22 @@ impl Engine {
         }
     }
 
+    /// The generic build run on this input, as the request's policy says.
+    fn run_generic(
+        &self,
+        req: &Ctx,
+        kernel: &Kernel,
+        input: &Input,
+        vector: &CharacteristicVector,
+        decided: &Decided,
+    ) -> Result<(Execution, Outputs), EngineError> {
+        let generic = self.generic(req, kernel, vector, &decided.store)?;
+        Ok(self
+            .shared
+            .executors
+            .execute(&generic, input, kernel.signature.ret, &decided.policy))
+    }
+
     /// Runs a new variant beside the generic build on this request's input;
     /// the verdict, and whether it is only transient (the sandbox, not the
     /// kernel, failed one of the runs).
@@ -1204,11 +1205,11 @@ impl Engine {
         variant: &Variant,
     ) -> Result<(Verification, bool), EngineError> {
         let at = Instant::now();
-        let generic = self.generic(req, kernel, vector, &decided.store)?;
-        let ret = kernel.signature.ret;
-        let policy = &decided.policy;
-        let (g, g_out) = self.shared.executors.execute(&generic, input, ret, policy);
-        let (v, v_out) = self.shared.executors.execute(variant, input, ret, policy);
+        let (g, g_out) = self.run_generic(req, kernel, input, vector, decided)?;
+        let (v, v_out) =
+            self.shared
+                .executors
+                .execute(variant, input, kernel.signature.ret, &decided.policy);
         let verification =
             match verify::compare_outputs(&variant.plan.tolerance, input, &g, &g_out, &v, &v_out) {
                 Ok(()) => Verification::Verified,
@@ -1273,11 +1274,7 @@ impl Engine {
         outputs: &Outputs,
     ) -> Result<Option<(Execution, Outputs, String)>, EngineError> {
         let at = Instant::now();
-        let generic = self.generic(req, kernel, vector, &decided.store)?;
-        let (g, g_out) =
-            self.shared
-                .executors
-                .execute(&generic, input, kernel.signature.ret, &decided.policy);
+        let (g, g_out) = self.run_generic(req, kernel, input, vector, decided)?;
         if g.outcome != Outcome::Ok || execution.outcome != Outcome::Ok {
             // Nothing to compare (a sandbox failure is not a verdict).
             return Ok(None);

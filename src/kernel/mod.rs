@@ -30,6 +30,26 @@ pub enum SourceKind {
     C,
 }
 
+impl SourceKind {
+    /// The format a file's extension names (`.ll`, `.bc`, `.c`).
+    pub fn of(path: &Path) -> Result<SourceKind, KernelError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "ll" => Ok(SourceKind::Ll),
+            "bc" => Ok(SourceKind::Bc),
+            "c" => Ok(SourceKind::C),
+            _ => Err(KernelError::UnknownKind {
+                path: path.to_owned(),
+                ext,
+            }),
+        }
+    }
+}
+
 /// A function the kernel calls but does not define, and where it is called.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct External {
@@ -119,22 +139,7 @@ impl Kernel {
     /// calls. `entry` names the entry function; without it the module must
     /// define exactly one externally visible function.
     pub fn load(path: &Path, entry: Option<&str>) -> Result<Kernel, KernelError> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let source = match ext.as_str() {
-            "ll" => SourceKind::Ll,
-            "bc" => SourceKind::Bc,
-            "c" => SourceKind::C,
-            _ => {
-                return Err(KernelError::UnknownKind {
-                    path: path.to_owned(),
-                    ext,
-                })
-            }
-        };
+        let source = SourceKind::of(path)?;
         let bytes = match source {
             SourceKind::C => compile_c(path)?,
             _ => std::fs::read(path).map_err(|e| KernelError::Io {
