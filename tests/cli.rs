@@ -499,3 +499,63 @@ fn bench_hitpath_reports_stages_floors_and_ratios() {
         );
     }
 }
+
+/// A profile's pipeline that crashes LLVM (`trigger-crash-module`), in a
+/// node or as `finish`, or that makes LLVM write a file (`dot-callgraph`),
+/// is checked in a sandboxed worker: `profiles check` reports it with its
+/// file and line and goes on, no file appears, and the other profiles load.
+#[test]
+fn a_pipeline_that_crashes_llvm_is_a_profile_error_not_a_crash() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profiles = dir.path().join("profiles");
+    std::fs::create_dir_all(&profiles).expect("mkdir");
+    std::fs::copy(
+        root().join("profiles/generic.yaml"),
+        profiles.join("generic.yaml"),
+    )
+    .expect("copy");
+    std::fs::write(
+        profiles.join("crash.yaml"),
+        "name: crash\npriority: 5\npipeline:\n  boom: { transform: passes, pipeline: \"trigger-crash-module\" }\n",
+    )
+    .expect("write");
+    std::fs::write(
+        profiles.join("crash-finish.yaml"),
+        "name: crash-finish\npriority: 6\nfinish: trigger-crash-module\npipeline: {}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        profiles.join("dot.yaml"),
+        "name: dot\npriority: 7\npipeline:\n  draw: { transform: passes, pipeline: \"dot-callgraph\" }\n",
+    )
+    .expect("write");
+    let o = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args([
+            "--profiles",
+            profiles.to_str().expect("utf-8"),
+            "profiles",
+            "check",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("run tailor");
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(o.status.signal(), None, "killed: {said}");
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    for file in ["crash.yaml", "crash-finish.yaml", "dot.yaml"] {
+        assert!(said.contains(file), "{file} not reported: {said}");
+    }
+    assert!(said.contains("did not survive"), "{said}");
+    assert!(said.contains("generic"), "{said}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n != "profiles")
+        .collect();
+    assert!(
+        left.is_empty(),
+        "files written by a pipeline check: {left:?}"
+    );
+}

@@ -418,14 +418,21 @@ struct Decided {
     store: Arc<ProfileStore>,
 }
 
-fn pass_check(pipeline: &str) -> Result<(), String> {
-    crate::llvm::check_pass_pipeline(pipeline)
-}
-
-/// Loads the profiles in `dir` the way the engine does (pass pipelines
-/// checked by LLVM's parser).
+/// Loads the profiles in `dir` the way the engine does: pass pipelines are
+/// checked by LLVM in a sandboxed worker (one started for this), so a
+/// pipeline that crashes LLVM is a profile error, not a crash of the
+/// caller. Without a worker every pipeline is reported unchecked.
 pub fn load_store(dir: &Path) -> ProfileStore {
-    ProfileStore::load_dir(dir, Some(&pass_check))
+    let workers = SandboxConfig::locate()
+        .map_err(|e| e.to_string())
+        .and_then(|c| WorkerPool::new(c.worker_binary, 1).map_err(|e| e.to_string()));
+    match workers {
+        Ok(w) => ProfileStore::load_dir(dir, Some(&|p: &str| w.check_pipeline(p))),
+        Err(e) => ProfileStore::load_dir(
+            dir,
+            Some(&|_: &str| Err(format!("cannot check the pipeline without a worker: {e}"))),
+        ),
+    }
 }
 
 fn micros(since: Instant) -> u64 {
@@ -434,13 +441,14 @@ fn micros(since: Instant) -> u64 {
 
 impl Engine {
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
-        let store = load_store(&config.profiles);
         let cache = VariantCache::new(config.cache)?;
         let host = codegen::host().map_err(EngineError::Host)?;
         let mut sandbox = SandboxConfig::locate()?;
         sandbox.workers = config.pools.workers.max(1);
         sandbox.executors = config.pools.executors.max(1);
         let workers = WorkerPool::new(sandbox.worker_binary.clone(), sandbox.workers)?;
+        let store =
+            ProfileStore::load_dir(&config.profiles, Some(&|p: &str| workers.check_pipeline(p)));
         let executors = ExecPool::new(sandbox)?;
         Ok(Engine {
             shared: Arc::new(Shared {
@@ -508,7 +516,8 @@ impl Engine {
         let _one_at_a_time = lock(&self.shared.reloading);
         let live = self.live();
         let mut next = ProfileStore::clone(&live.store);
-        let reload = next.reload_file(path, Some(&pass_check));
+        let workers = &self.shared.workers;
+        let reload = next.reload_file(path, Some(&|p: &str| workers.check_pipeline(p)));
         if reload != Reload::Unchanged {
             let next = Arc::new(Live::new(next, live.generation + 1));
             *self.shared.live.write().unwrap_or_else(|e| e.into_inner()) = next;

@@ -41,6 +41,11 @@ pub enum WorkerRequest {
     Assembly {
         target: Target,
     },
+    /// Whether LLVM takes a profile's pass pipeline (run on an empty
+    /// module: a pipeline that crashes LLVM takes only this worker down).
+    CheckPipeline {
+        pipeline: String,
+    },
     Ping,
 }
 
@@ -74,6 +79,9 @@ pub enum WorkerReply {
     Pong {
         pid: u32,
         confinement: Vec<String>,
+    },
+    Checked {
+        error: Option<String>,
     },
 }
 
@@ -128,6 +136,13 @@ pub fn main() -> i32 {
                 };
                 send(&mut w, &reply, &[])
             }
+            WorkerRequest::CheckPipeline { pipeline } => send(
+                &mut w,
+                &WorkerReply::Checked {
+                    error: crate::llvm::check_pass_pipeline(&pipeline).err(),
+                },
+                &[],
+            ),
             WorkerRequest::Assembly { target } => {
                 let ir = String::from_utf8_lossy(&payload);
                 let reply = match crate::transform::codegen::assembly(&ir, &target) {
@@ -308,6 +323,30 @@ impl WorkerPool {
             WorkerReply::Loaded { kernel } => Ok(*kernel),
             WorkerReply::Refused { error } => Err(error),
             other => Err(format!("{}: unexpected reply {other:?}", name.display())),
+        }
+    }
+
+    /// Whether LLVM takes a pass pipeline, asked of a worker: a pipeline
+    /// that crashes LLVM (`trigger-crash-module`) or makes it touch files
+    /// (`dot-callgraph`) ends that worker, not the caller.
+    pub fn check_pipeline(&self, pipeline: &str) -> Result<(), String> {
+        let req = WorkerRequest::CheckPipeline {
+            pipeline: pipeline.to_owned(),
+        };
+        let reply = self
+            .with_worker(|p| {
+                p.request::<_, WorkerReply>(
+                    &req,
+                    &[],
+                    Instant::now() + Duration::from_secs(10),
+                    SMALL_REPLY,
+                )
+            })
+            .map_err(|e| format!("LLVM did not survive checking this pipeline: {e}"))?;
+        match reply.0 {
+            WorkerReply::Checked { error: None } => Ok(()),
+            WorkerReply::Checked { error: Some(e) } => Err(e),
+            other => Err(format!("unexpected reply {other:?}")),
         }
     }
 
