@@ -559,3 +559,46 @@ fn a_pipeline_that_crashes_llvm_is_a_profile_error_not_a_crash() {
         "files written by a pipeline check: {left:?}"
     );
 }
+
+/// A spec's `kernel:` never reaches clang as an option. Run from the
+/// spec's own folder, `kernel: --config=./opts.c` once became clang's
+/// `--config`: a configuration file that compiles another file and writes
+/// one anywhere (`-MD -MF PATH`), or loads a plugin. Now clang reads C only
+/// from a pipe and the kernel path is a file name in the spec's folder.
+#[test]
+fn a_kernel_path_is_never_a_clang_option() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let marker = work.path().join("written-by-clang");
+    std::fs::write(work.path().join("k.c"), "long k(long n) { return n; }\n").expect("write");
+    std::fs::write(
+        work.path().join("opts.c"),
+        format!(
+            "-MD -MF {} {}\n",
+            marker.display(),
+            work.path().join("k.c").display()
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        work.path().join("opts.yaml"),
+        "kernel: --config=./opts.c\nargs:\n  - n: { i64: 1 }\n",
+    )
+    .expect("write");
+    let o = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["--profiles"])
+        .arg(root().join("profiles"))
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .args(["run", "opts.yaml"])
+        .current_dir(work.path())
+        .output()
+        .expect("run tailor");
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("--config=./opts.c: no such file"), "{said}");
+    assert!(
+        !marker.exists(),
+        "clang read the kernel path as an option: {said}"
+    );
+}
