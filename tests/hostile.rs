@@ -386,6 +386,18 @@ const CASES: &[Case] = &[
         "asm_kill_parent.yaml",
         INLINE_ASM,
     ),
+    case(
+        "prologue data: chosen bytes at the entry",
+        "prologue.ll",
+        "prologue.yaml",
+        E::Refused(&["has prefix or prologue data"]),
+    ),
+    case(
+        "prefix data: chosen bytes before the entry",
+        "prefix.ll",
+        "prefix.yaml",
+        E::Refused(&["has prefix or prologue data"]),
+    ),
     blocked(
         case(
             "module-level asm defining `tgamma` as getppid",

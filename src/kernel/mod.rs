@@ -124,6 +124,8 @@ pub enum KernelError {
     InlineAsm { path: PathBuf, caller: String },
     #[error("{path}: the module contains module-level inline assembly, which kernels may not use")]
     ModuleAsm { path: PathBuf },
+    #[error("{path}: function `{function}` has prefix or prologue data (bytes placed at its entry as machine code), which kernels may not use")]
+    EntryData { path: PathBuf, function: String },
     #[error("{path}: the kernel refers to the global `{name}`, which it does not define; kernels may use only their own globals")]
     ExternalGlobal { path: PathBuf, name: String },
     #[error("{path}: function `{caller}` calls through a pointer that is not taken from a constant table of the kernel's own functions (`{call}`); such calls are refused")]
@@ -491,6 +493,14 @@ fn externals_of(module: &Module<'_>, path: &Path) -> Result<Vec<External>, Kerne
     if !llvm::module_asm(module).trim().is_empty() {
         return Err(KernelError::ModuleAsm {
             path: path.to_owned(),
+        });
+    }
+    // Prefix and prologue data are raw bytes LLVM lays down at a
+    // function's entry: machine code of the kernel's choosing.
+    if let Some(f) = module.get_functions().find(|f| llvm::has_entry_data(*f)) {
+        return Err(KernelError::EntryData {
+            path: path.to_owned(),
+            function: name_of(f),
         });
     }
     // A declared global would resolve to the host process's data.

@@ -319,6 +319,18 @@ impl Diagnostics {
 }
 
 /// The module-level inline assembly (`module asm "..."`), empty when none.
+/// Whether a function carries prefix or prologue data: bytes LLVM places
+/// before or at its entry as they are, that is, chosen machine code.
+pub fn has_entry_data(f: inkwell::values::FunctionValue<'_>) -> bool {
+    use inkwell::llvm_sys::core::{LLVMHasPrefixData, LLVMHasPrologueData};
+    // SAFETY: `f` is a live function value of a live module; both calls
+    // only read a flag of it.
+    unsafe {
+        let v = f.as_value_ref();
+        LLVMHasPrefixData(v) != 0 || LLVMHasPrologueData(v) != 0
+    }
+}
+
 pub fn module_asm(module: &inkwell::module::Module<'_>) -> String {
     let mut len = 0usize;
     // SAFETY: the module is live; LLVM returns a pointer into it and its
