@@ -89,6 +89,11 @@ pub struct SandboxPolicy {
     pub transform_ms: u64,
 }
 
+/// The longest an execution may be given: a minute.
+pub const MAX_EXECUTE_MS: u64 = 60_000;
+/// The longest a build may be given: ten minutes.
+pub const MAX_TRANSFORM_MS: u64 = 600_000;
+
 fn default_execute_ms() -> u64 {
     5_000
 }
@@ -363,16 +368,34 @@ impl Profile {
         };
         if let Some(t) = raw.tolerance {
             let f = t.f32.unwrap_or_default();
-            if !(t.rel >= 0.0 && t.abs >= 0.0 && f.rel >= 0.0 && f.abs >= 0.0) {
+            let ok = |x: f64| x.is_finite() && x >= 0.0;
+            if !(ok(t.rel) && ok(t.abs) && ok(f.rel) && ok(f.abs)) {
                 errors.push(
                     ProfileError::new(
                         path,
                         ErrorKind::BadParameter {
                             param: "tolerance".to_owned(),
-                            problem: "`rel` and `abs` must be >= 0".to_owned(),
+                            problem: "`rel` and `abs` must be finite numbers >= 0".to_owned(),
                         },
                     )
                     .at(loc.top("tolerance")),
+                );
+            }
+        }
+        for (param, ms, max) in [
+            ("execute_ms", raw.sandbox.execute_ms, MAX_EXECUTE_MS),
+            ("transform_ms", raw.sandbox.transform_ms, MAX_TRANSFORM_MS),
+        ] {
+            if !(1..=max).contains(&ms) {
+                errors.push(
+                    ProfileError::new(
+                        path,
+                        ErrorKind::BadParameter {
+                            param: format!("sandbox.{param}"),
+                            problem: format!("{ms} is out of range: give 1 to {max} milliseconds"),
+                        },
+                    )
+                    .at(loc.top("sandbox")),
                 );
             }
         }

@@ -478,3 +478,36 @@ fn hot_reload_keeps_the_last_good_version_until_the_file_is_fixed() {
     );
     assert!(store.get("small").is_none());
 }
+
+#[test]
+fn sandbox_deadlines_and_tolerances_are_range_checked() {
+    for (text, want) in [
+        (
+            "name: p\nsandbox: { execute_ms: 4000000000 }\npipeline: {}\n",
+            "profiles/p.yaml:2: bad parameter `sandbox.execute_ms`: 4000000000 is out of range: give 1 to 60000 milliseconds",
+        ),
+        (
+            "name: p\nsandbox: { execute_ms: 18446744073709551615 }\npipeline: {}\n",
+            "18446744073709551615 is out of range",
+        ),
+        (
+            "name: p\nsandbox: { transform_ms: 0 }\npipeline: {}\n",
+            "`sandbox.transform_ms`: 0 is out of range: give 1 to 600000 milliseconds",
+        ),
+        (
+            "name: p\ntolerance: { rel: .inf }\npipeline: {}\n",
+            "`rel` and `abs` must be finite numbers >= 0",
+        ),
+        (
+            "name: p\ntolerance: { rel: 1e-9, abs: .nan }\npipeline: {}\n",
+            "`rel` and `abs` must be finite numbers >= 0",
+        ),
+    ] {
+        let got = one_error(text);
+        assert!(got.contains(want), "{text}: {got}");
+    }
+    assert!(
+        parse("name: p\nsandbox: { execute_ms: 60000, transform_ms: 600000 }\npipeline: {}\n")
+            .is_ok()
+    );
+}
