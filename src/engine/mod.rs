@@ -365,7 +365,6 @@ struct Memo {
 const DECISIONS: usize = 4096;
 
 struct Shared {
-    profiles: PathBuf,
     /// Shadow-verify every `shadow_every`-th hit (0: never).
     shadow_every: u64,
     hits_seen: AtomicU64,
@@ -452,7 +451,6 @@ impl Engine {
         let executors = ExecPool::new(sandbox)?;
         Ok(Engine {
             shared: Arc::new(Shared {
-                profiles: config.profiles,
                 shadow_every: if config.shadow > 0.0 {
                     (1.0 / config.shadow.min(1.0)).round().max(1.0) as u64
                 } else {
@@ -502,11 +500,6 @@ impl Engine {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-    }
-
-    /// The profile folder the engine loaded.
-    pub fn profiles_dir(&self) -> &Path {
-        &self.shared.profiles
     }
 
     /// Reloads one profile file (hot reload, or saved by an editor) and,
@@ -1032,7 +1025,14 @@ impl Engine {
                     } else {
                         Verification::Verified
                     };
-                    let mut v = match self.build(req, kernel, &decided.plan, key, verification) {
+                    let mut v = match self.build(
+                        req,
+                        &decided.store,
+                        kernel,
+                        &decided.plan,
+                        key,
+                        verification,
+                    ) {
                         Ok(v) => v,
                         Err(e) => {
                             let reason = e.to_string();
@@ -1097,10 +1097,13 @@ impl Engine {
             .saturating_add(Duration::from_secs(5))
     }
 
-    /// Builds a Plan's variant in a worker (not verified, not stored).
+    /// Builds a Plan's variant in a worker (not verified, not stored),
+    /// under the deadline its profile in `store` (the request's snapshot)
+    /// sets.
     fn build(
         &self,
         req: &Ctx,
+        store: &ProfileStore,
         kernel: &Kernel,
         plan: &Plan,
         key: &VariantKey,
@@ -1113,7 +1116,7 @@ impl Engine {
             steps: plan.steps.len(),
         });
         let deadline = Duration::from_millis(
-            self.store()
+            store
                 .get(&plan.profile)
                 .map_or(profile::SandboxPolicy::default().transform_ms, |p| {
                     p.sandbox.transform_ms
@@ -1165,7 +1168,7 @@ impl Engine {
             return Err(failed(reason));
         }
         let work = || -> Result<Arc<Variant>, Failed> {
-            match self.build(req, kernel, &plan, &key, Verification::Reference) {
+            match self.build(req, store, kernel, &plan, &key, Verification::Reference) {
                 Ok(v) => {
                     let (v, notices) = self.cache().put(v);
                     self.notices(req, notices);
