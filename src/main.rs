@@ -157,6 +157,11 @@ enum BenchCommand {
         /// Hits measured per input and mode.
         #[arg(long, default_value_t = 301)]
         runs: usize,
+        /// Microseconds between hits (0: back to back, which in fork
+        /// isolation also measures the executors' reaping and forking for
+        /// earlier hits).
+        #[arg(long, default_value_t = 0)]
+        interval_us: u64,
         #[arg(long)]
         json: bool,
     },
@@ -330,9 +335,16 @@ fn main() -> ExitCode {
                 BenchCommand::Hitpath {
                     ref inputs,
                     runs,
+                    interval_us,
                     json,
                 },
-        }) => finish(cli::bench_hitpath(inputs, &args.profiles, runs, json)),
+        }) => finish(cli::bench_hitpath(
+            inputs,
+            &args.profiles,
+            runs,
+            interval_us,
+            json,
+        )),
         Some(Command::Bench {
             command:
                 BenchCommand::Run {

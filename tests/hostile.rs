@@ -1428,27 +1428,40 @@ fn run_isolated(engine: &Engine, spec: &str, isolation: tailor::profile::Isolati
 /// Request A writes a marker into its output; request B, another kernel in
 /// the same executor, scans 2 MiB past the end of its own 8-element array
 /// and counts the marker: it finds none, in either isolation mode (the
-/// region past a request's own arguments is zero when it runs).
+/// region past a request's own arguments is zero when it runs). B runs
+/// right after A, and after a third kernel took the executor's other lane,
+/// so that it lands in the lane A used (checked: at least once per mode).
 #[test]
 fn a_request_reads_nothing_an_earlier_one_left_in_the_region() {
     let _serial = serial();
     let cache = tempfile::tempdir().expect("tempdir");
     let engine = one_executor_engine(cache.path());
+    let lane = |r: &Response| r.execution.isolation.rsplit(' ').next().map(str::to_owned);
     for isolation in [
         tailor::profile::Isolation::Fork,
         tailor::profile::Isolation::Process,
     ] {
-        let a = run_isolated(&engine, "leak_writer.yaml", isolation);
-        assert_eq!(a.execution.outcome, Outcome::Ok, "{:?}", a.execution);
-        let head = &a.outputs[0].head;
-        assert_eq!(head[1], 6828273973822940929.0_f64.round(), "{head:?}");
-        let b = run_isolated(&engine, "leak_reader.yaml", isolation);
-        assert_eq!(b.execution.outcome, Outcome::Ok, "{:?}", b.execution);
-        assert_eq!(
-            b.result,
-            Some(Scalar::I64(0)),
-            "{isolation:?}: request B found request A's output past its own array"
-        );
+        let mut same_lane = 0;
+        for third in [None, Some("secret_holder.yaml")].repeat(3) {
+            let a = run_isolated(&engine, "leak_writer.yaml", isolation);
+            assert_eq!(a.execution.outcome, Outcome::Ok, "{:?}", a.execution);
+            let head = &a.outputs[0].head;
+            assert_eq!(head[1], 6828273973822940929.0_f64.round(), "{head:?}");
+            if let Some(third) = third {
+                run_isolated(&engine, third, isolation);
+            }
+            // The lanes tidied: B takes the one that ran least recently.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let b = run_isolated(&engine, "leak_reader.yaml", isolation);
+            assert_eq!(b.execution.outcome, Outcome::Ok, "{:?}", b.execution);
+            assert_eq!(
+                b.result,
+                Some(Scalar::I64(0)),
+                "{isolation:?}: request B found request A's output past its own array"
+            );
+            same_lane += usize::from(lane(&a) == lane(&b));
+        }
+        assert!(same_lane > 0, "{isolation:?}: B never ran in A's lane");
     }
 }
 

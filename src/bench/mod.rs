@@ -364,6 +364,8 @@ pub struct HitCase {
     pub input: PathBuf,
     pub isolation: String,
     pub runs: usize,
+    /// The pause between hits (0: back to back).
+    pub interval_us: u64,
     pub p50_total_us: f64,
     pub p99_total_us: f64,
     pub p50_kernel_us: f64,
@@ -439,8 +441,18 @@ fn memcpy_us(bytes: usize, runs: usize) -> f64 {
 }
 
 /// `tailor bench hitpath`: each input's cached request, `runs` times per
-/// isolation mode, after one warm-up miss.
-pub fn hitpath(inputs: &[PathBuf], profiles: &Path, runs: usize) -> Result<Vec<HitCase>, String> {
+/// isolation mode, after one warm-up miss, `interval` apart (from the end of
+/// one to the start of the next). Back to back (`interval` zero), a hit in
+/// fork isolation also waits for the executors to reap and fork for the
+/// hits before it; at an interval longer than that tidying, it measures a
+/// hit alone. The caller stays busy through the interval (sleeping would
+/// add the machine's wake-up from idle to the next hit).
+pub fn hitpath(
+    inputs: &[PathBuf],
+    profiles: &Path,
+    runs: usize,
+    interval: Duration,
+) -> Result<Vec<HitCase>, String> {
     let engine = bench_engine(profiles)?;
     let runs = runs.max(10);
     let mut cases = Vec::new();
@@ -459,6 +471,10 @@ pub fn hitpath(inputs: &[PathBuf], profiles: &Path, runs: usize) -> Result<Vec<H
             let mut overhead = Vec::with_capacity(runs);
             let mut stages: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
             for _ in 0..runs {
+                let pause = Instant::now();
+                while pause.elapsed() < interval {
+                    std::hint::spin_loop();
+                }
                 let t = Instant::now();
                 let r = engine.run(request.clone()).map_err(|e| e.to_string())?;
                 let wall = t.elapsed().as_secs_f64() * 1e6;
@@ -492,6 +508,7 @@ pub fn hitpath(inputs: &[PathBuf], profiles: &Path, runs: usize) -> Result<Vec<H
                 input: input.clone(),
                 isolation: isolation.name().to_owned(),
                 runs,
+                interval_us: interval.as_micros() as u64,
                 p50_total_us: t.p50_us,
                 p99_total_us: t.p99_us,
                 p50_kernel_us: k.p50_us,

@@ -613,6 +613,7 @@ pub fn bench_hitpath(
     inputs: &[PathBuf],
     profiles: &Path,
     runs: usize,
+    interval_us: u64,
     as_json: bool,
 ) -> Result<Output, CliError> {
     let inputs: Vec<PathBuf> = if inputs.is_empty() {
@@ -623,15 +624,22 @@ pub fn bench_hitpath(
     } else {
         inputs.to_vec()
     };
-    let cases = crate::bench::hitpath(&inputs, profiles, runs).map_err(CliError::Other)?;
+    let interval = std::time::Duration::from_micros(interval_us);
+    let cases =
+        crate::bench::hitpath(&inputs, profiles, runs, interval).map_err(CliError::Other)?;
     if as_json {
         return Ok(Output::ok(json_text(json!({ "cases": cases }))));
     }
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "a cached request, end to end (p50 / p99 µs of {} hits per row):",
-        cases.first().map_or(0, |c| c.runs)
+        "a cached request, end to end (p50 / p99 µs of {} hits per row, {}):",
+        cases.first().map_or(0, |c| c.runs),
+        if interval_us == 0 {
+            "back to back".to_owned()
+        } else {
+            format!("{interval_us} µs apart")
+        }
     );
     let stage_names: Vec<String> = cases
         .first()

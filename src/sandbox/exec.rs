@@ -1,22 +1,35 @@
 //! The lean executor (`tailor-exec`): a small process without LLVM that
 //! loads variants' object code with [`super::elf`] and runs them, each
-//! execution in a child forked from it (cheap: the executor's resident set
-//! is a few MiB) or, in [`Isolation::Process`] mode, in itself.
+//! execution in a child forked from it ahead of time (cheap: the executor's
+//! resident set is a few MiB) or, in [`Isolation::Process`] mode, in itself.
 //!
-//! A forked child holds one file descriptor, the read end of its go pipe:
-//! it reads its arguments from and writes its results to memory shared
-//! with the executor (mapped before the fork), gets a CPU limit, and enters
-//! the tightest seccomp filter that works: `exit`, `exit_group`,
-//! `rt_sigreturn`, and `read` for the go it waits for. Strict
-//! mode would be the classic choice, but a process already under a filter
-//! (the executor's) cannot switch to strict mode, and strict mode kills with
+//! **Lanes.** An executor has two lanes. A lane is a region of memory
+//! shared with the engine (a memfd the engine made: a header, then the
+//! arguments), a *go* pipe and a *done* pipe, and at most one child forked
+//! for one variant, waiting on the go pipe. The engine writes a request's
+//! arguments into a lane and writes the go byte itself; the child runs the
+//! kernel on the region, writes its done byte, and exits. The executor is
+//! not on that path at all: it only sees, afterwards, the engine's `Tidy`
+//! (kill and reap the child, clear the region past the arguments, fork the
+//! next child), which it does while the engine serves the next request on
+//! the other lane. So a request never waits for a reap or a fork, and the
+//! answer costs two wake-ups (the child's, the engine's).
+//!
+//! **A child** holds two descriptors, its lane's go read end and done write
+//! end, and sees its own lane's region only (the other lane and every other
+//! variant are unmapped before it waits). It gets a CPU limit and the
+//! tightest seccomp filter that works, [`CHILD_CALLS`]: `read` for its go,
+//! `write` for its done, exiting (and `rt_sigreturn`). Strict mode would be
+//! the classic choice, but a process already under a filter (the
+//! executor's) cannot switch to strict mode, and strict mode kills with
 //! SIGKILL, which says nothing of the call. Any other call traps: a SIGSYS
-//! handler writes the call's number into the shared result area and exits,
-//! so the engine reports `SandboxViolation(<syscall>)`. It is killed at its
-//! wall-clock deadline.
+//! handler writes the call's number into the lane's result area and exits,
+//! so the engine reports `SandboxViolation(<syscall>)`. The engine enforces
+//! the wall-clock deadline (its `Tidy` kills), the CPU limit backs it up,
+//! and a child dies with its executor (`PR_SET_PDEATHSIG`).
 
 use super::elf::LoadedElf;
-use super::proto::{ExecReply, ExecRequest, Isolation, Slot};
+use super::proto::{Arm, ExecReply, ExecRequest};
 use super::wire::{recv, send};
 use super::{resolve_loadable, Outcome};
 use crate::transform::codegen::CALL_SYMBOL;
@@ -24,28 +37,38 @@ use std::collections::HashMap;
 use std::io::BufWriter;
 use std::time::Instant;
 
-/// Address space allowed to the executor (inputs live in it).
+/// Address space allowed to the executor (its lanes live in it).
 const ADDRESS_SPACE: u64 = 16 << 30;
 /// Variants kept loaded before the least recently used is dropped.
 const MAX_LOADED: usize = 64;
+/// Lanes per executor.
+pub const LANES: usize = 2;
 
 type CallFn = unsafe extern "C" fn(*const u64, *mut u64);
 
-/// Shared memory for one execution: the result header, then the arrays.
-struct Shared {
-    base: *mut u8,
-    len: usize,
+/// Where a lane's child leaves its results (the start of the header).
+#[repr(C)]
+pub struct ResultArea {
+    /// 1 once the kernel returned.
+    pub done: u64,
+    pub ret: u64,
+    pub nanos: u64,
+    /// The system call number + 1 of a sandbox violation.
+    pub violation: u64,
 }
 
-/// Where the child leaves its results.
-#[repr(C)]
-struct ResultArea {
-    done: u64,
-    ret: u64,
-    nanos: u64,
-    /// The system call number + 1 of a sandbox violation.
-    violation: u64,
-}
+/// A lane's header: the result area, then the argument count at
+/// [`COUNT_AT`] and [`MAX_SLOTS`] slots of two words from [`SLOTS_AT`]
+/// (a kind, [`SLOT_SCALAR`] or [`SLOT_ARRAY`], and the scalar's bits or the
+/// array's offset past the header). The arguments follow the header.
+pub const HEADER: usize = 8192;
+pub const COUNT_AT: usize = 64;
+pub const SLOTS_AT: usize = 72;
+pub const MAX_SLOTS: usize = (HEADER - SLOTS_AT) / 16;
+pub const SLOT_SCALAR: u64 = 0;
+pub const SLOT_ARRAY: u64 = 1;
+/// The arguments' room in a lane (reserved, not committed).
+pub const REGION: usize = 2 << 30;
 
 /// The result area of the current child, for its SIGSYS handler.
 static AREA: std::sync::atomic::AtomicPtr<ResultArea> =
@@ -114,42 +137,18 @@ pub fn syscall_name(nr: i64) -> String {
     name.to_owned()
 }
 
-/// The shared region's header: the result area, then the argument slots
-/// (a count and up to `MAX_SLOTS` values) a pre-forked child reads when
-/// told to go.
-pub const HEADER: usize = 4096;
-const SLOTS_AT: usize = 64;
-const MAX_SLOTS: usize = (HEADER - SLOTS_AT - 8) / 8;
-/// The shared region reused by every execution (reserved, not committed).
-pub const REGION: usize = 2 << 30;
+/// A lane's region as this process maps it (from the engine's memfd).
+struct Shared {
+    base: *mut u8,
+    len: usize,
+}
 
 impl Shared {
-    fn new(len: usize) -> Option<Shared> {
-        let len = HEADER + len.max(64);
-        // SAFETY: an anonymous shared mapping; both the executor and the
-        // child it forks see the same pages.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        (p != libc::MAP_FAILED).then_some(Shared {
-            base: p as *mut u8,
-            len,
-        })
-    }
-
-    /// The region the engine made (a memfd it passed as `fd`): the engine
-    /// writes arguments straight into it, no copy through the pipe.
-    fn from_fd(fd: i32, len: usize) -> Option<Shared> {
-        let len = HEADER + len.max(64);
-        // SAFETY: a shared mapping of a descriptor the engine gave us; the
-        // descriptor is closed after mapping (the mapping keeps the memory).
+    /// Maps the engine's memfd `fd` (closed after mapping: the mapping
+    /// keeps the memory).
+    fn from_fd(fd: i32) -> Option<Shared> {
+        let len = HEADER + REGION;
+        // SAFETY: a shared mapping of a descriptor the engine gave us.
         unsafe {
             let p = libc::mmap(
                 std::ptr::null_mut(),
@@ -167,22 +166,37 @@ impl Shared {
         }
     }
 
-    fn result(&self) -> *mut ResultArea {
+    fn area(&self) -> *mut ResultArea {
         self.base as *mut ResultArea
-    }
-
-    fn data(&mut self) -> &mut [u8] {
-        // SAFETY: the mapping is `len` bytes, the first HEADER are results.
-        unsafe { std::slice::from_raw_parts_mut(self.base.add(HEADER), self.len - HEADER) }
     }
 }
 
-impl Drop for Shared {
-    fn drop(&mut self) {
-        // SAFETY: our own mapping, no child uses it any more.
-        unsafe {
-            libc::munmap(self.base as *mut libc::c_void, self.len);
+/// The arguments as `tailor_call` takes them, from a lane's header: arrays
+/// as addresses in this process's mapping of the lane.
+///
+/// # Safety
+/// `base` is a mapped lane of `HEADER + REGION` bytes.
+unsafe fn args_of(base: *mut u8, out: &mut [u64; MAX_SLOTS]) -> usize {
+    // SAFETY: the header lies inside the mapping; the count is bounded.
+    unsafe {
+        let count = (*(base.add(COUNT_AT) as *const u64) as usize).min(MAX_SLOTS);
+        let slots = base.add(SLOTS_AT) as *const u64;
+        for (i, slot) in out.iter_mut().enumerate().take(count) {
+            let (kind, value) = (*slots.add(2 * i), *slots.add(2 * i + 1));
+            *slot = if kind == SLOT_ARRAY {
+                // An offset past the region's end would point outside it:
+                // clamp to its start (the engine never writes one).
+                let off = if (value as usize) < REGION {
+                    value as usize
+                } else {
+                    0
+                };
+                base.add(HEADER + off) as u64
+            } else {
+                value
+            };
         }
+        count
     }
 }
 
@@ -203,15 +217,15 @@ unsafe fn call(entry: CallFn, slots: &[u64], area: *mut ResultArea) {
     }
 }
 
-/// A pre-forked child's whole life: it confines itself (descriptors, CPU
-/// limit, filter), then waits, holding nothing but the read end of its go
-/// pipe and the write end of its done pipe, for the executor to fill the
-/// shared region; then it runs the kernel, says it is done (so the answer
-/// need not wait for its exit) and exits.
+/// A forked child's whole life: it confines itself (descriptors, CPU
+/// limit, signals, the other lanes and variants unmapped, filter), maps the
+/// pages the next arguments will likely use, then waits for its go on the
+/// read end of its lane's go pipe; then it runs the kernel, says it is done
+/// (the answer need not wait for its exit) and exits.
 ///
 /// # Safety
 /// Called only in a freshly forked child of the single-threaded executor;
-/// `entry` is a loaded variant and `region` the shared region.
+/// `entry` is a loaded variant and `region` its lane's mapping.
 unsafe fn waiting_child(
     entry: CallFn,
     region: *mut u8,
@@ -223,6 +237,10 @@ unsafe fn waiting_child(
     // SAFETY: system calls in a forked child of a single-threaded process:
     // no lock can be held by another thread; the region is mapped shared.
     unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        if libc::getppid() == 1 {
+            libc::syscall(libc::SYS_exit, 0);
+        }
         let (low, high) = (go.min(done), go.max(done));
         if low > 0 {
             libc::syscall(libc::SYS_close_range, 0u32, (low - 1) as u32, 0u32);
@@ -258,7 +276,7 @@ unsafe fn waiting_child(
         if prefault > 0 {
             libc::madvise(
                 region.add(HEADER) as *mut libc::c_void,
-                prefault,
+                prefault.min(REGION),
                 libc::MADV_POPULATE_WRITE,
             );
         }
@@ -270,56 +288,15 @@ unsafe fn waiting_child(
         if libc::read(go, cmd.as_mut_ptr() as *mut libc::c_void, 8) != 8 {
             libc::syscall(libc::SYS_exit, 0);
         }
-        let count = (*(region.add(SLOTS_AT) as *const u64)) as usize;
-        let slots = std::slice::from_raw_parts(
-            region.add(SLOTS_AT + 8) as *const u64,
-            count.min(MAX_SLOTS),
-        );
-        call(entry, slots, area);
+        let mut args = [0u64; MAX_SLOTS];
+        let count = args_of(region, &mut args);
+        call(entry, &args[..count], area);
         libc::write(done, [1u8].as_ptr() as *const libc::c_void, 1);
         libc::syscall(libc::SYS_exit, 0);
     }
     // The exit above does not return.
     #[allow(clippy::empty_loop)]
     loop {}
-}
-
-/// How waiting for a child's done ended.
-enum Waited {
-    /// It said it is done (it may still be exiting).
-    Done,
-    /// Its done pipe closed without a word: it is gone (crashed, trapped).
-    Gone,
-    /// The deadline passed; it was killed.
-    Killed,
-}
-
-/// Waits for a child's done byte until `deadline_ms`, killing it then.
-fn wait_done(pid: libc::pid_t, done: i32, deadline_ms: u64) -> Waited {
-    let started = Instant::now();
-    let mut fds = libc::pollfd {
-        fd: done,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    loop {
-        let left = deadline_ms.saturating_sub(started.elapsed().as_millis() as u64);
-        let timeout = i32::try_from(left).unwrap_or(i32::MAX);
-        // SAFETY: poll on our own pipe's read end.
-        let r = unsafe { libc::poll(&mut fds, 1, timeout) };
-        if r < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        if r == 0 {
-            // SAFETY: our own child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            return Waited::Killed;
-        }
-        let mut b = [0u8; 1];
-        // SAFETY: reading one byte from our own pipe's read end.
-        let n = unsafe { libc::read(done, b.as_mut_ptr() as *mut libc::c_void, 1) };
-        return if n == 1 { Waited::Done } else { Waited::Gone };
-    }
 }
 
 /// Kills (if it is not gone already) and reaps a child; its wait status.
@@ -364,45 +341,100 @@ pub fn outcome_of(status: i32, killed_by_us: bool, done: bool, violation: u64) -
     Outcome::Crashed(0)
 }
 
-/// A child forked ahead of time for one variant, waiting for its go.
-struct Idle {
-    key: String,
+/// Reads whatever is waiting in a pipe without blocking (a child that died
+/// before its go left the go byte; a hostile one may write more than one
+/// done byte): the next child starts on empty pipes.
+fn drain(fd: i32) {
+    let mut buf = [0u8; 512];
+    loop {
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll and read on a pipe end this process holds.
+        unsafe {
+            if libc::poll(&mut p, 1, 0) <= 0 || p.revents & libc::POLLIN == 0 {
+                return;
+            }
+            if libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) <= 0 {
+                return;
+            }
+        }
+    }
+}
+
+/// A lane's child, forked for one variant.
+struct Child {
     pid: libc::pid_t,
+    /// Readable when the child has exited.
+    pidfd: i32,
+}
+
+/// One lane as the executor holds it.
+struct Lane {
+    region: Shared,
+    /// The go pipe's read end (children inherit it).
     go: i32,
-    /// The read end of its done pipe.
-    done: i32,
-    /// The CPU limit it holds (from the deadline when it was forked).
-    cpu_secs: u64,
+    /// The done pipe's write end (children inherit it) and read end (to
+    /// drain what a child left).
+    done_w: i32,
+    done_r: i32,
+    child: Option<Child>,
+}
+
+impl Lane {
+    /// Kills (if alive) and reaps the lane's child; its wait status.
+    fn end_child(&mut self, kill: bool) -> Option<i32> {
+        let c = self.child.take()?;
+        let status = reap(c.pid, kill);
+        // SAFETY: our own pidfd.
+        unsafe { libc::close(c.pidfd) };
+        Some(status)
+    }
+
+    /// Everything in the region past `used` bytes of arguments is cleared
+    /// (a kernel that wrote far past its arrays pins no memory), and the
+    /// header too. The first `used` bytes are overwritten by the engine
+    /// with the next request's arguments, which zeroes what they do not
+    /// cover. No child may be alive.
+    fn scrub(&mut self, used: usize) {
+        let page = 4096;
+        let used = used.min(REGION);
+        let keep = used.div_ceil(page) * page;
+        // SAFETY: ranges inside our mapping; no child runs in the lane.
+        unsafe {
+            std::ptr::write_bytes(self.region.base, 0, HEADER);
+            let data = self.region.base.add(HEADER);
+            std::ptr::write_bytes(data.add(used), 0, keep - used);
+            if keep < REGION {
+                libc::madvise(
+                    data.add(keep) as *mut libc::c_void,
+                    REGION - keep,
+                    libc::MADV_REMOVE,
+                );
+            }
+        }
+    }
 }
 
 struct Executor {
     loaded: HashMap<String, (LoadedElf, u64)>,
     tick: u64,
     filter: seccompiler::BpfProgram,
-    region: Shared,
-    idle: Option<Idle>,
-    /// CPU seconds for the next child: from the last deadline asked for.
-    cpu_secs: u64,
-    /// Bytes of arguments of the last execution (what the next child
-    /// maps ahead).
-    last_bytes: usize,
-    /// A child that said it is done and has not been reaped yet: reaped
-    /// after the reply, before the region is used again.
-    exiting: Option<libc::pid_t>,
+    lanes: Vec<Lane>,
 }
 
 impl Executor {
     fn load(&mut self, key: String, object: &[u8]) -> ExecReply {
         if self.loaded.len() >= MAX_LOADED {
+            // A waiting child keeps its own copy of its variant.
             if let Some(oldest) = self
                 .loaded
                 .iter()
                 .min_by_key(|(_, (_, t))| *t)
                 .map(|(k, _)| k.clone())
             {
-                if self.idle.as_ref().is_some_and(|i| i.key == oldest) {
-                    self.drop_idle();
-                }
                 self.loaded.remove(&oldest);
             }
         }
@@ -416,275 +448,179 @@ impl Executor {
         }
     }
 
-    fn entry(&self, key: &str) -> Option<CallFn> {
-        // SAFETY: the loader resolved `tailor_call`, whose signature is fixed.
-        self.loaded
-            .get(key)
-            .map(|(elf, _)| unsafe { std::mem::transmute::<usize, CallFn>(elf.entry()) })
-    }
-
-    fn drop_idle(&mut self) {
-        if let Some(i) = self.idle.take() {
-            // SAFETY: our own pipes.
-            unsafe {
-                libc::close(i.go);
-                libc::close(i.done);
-            }
-            reap(i.pid, true);
-        }
-    }
-
-    /// Forks a child for `key` that waits for its go: the fork is then off
-    /// the next execution's critical path.
-    fn prefork(&mut self, key: &str) {
-        if self.idle.as_ref().is_some_and(|i| i.key == key) {
-            return;
-        }
-        self.drop_idle();
-        let Some(entry) = self.entry(key) else { return };
-        let (mut go, mut done) = ([0i32; 2], [0i32; 2]);
-        // SAFETY: pipe2 fills two descriptors each; fork in a single-threaded
-        // process; the child runs `waiting_child`, which never returns.
-        unsafe {
-            if libc::pipe2(go.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
-                return;
-            }
-            if libc::pipe2(done.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
-                libc::close(go[0]);
-                libc::close(go[1]);
-                return;
-            }
-            let pid = libc::fork();
-            if pid == 0 {
-                // The child holds its own variant only: every other kernel's
-                // code and data is unmapped before it waits.
-                self.loaded.retain(|k, _| k == key);
-                waiting_child(
-                    entry,
-                    self.region.base,
-                    (go[0], done[1]),
-                    &self.filter,
-                    self.cpu_secs,
-                    self.last_bytes,
-                );
-            }
-            libc::close(go[0]);
-            libc::close(done[1]);
-            if pid < 0 {
-                libc::close(go[1]);
-                libc::close(done[0]);
-                return;
-            }
-            self.idle = Some(Idle {
-                key: key.to_owned(),
-                pid,
-                go: go[1],
-                done: done[0],
-                cpu_secs: self.cpu_secs,
-            });
-        }
-    }
-
-    /// Sends the child that said it is done its SIGKILL (it exits on its own
-    /// too; this makes sure a kernel that faked its done stops).
-    fn kill_exiting(&mut self) {
-        if let Some(pid) = self.exiting {
-            // SAFETY: our own child, not yet reaped.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-    }
-
-    /// Reaps the child of the last execution, so none can touch the region
-    /// when the next one starts.
-    fn settle(&mut self) {
-        if let Some(pid) = self.exiting.take() {
-            reap(pid, true);
-        }
-    }
-
-    /// Everything in the region past this execution's arguments is zero:
-    /// the pages beyond are given back (a kernel that wrote far past its
-    /// arrays pins no memory), the rest of the last page is cleared. What
-    /// comes before is the engine's copy of this request's own arguments.
-    fn scrub_beyond(&mut self, total: usize) {
-        let data = self.region.data();
-        let page = 4096;
-        let keep = total.div_ceil(page) * page;
-        let len = data.len();
-        if keep > total {
-            data[total..keep.min(len)].fill(0);
-        }
-        if keep < len {
-            // SAFETY: a page-aligned range inside our shared mapping; no
-            // child runs (the last one was reaped in `settle`).
-            unsafe {
-                libc::madvise(
-                    data.as_mut_ptr().add(keep) as *mut libc::c_void,
-                    len - keep,
-                    libc::MADV_REMOVE,
-                );
-            }
-        }
-    }
-
-    fn execute(
-        &mut self,
-        key: &str,
-        slots: &[Slot],
-        deadline_ms: u64,
-        isolation: Isolation,
-        buffers: &[u8],
-        in_region: bool,
-    ) -> (ExecReply, Vec<u8>) {
+    /// The variant's entry, marking it used.
+    fn entry(&mut self, key: &str) -> Option<CallFn> {
         self.tick += 1;
         let tick = self.tick;
-        let Some((_, t)) = self.loaded.get_mut(key) else {
-            return (ExecReply::NeedObject, Vec::new());
-        };
+        let (elf, t) = self.loaded.get_mut(key)?;
         *t = tick;
-        let total: usize = slots
-            .iter()
-            .map(|s| match s {
-                Slot::Array { padded_bytes } => *padded_bytes as usize,
-                Slot::Scalar { .. } => 0,
-            })
-            .sum();
-        let error = |message: String| (ExecReply::Error { message }, Vec::new());
-        if !in_region && total != buffers.len() {
-            return error(format!(
-                "{} bytes of arrays announced, {} sent",
-                total,
-                buffers.len()
-            ));
-        }
-        if slots.len() > MAX_SLOTS {
-            return error(format!("{} arguments; at most {MAX_SLOTS}", slots.len()));
-        }
-        if total > self.region.len - HEADER {
-            return (
-                ExecReply::Executed {
-                    outcome: Outcome::OutOfMemory,
-                    ret_bits: None,
-                    kernel_nanos: 0,
-                    changed: vec![],
-                },
-                Vec::new(),
-            );
-        }
-        self.last_bytes = total.min(self.region.len - HEADER);
-        self.settle();
-        self.scrub_beyond(total);
-        // Lay the arguments out in the region: arrays, then the slots.
-        let base = self.region.data().as_mut_ptr() as u64;
-        if !in_region {
-            self.region.data()[..total].copy_from_slice(buffers);
-        }
-        let mut offset = 0u64;
-        let args: Vec<u64> = slots
-            .iter()
-            .map(|s| match s {
-                Slot::Array { padded_bytes } => {
-                    let p = base + offset;
-                    offset += padded_bytes;
-                    p
-                }
-                Slot::Scalar { bits } => *bits,
-            })
-            .collect();
-        let area = self.region.result();
-        // SAFETY: the header is ours while no child runs; it holds the
-        // result area and room for MAX_SLOTS slots (checked above).
-        unsafe {
-            std::ptr::write_bytes(self.region.base, 0, SLOTS_AT);
-            *(self.region.base.add(SLOTS_AT) as *mut u64) = args.len() as u64;
-            std::ptr::copy_nonoverlapping(
-                args.as_ptr(),
-                self.region.base.add(SLOTS_AT + 8) as *mut u64,
-                args.len(),
-            );
-        }
-        let outcome = match isolation {
-            Isolation::Process => {
-                self.drop_idle();
-                let Some(entry) = self.entry(key) else {
-                    return (ExecReply::NeedObject, Vec::new());
-                };
-                // SAFETY: the variant runs here, on memory sized by the
-                // engine from the input spec.
-                unsafe { call(entry, &args, area) };
-                Outcome::Ok
-            }
-            Isolation::Fork => {
-                let cpu_secs = deadline_ms.div_ceil(1000).max(1) + 1;
-                if self.cpu_secs != cpu_secs {
-                    // A waiting child holds the old limit: fork anew.
-                    self.cpu_secs = cpu_secs;
-                    if self.idle.as_ref().is_some_and(|i| i.cpu_secs != cpu_secs) {
-                        self.drop_idle();
-                    }
-                }
-                self.prefork(key);
-                let Some(idle) = self.idle.take().filter(|i| i.key == key) else {
-                    return error(format!("fork failed: {}", std::io::Error::last_os_error()));
-                };
-                // SAFETY: writing 8 bytes to our end of the child's pipe.
-                unsafe {
-                    libc::write(idle.go, [1u8; 8].as_ptr() as *const libc::c_void, 8);
-                    libc::close(idle.go);
-                }
-                let waited = wait_done(idle.pid, idle.done, deadline_ms);
-                // SAFETY: our own pipe's read end.
-                unsafe { libc::close(idle.done) };
-                match waited {
-                    // The answer goes back now; the child is reaped after it.
-                    // SAFETY: the child wrote the area before its done byte.
-                    Waited::Done if unsafe { (*area).done } == 1 => {
-                        self.exiting = Some(idle.pid);
-                        Outcome::Ok
-                    }
-                    waited => {
-                        let status = reap(idle.pid, matches!(waited, Waited::Done));
-                        // SAFETY: the child is gone; the area is ours alone.
-                        let (done, violation) = unsafe { ((*area).done == 1, (*area).violation) };
-                        let killed = matches!(waited, Waited::Killed);
-                        outcome_of(status, killed, done && !killed, violation)
-                    }
-                }
-            }
+        // SAFETY: the loader resolved `tailor_call`, whose signature is fixed.
+        Some(unsafe { std::mem::transmute::<usize, CallFn>(elf.entry()) })
+    }
+
+    /// `Tidy`: the lane's last child is killed and reaped, its pipes
+    /// drained, its region cleared, and a child for `arm` forked.
+    fn tidy(&mut self, lane: usize, used: usize, arm: Option<Arm>) -> ExecReply {
+        let Some(l) = self.lanes.get_mut(lane) else {
+            return ExecReply::Error {
+                message: format!("no lane {lane}"),
+            };
         };
-        let mut args = args;
-        args.fill(0);
-        // SAFETY: as above.
-        let (ret, nanos) = unsafe { ((*area).ret, (*area).nanos) };
-        let mut changed = Vec::new();
-        let mut out = Vec::new();
-        let mut offset = 0usize;
-        let data = self.region.data();
-        // With the arguments in the engine's region, the engine sees the
-        // results there itself.
-        let slots = if in_region { &[][..] } else { slots };
-        for s in slots {
-            if let Slot::Array { padded_bytes } = s {
-                let n = *padded_bytes as usize;
-                let now = &data[offset..offset + n];
-                let differs = now != &buffers[offset..offset + n];
-                changed.push(differs);
-                if differs {
-                    out.extend_from_slice(now);
+        l.end_child(true);
+        drain(l.go);
+        drain(l.done_r);
+        l.scrub(used);
+        let armed = match arm {
+            Some(arm) => self.fork_child(lane, &arm, used),
+            None => false,
+        };
+        ExecReply::Ready { lane, armed }
+    }
+
+    /// Forks a child for `arm` in `lane`, waiting for its go.
+    fn fork_child(&mut self, lane: usize, arm: &Arm, prefault: usize) -> bool {
+        let Some(entry) = self.entry(&arm.key) else {
+            return false;
+        };
+        let (go, done, base) = {
+            let l = &self.lanes[lane];
+            (l.go, l.done_w, l.region.base)
+        };
+        // SAFETY: fork in a single-threaded process; the child runs
+        // `waiting_child`, which never returns.
+        unsafe {
+            let pid = libc::fork();
+            if pid == 0 {
+                // The child holds its own variant and lane only: every other
+                // kernel's code and data, and the other lanes, are unmapped
+                // before it waits.
+                self.loaded.retain(|k, _| *k == arm.key);
+                for (i, other) in self.lanes.iter().enumerate() {
+                    if i != lane {
+                        libc::munmap(other.region.base as *mut libc::c_void, other.region.len);
+                    }
                 }
-                offset += n;
+                waiting_child(
+                    entry,
+                    base,
+                    (go, done),
+                    &self.filter,
+                    arm.cpu_secs,
+                    prefault,
+                );
+            }
+            if pid < 0 {
+                return false;
+            }
+            let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32;
+            if pidfd < 0 {
+                reap(pid, true);
+                return false;
+            }
+            self.lanes[lane].child = Some(Child { pid, pidfd });
+        }
+        true
+    }
+
+    /// A lane's child ended by itself: reaped, and what happened.
+    fn ended(&mut self, lane: usize) -> Outcome {
+        let l = &mut self.lanes[lane];
+        let status = l.end_child(false).unwrap_or(0);
+        // SAFETY: the child is gone; the area is ours (and the engine's).
+        let (done, violation) =
+            unsafe { ((*l.region.area()).done == 1, (*l.region.area()).violation) };
+        outcome_of(status, false, done, violation)
+    }
+
+    /// Process isolation: the kernel runs here, on the lane's arguments.
+    fn execute(&mut self, key: &str, lane: usize) -> ExecReply {
+        let Some(entry) = self.entry(key) else {
+            return ExecReply::NeedObject;
+        };
+        let Some(l) = self.lanes.get_mut(lane) else {
+            return ExecReply::Error {
+                message: format!("no lane {lane}"),
+            };
+        };
+        // No child may share the region with the run.
+        l.end_child(true);
+        let mut args = [0u64; MAX_SLOTS];
+        let area = l.region.area();
+        // SAFETY: the lane is mapped; the engine wrote its header and
+        // arguments, sized from the kernel's signature.
+        unsafe {
+            let count = args_of(l.region.base, &mut args);
+            call(entry, &args[..count], area);
+            ExecReply::Executed {
+                outcome: Outcome::Ok,
+                ret_bits: Some((*area).ret),
+                kernel_nanos: (*area).nanos,
             }
         }
-        let ok = outcome == Outcome::Ok;
-        (
-            ExecReply::Executed {
-                outcome,
-                ret_bits: ok.then_some(ret),
-                kernel_nanos: if ok { nanos } else { 0 },
-                changed: if ok { changed } else { vec![] },
-            },
-            if ok { out } else { Vec::new() },
-        )
+    }
+}
+
+/// `--lane MEMFD,GO_READ,DONE_WRITE,DONE_READ`, once per lane.
+fn lanes_from_args() -> Option<Vec<Lane>> {
+    let args: Vec<String> = std::env::args().collect();
+    let mut lanes = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if a != "--lane" {
+            continue;
+        }
+        let fds: Vec<i32> = args
+            .get(i + 1)?
+            .split(',')
+            .map(|f| f.parse().ok())
+            .collect::<Option<_>>()?;
+        let [mem, go, done_w, done_r] = fds[..] else {
+            return None;
+        };
+        lanes.push(Lane {
+            region: Shared::from_fd(mem)?,
+            go,
+            done_w,
+            done_r,
+            child: None,
+        });
+    }
+    (lanes.len() == LANES).then_some(lanes)
+}
+
+/// Waits until a request is waiting on stdin (true) or a lane's child has
+/// ended (false, with the lane in `ended`).
+fn wait_for_work(lanes: &[Lane], ended: &mut Vec<usize>) -> bool {
+    let mut fds = vec![libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    let mut which = Vec::new();
+    for (i, l) in lanes.iter().enumerate() {
+        if let Some(c) = &l.child {
+            fds.push(libc::pollfd {
+                fd: c.pidfd,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+            which.push(i);
+        }
+    }
+    loop {
+        // SAFETY: poll on descriptors we own.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+        if r < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return true;
+        }
+        for (p, lane) in fds[1..].iter().zip(&which) {
+            if p.revents != 0 {
+                ended.push(*lane);
+            }
+        }
+        return fds[0].revents != 0;
     }
 }
 
@@ -697,6 +633,9 @@ pub fn main() -> i32 {
         Ok(f) => f,
         Err(_) => return 2,
     };
+    let Some(lanes) = lanes_from_args() else {
+        return 2;
+    };
     let confinement = super::confine::confine(super::confine::Role::Executor, ADDRESS_SPACE);
     // Requests are read unbuffered, straight into buffers that are zeroed
     // once used (see `wire::recv`): no earlier request's bytes linger in
@@ -706,31 +645,24 @@ pub fn main() -> i32 {
     let mut r = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(0) };
     let stdout = std::io::stdout();
     let mut w = BufWriter::new(stdout.lock());
-    // `--region-fd N`: the engine's shared region; else one of our own.
-    let args: Vec<String> = std::env::args().collect();
-    let fd = args
-        .iter()
-        .position(|a| a == "--region-fd")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse::<i32>().ok());
-    let region = match fd {
-        Some(fd) => Shared::from_fd(fd, REGION),
-        None => Shared::new(REGION),
-    };
-    let Some(region) = region else {
-        return 2;
-    };
     let mut ex = Executor {
         loaded: HashMap::new(),
         tick: 0,
         filter,
-        region,
-        idle: None,
-        cpu_secs: 6,
-        last_bytes: 0,
-        exiting: None,
+        lanes,
     };
+    let mut ended = Vec::new();
     loop {
+        let request_waiting = wait_for_work(&ex.lanes, &mut ended);
+        for lane in ended.drain(..) {
+            let outcome = ex.ended(lane);
+            if send(&mut w, &ExecReply::Ended { lane, outcome }, &[]).is_err() {
+                return 2;
+            }
+        }
+        if !request_waiting {
+            continue;
+        }
         let msg: Option<(ExecRequest, Vec<u8>)> = match recv(&mut r, super::wire::MAX_PAYLOAD) {
             Ok(m) => m,
             Err(_) => return 2,
@@ -738,55 +670,18 @@ pub fn main() -> i32 {
         let Some((req, mut payload)) = msg else {
             return 0;
         };
-        let mut next = None;
-        let (reply, out) = match req {
-            ExecRequest::Load { key } => (ex.load(key, &payload), Vec::new()),
-            ExecRequest::Execute {
-                key,
-                slots,
-                deadline_ms,
-                isolation,
-                in_region,
-                ..
-            } => {
-                let r = ex.execute(&key, &slots, deadline_ms, isolation, &payload, in_region);
-                // Arguments are gone from this process once answered.
-                let mut slots = slots;
-                slots.fill(Slot::Scalar { bits: 0 });
-                if isolation == Isolation::Fork {
-                    next = Some(key);
-                }
-                r
-            }
-            ExecRequest::Ping => (
-                ExecReply::Pong {
-                    pid: std::process::id(),
-                    confinement: confinement.clone(),
-                },
-                Vec::new(),
-            ),
+        let reply = match req {
+            ExecRequest::Load { key } => ex.load(key, &payload),
+            ExecRequest::Tidy { lane, used, arm } => ex.tidy(lane, used as usize, arm),
+            ExecRequest::Execute { key, lane } => ex.execute(&key, lane),
+            ExecRequest::Ping => ExecReply::Pong {
+                pid: std::process::id(),
+                confinement: confinement.clone(),
+            },
         };
-        let executed = matches!(reply, ExecReply::Executed { .. });
-        let sent = send(&mut w, &reply, &out);
         payload.fill(0);
-        let mut out = out;
-        out.fill(0);
-        if sent.is_err() {
+        if send(&mut w, &reply, &[]).is_err() {
             return 2;
-        }
-        // After the reply, off its critical path: the child that ran is
-        // killed (it said it is done; it has nothing left to do), the next
-        // one for this variant forked while it exits, then it is reaped,
-        // and the engine told the region is free again.
-        if executed {
-            ex.kill_exiting();
-            if let Some(key) = next {
-                ex.prefork(&key);
-            }
-            ex.settle();
-            if send(&mut w, &ExecReply::Ready, &[]).is_err() {
-                return 2;
-            }
         }
     }
 }

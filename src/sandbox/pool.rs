@@ -4,14 +4,17 @@
 //! replacement of dead executors and one retry for an execution that died
 //! with its executor through no fault of its own.
 
-use super::exec::{HEADER, REGION};
+use super::exec::{
+    ResultArea, COUNT_AT, HEADER, LANES, MAX_SLOTS, REGION, SLOTS_AT, SLOT_ARRAY, SLOT_SCALAR,
+};
 use super::process::{Proc, ProcError};
-use super::proto::{ExecReply, ExecRequest, Isolation, Slot as ProtoSlot};
+use super::proto::{Arm, ExecReply, ExecRequest, Isolation};
 use super::slots::{Member, ProcPool, Slot};
 use super::{result, Execution, Outcome, SandboxError};
 use crate::cache::Variant;
 use crate::input::{Buffer, Input, Scalar, Value};
 use crate::kernel::ReturnType;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -81,54 +84,137 @@ impl SandboxConfig {
     }
 }
 
-/// The memory an executor's executions share with the engine: a memfd the
-/// executor maps as its region, so arguments and results cross no pipe.
-struct EngineRegion {
+/// One of an executor's lanes as the engine holds it (see
+/// [`super::exec`]): the region it shares with the executor and its
+/// children, the go pipe's write end and the done pipe's read end.
+struct EngineLane {
     base: *mut u8,
     len: usize,
-    fd: std::os::fd::OwnedFd,
+    go: OwnedFd,
+    done: OwnedFd,
+    state: LaneState,
+    /// Bytes of arguments the lane's last execution used: the executor
+    /// clears what lies past them, the engine what the next arguments do
+    /// not cover.
+    used: usize,
+    /// When it last ran something (a count of this executor's executions).
+    last_run: u64,
 }
 
-impl EngineRegion {
-    fn new() -> Option<EngineRegion> {
-        use std::os::fd::FromRawFd;
+/// Where a lane is, between requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LaneState {
+    /// Free; with a child waiting for its go when armed.
+    Idle(Option<Arm>),
+    /// A `Tidy` was sent and its `Ready` has not come; what it will hold.
+    Tidying(Option<Arm>),
+}
+
+/// The descriptors an executor inherits for one lane.
+struct LaneFds {
+    memfd: OwnedFd,
+    go_read: OwnedFd,
+    done_write: OwnedFd,
+}
+
+fn pipe() -> Option<(OwnedFd, OwnedFd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 fills two descriptors we then own.
+    unsafe {
+        if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+            return None;
+        }
+        Some((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])))
+    }
+}
+
+impl EngineLane {
+    fn new() -> Result<(EngineLane, LaneFds), String> {
+        let os = |what: &str| {
+            format!(
+                "cannot make an executor lane ({what}): {}",
+                std::io::Error::last_os_error()
+            )
+        };
         let len = HEADER + REGION;
         // SAFETY: memfd_create/ftruncate/mmap on a descriptor we own; the
         // mapping is shared with the one executor we pass the fd to.
         unsafe {
-            let fd = libc::memfd_create(c"tailor-region".as_ptr(), libc::MFD_CLOEXEC);
+            let fd = libc::memfd_create(c"tailor-lane".as_ptr(), libc::MFD_CLOEXEC);
             if fd < 0 {
-                return None;
+                return Err(os("memfd"));
             }
-            let fd = std::os::fd::OwnedFd::from_raw_fd(fd);
-            use std::os::fd::AsRawFd;
-            if libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) != 0 {
-                return None;
+            let memfd = OwnedFd::from_raw_fd(fd);
+            if libc::ftruncate(memfd.as_raw_fd(), len as libc::off_t) != 0 {
+                return Err(os("ftruncate"));
             }
             let p = libc::mmap(
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED | libc::MAP_NORESERVE,
-                fd.as_raw_fd(),
+                memfd.as_raw_fd(),
                 0,
             );
-            (p != libc::MAP_FAILED).then_some(EngineRegion {
+            if p == libc::MAP_FAILED {
+                return Err(os("mmap"));
+            }
+            let lane = |go, done| EngineLane {
                 base: p as *mut u8,
                 len,
-                fd,
-            })
+                go,
+                done,
+                state: LaneState::Idle(None),
+                used: 0,
+                last_run: 0,
+            };
+            let (Some((go_read, go_write)), Some((done_read, done_write))) = (pipe(), pipe())
+            else {
+                libc::munmap(p, len);
+                return Err(os("pipe"));
+            };
+            Ok((
+                lane(go_write, done_read),
+                LaneFds {
+                    memfd,
+                    go_read,
+                    done_write,
+                },
+            ))
         }
+    }
+
+    fn header(&mut self) -> &mut [u8] {
+        // SAFETY: our mapping of `len` bytes starts with the header.
+        unsafe { std::slice::from_raw_parts_mut(self.base, HEADER) }
     }
 
     fn data(&mut self) -> &mut [u8] {
         // SAFETY: our mapping of `len` bytes; the arrays start after the
-        // header the executor uses.
+        // header.
         unsafe { std::slice::from_raw_parts_mut(self.base.add(HEADER), self.len - HEADER) }
+    }
+
+    /// The result area the child (or the executor) wrote.
+    fn area(&self) -> (bool, u64, u64) {
+        // SAFETY: the header starts with the result area; a racing hostile
+        // child can only make these words wrong for its own request.
+        unsafe {
+            let a = self.base as *const ResultArea;
+            (
+                std::ptr::read_volatile(&(*a).done) == 1,
+                std::ptr::read_volatile(&(*a).ret),
+                std::ptr::read_volatile(&(*a).nanos),
+            )
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        matches!(self.state, LaneState::Idle(_))
     }
 }
 
-impl Drop for EngineRegion {
+impl Drop for EngineLane {
     fn drop(&mut self) {
         // SAFETY: our own mapping; the executor keeps its own.
         unsafe {
@@ -140,33 +226,138 @@ impl Drop for EngineRegion {
 // SAFETY: the mapping belongs to this value alone (nothing else in this
 // process holds `base`), so moving it to another thread moves its only
 // user; a checked-out slot is used by one thread at a time.
-unsafe impl Send for EngineRegion {}
+unsafe impl Send for EngineLane {}
 
-/// One executor process and the region it shares with the engine.
+/// One executor process and its lanes.
 pub struct ExecSlot {
     proc: Proc,
-    region: Option<EngineRegion>,
-    /// An `Executed` came and its `Ready` has not: the executor may still
-    /// have a child alive in the region.
-    settling: bool,
+    lanes: Vec<EngineLane>,
+    runs: u64,
 }
 
+/// Replies other than an execution's arrays carry nothing big.
+const SMALL_REPLY: u64 = 1 << 20;
+
 impl ExecSlot {
-    /// Waits for the `Ready` that follows an `Executed`: the region is the
-    /// executor's until it says the last child is gone.
-    fn settle(&mut self) -> Result<(), String> {
-        if !self.settling {
-            return Ok(());
-        }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        match self.proc.next::<ExecReply>(deadline, SMALL_REPLY) {
-            Ok((ExecReply::Ready, _)) => {
-                self.settling = false;
-                Ok(())
+    /// Takes in an unasked message (`Ready`, `Ended`); gives back others.
+    fn absorb(&mut self, msg: ExecReply) -> Option<ExecReply> {
+        match msg {
+            ExecReply::Ready { lane, armed } => {
+                if let Some(l) = self.lanes.get_mut(lane) {
+                    if let LaneState::Tidying(arm) = &l.state {
+                        l.state = LaneState::Idle(if armed { arm.clone() } else { None });
+                    }
+                }
+                None
             }
-            Ok((other, _)) => Err(format!("unexpected reply {other:?} (expected ready)")),
-            Err(e) => Err(format!("the executor did not settle: {e}")),
+            ExecReply::Ended { lane, .. } => {
+                // A waiting child is gone (killed from outside): the lane
+                // needs a new one. Ends of children already done with are
+                // news of nothing.
+                if let Some(l) = self.lanes.get_mut(lane) {
+                    if matches!(l.state, LaneState::Idle(Some(_))) {
+                        l.state = LaneState::Idle(None);
+                    }
+                }
+                None
+            }
+            other => Some(other),
         }
+    }
+
+    /// Takes in every message already waiting.
+    fn pump(&mut self) -> Result<(), ProcError> {
+        while self.proc.readable_now() {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let (msg, _) = self.proc.next::<ExecReply>(deadline, SMALL_REPLY)?;
+            if let Some(other) = self.absorb(msg) {
+                return Err(ProcError::Protocol(format!("unexpected message {other:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The answer to a request, taking in unasked messages on the way.
+    fn request(
+        &mut self,
+        req: &ExecRequest,
+        payload: &[u8],
+        deadline: Instant,
+    ) -> Result<ExecReply, ProcError> {
+        let (mut msg, _) =
+            self.proc
+                .request::<_, ExecReply>(req, payload, deadline, SMALL_REPLY)?;
+        loop {
+            match self.absorb(msg) {
+                Some(reply) => return Ok(reply),
+                None => msg = self.proc.next::<ExecReply>(deadline, SMALL_REPLY)?.0,
+            }
+        }
+    }
+
+    /// Waits for one message and takes it in (the next `Ready`).
+    fn wait_one(&mut self, deadline: Instant) -> Result<(), ProcError> {
+        let (msg, _) = self.proc.next::<ExecReply>(deadline, SMALL_REPLY)?;
+        match self.absorb(msg) {
+            None => Ok(()),
+            Some(other) => Err(ProcError::Protocol(format!("unexpected message {other:?}"))),
+        }
+    }
+
+    /// Sends `Tidy` for a lane without waiting for its `Ready`.
+    fn tidy(&mut self, lane: usize, arm: Option<Arm>) -> Result<(), ProcError> {
+        let used = self.lanes[lane].used as u64;
+        self.lanes[lane].state = LaneState::Tidying(arm.clone());
+        self.proc.send(&ExecRequest::Tidy { lane, used, arm })
+    }
+
+    /// A lane to run `arm` on: one whose child already waits for it, else
+    /// one that will (once a `Tidy` already under way for it is done), else
+    /// the free lane that ran least recently, re-armed; with `arm` `None`
+    /// (process isolation), the free lane that ran least recently.
+    fn lane_for(&mut self, arm: Option<&Arm>, deadline: Instant) -> Result<usize, ProcError> {
+        let chosen = loop {
+            self.pump()?;
+            let lru = self
+                .lanes
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.is_idle())
+                .min_by_key(|(_, l)| l.last_run)
+                .map(|(i, _)| i);
+            let Some(arm) = arm else {
+                match lru {
+                    Some(i) => break i,
+                    None => {
+                        self.wait_one(deadline)?;
+                        continue;
+                    }
+                }
+            };
+            let want = LaneState::Idle(Some(arm.clone()));
+            if let Some(i) = self.lanes.iter().position(|l| l.state == want) {
+                break i;
+            }
+            let coming = LaneState::Tidying(Some(arm.clone()));
+            match lru {
+                Some(i) if !self.lanes.iter().any(|l| l.state == coming) => {
+                    self.tidy(i, Some(arm.clone()))?;
+                    while !self.lanes[i].is_idle() {
+                        self.wait_one(deadline)?;
+                    }
+                    if self.lanes[i].state != want {
+                        return Err(ProcError::Protocol(
+                            "the executor could not fork a child for the variant".into(),
+                        ));
+                    }
+                    break i;
+                }
+                _ => self.wait_one(deadline)?,
+            }
+        };
+        self.runs += 1;
+        self.lanes[chosen].last_run = self.runs;
+        Ok(chosen)
     }
 }
 
@@ -177,9 +368,9 @@ impl Member for ExecSlot {
     fn pid(&self) -> u32 {
         self.proc.pid()
     }
-    /// Its `Ready` has come (taken now if it is waiting in the pipe).
+    /// A lane is free (messages already waiting taken in now).
     fn ready(&mut self) -> bool {
-        !self.settling || (self.proc.readable_now() && self.settle().is_ok())
+        self.pump().is_err() || self.lanes.iter().any(EngineLane::is_idle)
     }
 }
 
@@ -214,25 +405,36 @@ impl Outputs {
 }
 
 fn spawn_executor(binary: &std::path::Path, id: u64) -> Result<ExecSlot, String> {
-    let region = EngineRegion::new();
-    let proc = match &region {
-        Some(r) => {
-            use std::os::fd::AsRawFd;
-            let fd = r.fd.as_raw_fd();
-            let fd_arg = fd.to_string();
-            Proc::spawn_with_fd(binary, &["--region-fd", &fd_arg], id, Some(fd))?
-        }
-        None => Proc::spawn(binary, &[], id)?,
-    };
+    let mut lanes = Vec::with_capacity(LANES);
+    let mut inherited = Vec::with_capacity(LANES);
+    let mut args = Vec::new();
+    for _ in 0..LANES {
+        let (lane, fds) = EngineLane::new()?;
+        args.push("--lane".to_owned());
+        args.push(format!(
+            "{},{},{},{}",
+            fds.memfd.as_raw_fd(),
+            fds.go_read.as_raw_fd(),
+            fds.done_write.as_raw_fd(),
+            lane.done.as_raw_fd()
+        ));
+        inherited.extend([
+            fds.memfd.as_raw_fd(),
+            fds.go_read.as_raw_fd(),
+            fds.done_write.as_raw_fd(),
+            lane.done.as_raw_fd(),
+        ]);
+        lanes.push((lane, fds));
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let proc = Proc::spawn_with_fds(binary, &argv, id, &inherited)?;
+    // The executor has its ends now; ours of them close with `fds`.
     Ok(ExecSlot {
         proc,
-        region,
-        settling: false,
+        lanes: lanes.into_iter().map(|(lane, _fds)| lane).collect(),
+        runs: 0,
     })
 }
-
-/// Replies other than an execution's arrays carry nothing big.
-const SMALL_REPLY: u64 = 1 << 20;
 
 impl ExecPool {
     pub fn new(config: SandboxConfig) -> Result<ExecPool, SandboxError> {
@@ -263,17 +465,10 @@ impl ExecPool {
         for i in 0..self.slots.len() {
             let mut slot = self.slots.checkout_at(i);
             let Ok(s) = slot.process() else { continue };
-            if s.settle().is_err() {
-                slot.replace();
-                continue;
-            }
-            if let Ok((ExecReply::Pong { confinement, .. }, _)) = s.proc.request::<_, ExecReply>(
-                &ExecRequest::Ping,
-                &[],
-                Instant::now() + Duration::from_secs(5),
-                SMALL_REPLY,
-            ) {
-                out.push(confinement);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            match s.request(&ExecRequest::Ping, &[], deadline) {
+                Ok(ExecReply::Pong { confinement, .. }) => out.push(confinement),
+                _ => slot.replace(),
             }
         }
         out
@@ -314,6 +509,150 @@ impl ExecPool {
     }
 }
 
+/// Writes the request's arguments into a lane: the header's slots, the
+/// arrays one after another (each padded), and zeros over what the lane's
+/// last execution used beyond them. The arrays' total, or `None` when they
+/// do not fit.
+fn write_args(lane: &mut EngineLane, input: &Input) -> Option<usize> {
+    let total: usize = input
+        .args
+        .iter()
+        .filter_map(|a| a.value.as_array().map(|b| b.padded_byte_len()))
+        .sum();
+    if total > REGION || input.args.len() > MAX_SLOTS {
+        return None;
+    }
+    let mut header = [0u64; 2 * MAX_SLOTS];
+    let mut offset = 0usize;
+    let used = lane.used;
+    let data = lane.data();
+    for (i, a) in input.args.iter().enumerate() {
+        let (kind, value) = match &a.value {
+            Value::Array(b) => {
+                let bytes = b.padded_bytes();
+                data[offset..offset + bytes.len()].copy_from_slice(bytes);
+                let at = offset as u64;
+                offset += bytes.len();
+                (SLOT_ARRAY, at)
+            }
+            Value::Scalar(s) => (SLOT_SCALAR, bits(*s)),
+        };
+        header[2 * i] = kind;
+        header[2 * i + 1] = value;
+    }
+    if used > total {
+        data[total..used].fill(0);
+    }
+    lane.used = total;
+    let n = input.args.len();
+    let h = lane.header();
+    h[..COUNT_AT].fill(0);
+    h[COUNT_AT..SLOTS_AT].copy_from_slice(&(n as u64).to_ne_bytes());
+    for (k, word) in header[..2 * n].iter().enumerate() {
+        let at = SLOTS_AT + 8 * k;
+        h[at..at + 8].copy_from_slice(&word.to_ne_bytes());
+    }
+    Some(total)
+}
+
+/// Makes sure the executor has the variant loaded.
+fn ensure_loaded(exec: &mut ExecSlot, variant: &Variant) -> Result<(), Result<String, String>> {
+    let load = ExecRequest::Load {
+        key: variant.key.0.clone(),
+    };
+    match exec.request(
+        &load,
+        &variant.object,
+        Instant::now() + Duration::from_secs(30),
+    ) {
+        Ok(ExecReply::Loaded) => Ok(()),
+        // The variant's own fault: refused, not lost.
+        Ok(ExecReply::LoadFailed { error }) => Err(Ok(error)),
+        Ok(other) => Err(Err(format!("unexpected reply {other:?}"))),
+        Err(e) => Err(Err(e.to_string())),
+    }
+}
+
+/// How waiting for a forked child's done ended.
+enum Waited {
+    Done,
+    /// It ended without saying done (the executor says how).
+    Ended(Outcome),
+    Timeout,
+}
+
+/// Waits for the done byte of `lane`'s child until `deadline`, or for the
+/// executor's word that the child ended without it.
+fn wait_done(exec: &mut ExecSlot, lane: usize, deadline: Instant) -> Result<Waited, ProcError> {
+    let mut watch_done = true;
+    loop {
+        if exec.proc.readable_now() {
+            let (msg, _) = exec.proc.next::<ExecReply>(deadline, SMALL_REPLY)?;
+            match msg {
+                ExecReply::Ended { lane: l, outcome } if l == lane => {
+                    // It may have said done just before it ended.
+                    let (done, ..) = exec.lanes[lane].area();
+                    return Ok(if done && outcome == Outcome::Ok {
+                        Waited::Done
+                    } else {
+                        Waited::Ended(outcome)
+                    });
+                }
+                other => {
+                    if let Some(other) = exec.absorb(other) {
+                        return Err(ProcError::Protocol(format!("unexpected message {other:?}")));
+                    }
+                }
+            }
+            continue;
+        }
+        let mut fds = [
+            libc::pollfd {
+                fd: exec.proc.stdout_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if watch_done {
+                    exec.lanes[lane].done.as_raw_fd()
+                } else {
+                    -1
+                },
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX);
+        // SAFETY: poll on descriptors we own.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+        if r < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(ProcError::Protocol(format!(
+                "poll: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        if r == 0 {
+            return Ok(Waited::Timeout);
+        }
+        if fds[1].revents != 0 {
+            let mut b = [0u8; 1];
+            // SAFETY: one byte from our own pipe's read end, which poll
+            // found readable.
+            let n = unsafe { libc::read(fds[1].fd, b.as_mut_ptr() as *mut libc::c_void, 1) };
+            let (done, ..) = exec.lanes[lane].area();
+            if n == 1 && done {
+                return Ok(Waited::Done);
+            }
+            // A byte without a result: wait for the executor's word.
+            watch_done = false;
+        }
+    }
+}
+
 fn attempt(
     slot: &mut Slot<'_, ExecSlot>,
     variant: &Variant,
@@ -327,177 +666,116 @@ fn attempt(
         Ok(e) => e,
         Err(e) => return Attempt::Lost(format!("cannot start an executor: {e}")),
     };
-    let isolation = format!("{} · executor {}", policy.isolation.name(), exec.proc.id);
-    if let Err(e) = exec.settle() {
-        slot.replace();
-        return Attempt::Lost(e);
-    }
-    let mut slots = Vec::with_capacity(input.args.len());
-    let mut payload = Vec::new();
-    let total: usize = input
-        .args
-        .iter()
-        .filter_map(|a| a.value.as_array().map(|b| b.padded_byte_len()))
-        .sum();
-    // Arguments go straight into the shared region when they fit;
-    // otherwise through the pipe.
-    let in_region = exec
-        .region
-        .as_ref()
-        .is_some_and(|r| total <= r.len - HEADER);
-    let mut offset = 0usize;
-    for a in &input.args {
-        match &a.value {
-            Value::Array(b) => {
-                slots.push(ProtoSlot::Array {
-                    padded_bytes: b.padded_byte_len() as u64,
-                });
-                let bytes = b.padded_bytes();
-                match exec.region.as_mut().filter(|_| in_region) {
-                    Some(r) => r.data()[offset..offset + bytes.len()].copy_from_slice(bytes),
-                    None => payload.extend_from_slice(bytes),
-                }
-                offset += bytes.len();
-            }
-            Value::Scalar(s) => slots.push(ProtoSlot::Scalar { bits: bits(*s) }),
-        }
-    }
-    let request = ExecRequest::Execute {
-        key: variant.key.0.clone(),
-        slots,
-        ret,
-        deadline_ms: policy.deadline_ms,
-        isolation: policy.isolation,
-        in_region,
+    let mut isolation = format!("{} · executor {}", policy.isolation.name(), exec.proc.id);
+    let refused = |why: String, isolation: String| {
+        Attempt::Done(
+            failed(
+                Outcome::Rejected(format!("cannot load the variant: {why}")),
+                isolation,
+            ),
+            Outputs::default(),
+        )
     };
-    // The executor enforces the deadline on a forked child; this one is
-    // for the executor itself (and for in-process isolation).
-    let deadline = Instant::now() + Duration::from_millis(policy.deadline_ms.saturating_add(2_000));
-    // Nothing comes back through the pipe but what went in.
-    let reply_limit = if in_region {
-        SMALL_REPLY
-    } else {
-        total as u64 + SMALL_REPLY
-    };
-    let send_execute = |exec: &mut ExecSlot| {
-        exec.proc
-            .request::<_, ExecReply>(&request, &payload, deadline, reply_limit)
-    };
-    let mut reply = if loaded {
-        send_execute(exec)
-    } else {
-        Ok((ExecReply::NeedObject, Vec::new()))
-    };
-    if let Ok((ExecReply::NeedObject, _)) = reply {
-        match exec.proc.request::<_, ExecReply>(
-            &ExecRequest::Load {
-                key: variant.key.0.clone(),
-            },
-            &variant.object,
-            Instant::now() + Duration::from_secs(30),
-            SMALL_REPLY,
-        ) {
-            Ok((ExecReply::Loaded, _)) => reply = send_execute(exec),
-            Ok((ExecReply::LoadFailed { error }, _)) => {
-                return Attempt::Done(
-                    failed(
-                        Outcome::Rejected(format!("cannot load the variant: {error}")),
-                        isolation,
-                    ),
-                    Outputs::default(),
-                )
-            }
-            Ok((other, _)) => {
+    if !loaded {
+        match ensure_loaded(exec, variant) {
+            Ok(()) => {}
+            Err(Ok(why)) => return refused(why, isolation),
+            Err(Err(lost)) => {
                 slot.replace();
-                return Attempt::Lost(format!("unexpected reply {other:?}"));
+                return Attempt::Lost(lost);
             }
-            Err(e) => reply = Err(e),
         }
     }
-    let roundtrip_nanos = started.elapsed().as_nanos() as u64;
-    match reply {
-        Ok((
-            ExecReply::Executed {
+    let fork = policy.isolation == Isolation::Fork;
+    let arm = fork.then(|| Arm {
+        key: variant.key.0.clone(),
+        cpu_secs: policy.deadline_ms.div_ceil(1000).max(1) + 1,
+    });
+    let setup = Instant::now() + Duration::from_secs(5);
+    let lane = match exec.lane_for(arm.as_ref(), setup) {
+        Ok(l) => l,
+        // The executor lost the variant (it keeps a bounded number): load
+        // it again, once.
+        Err(ProcError::Protocol(_)) if loaded && fork => {
+            if let Err(e) = ensure_loaded(exec, variant) {
+                slot.replace();
+                return Attempt::Lost(e.unwrap_or_else(|e| e));
+            }
+            match exec.lane_for(arm.as_ref(), setup) {
+                Ok(l) => l,
+                Err(e) => {
+                    slot.replace();
+                    return Attempt::Lost(e.to_string());
+                }
+            }
+        }
+        Err(e) => {
+            slot.replace();
+            return Attempt::Lost(e.to_string());
+        }
+    };
+    isolation.push_str(&format!(" · lane {lane}"));
+    let Some(total) = write_args(&mut exec.lanes[lane], input) else {
+        return Attempt::Done(failed(Outcome::OutOfMemory, isolation), Outputs::default());
+    };
+    let deadline = Instant::now() + Duration::from_millis(policy.deadline_ms);
+    let (outcome, ret_bits, kernel_nanos) = if fork {
+        // SAFETY: writing 8 bytes to our end of the lane's go pipe.
+        let n = unsafe {
+            libc::write(
+                exec.lanes[lane].go.as_raw_fd(),
+                [1u8; 8].as_ptr() as *const libc::c_void,
+                8,
+            )
+        };
+        if n != 8 {
+            slot.replace();
+            return Attempt::Lost("cannot wake the lane's child".into());
+        }
+        match wait_done(exec, lane, deadline) {
+            Ok(Waited::Done) => {
+                let (_, bits, nanos) = exec.lanes[lane].area();
+                (Outcome::Ok, Some(bits), nanos)
+            }
+            Ok(Waited::Ended(outcome)) => (outcome, None, 0),
+            // The `Tidy` below kills it.
+            Ok(Waited::Timeout) => (Outcome::Timeout, None, 0),
+            Err(e) => {
+                slot.replace();
+                return Attempt::Lost(e.to_string());
+            }
+        }
+    } else {
+        let request = ExecRequest::Execute {
+            key: variant.key.0.clone(),
+            lane,
+        };
+        // The executor itself runs the kernel: the deadline is its.
+        let mut reply = exec.request(&request, &[], deadline);
+        if let Ok(ExecReply::NeedObject) = reply {
+            if let Err(e) = ensure_loaded(exec, variant) {
+                slot.replace();
+                return Attempt::Lost(e.unwrap_or_else(|e| e));
+            }
+            reply = exec.request(&request, &[], deadline);
+        }
+        match reply {
+            Ok(ExecReply::Executed {
                 outcome,
                 ret_bits,
                 kernel_nanos,
-                changed,
-            },
-            out,
-        )) => {
-            let ok = outcome == Outcome::Ok;
-            let mut outputs = Vec::with_capacity(input.args.len());
-            let mut offset = 0usize;
-            let mut pipe_offset = 0usize;
-            let mut k = 0usize;
-            // The same executor (and region) that answered, even if it was
-            // killed since: its results are in the region all the same.
-            let Some(exec) = slot.current() else {
-                return Attempt::Lost("the executor vanished".into());
-            };
-            exec.settling = true;
-            for (i, a) in input.args.iter().enumerate() {
-                let Value::Array(b) = &a.value else {
-                    outputs.push(None);
-                    continue;
-                };
-                let n = b.padded_byte_len();
-                let mut after = None;
-                // An array the code cannot write is the input still: not
-                // read back (for a large read-only input, that is the whole
-                // cost of a comparison saved).
-                let may_write = variant.writes.get(i).copied().unwrap_or(true);
-                if ok && (may_write || !in_region) {
-                    match exec.region.as_mut().filter(|_| in_region) {
-                        // The results are in the region: take the arrays the
-                        // kernel changed.
-                        Some(r) => {
-                            let now = &r.data()[offset..offset + n];
-                            if now != b.padded_bytes() {
-                                after = Some(copied(b, now));
-                            }
-                        }
-                        None => {
-                            if changed.get(k).copied().unwrap_or(false) {
-                                if let Some(src) = out.get(pipe_offset..pipe_offset + n) {
-                                    after = Some(copied(b, src));
-                                }
-                                pipe_offset += n;
-                            }
-                        }
-                    }
-                }
-                offset += n;
-                k += 1;
-                outputs.push(after);
+            }) => (outcome, ret_bits, kernel_nanos),
+            Ok(ExecReply::Error { message }) => (Outcome::Rejected(message), None, 0),
+            Ok(other) => {
+                slot.replace();
+                return Attempt::Lost(format!("unexpected reply {other:?}"));
             }
-            slot.tag(&variant.key.0);
-            Attempt::Done(
-                Execution {
-                    ret: ret_bits.and_then(|b| result(ret, b)),
-                    outcome,
-                    kernel_nanos,
-                    roundtrip_nanos,
-                    isolation,
-                },
-                Outputs(outputs),
-            )
-        }
-        Ok((ExecReply::Error { message }, _)) => Attempt::Done(
-            failed(Outcome::Rejected(message), isolation),
-            Outputs::default(),
-        ),
-        Ok((other, _)) => {
-            slot.replace();
-            Attempt::Lost(format!("unexpected reply {other:?}"))
-        }
-        Err(ProcError::Timeout) => {
-            slot.replace();
-            Attempt::Done(failed(Outcome::Timeout, isolation), Outputs::default())
-        }
-        Err(ProcError::Died { signal, code }) => {
-            slot.replace();
-            if policy.isolation == Isolation::Process {
+            Err(ProcError::Timeout) => {
+                slot.replace();
+                return Attempt::Done(failed(Outcome::Timeout, isolation), Outputs::default());
+            }
+            Err(ProcError::Died { signal, code }) => {
+                slot.replace();
                 // The kernel ran in the executor: its death is the kernel's.
                 let outcome = match signal {
                     Some(libc::SIGSYS) => Outcome::SandboxViolation(None),
@@ -505,16 +783,55 @@ fn attempt(
                     Some(s) => Outcome::Crashed(s),
                     None => Outcome::Crashed(code.unwrap_or(0)),
                 };
-                Attempt::Done(failed(outcome, isolation), Outputs::default())
-            } else {
-                Attempt::Lost(format!("executor died (signal {signal:?}, exit {code:?})"))
+                return Attempt::Done(failed(outcome, isolation), Outputs::default());
+            }
+            Err(ProcError::Protocol(m)) => {
+                slot.replace();
+                return Attempt::Lost(m);
             }
         }
-        Err(ProcError::Protocol(m)) => {
-            slot.replace();
-            Attempt::Lost(m)
-        }
+    };
+    let roundtrip_nanos = started.elapsed().as_nanos() as u64;
+    let ok = outcome == Outcome::Ok;
+    let mut outputs = Vec::with_capacity(input.args.len());
+    let mut offset = 0usize;
+    let data = exec.lanes[lane].data();
+    for (i, a) in input.args.iter().enumerate() {
+        let Value::Array(b) = &a.value else {
+            outputs.push(None);
+            continue;
+        };
+        let n = b.padded_byte_len();
+        // An array the code cannot write is the input still: not read back
+        // (for a large read-only input, that is the whole cost of a
+        // comparison saved).
+        let may_write = variant.writes.get(i).copied().unwrap_or(true);
+        let now = &data[offset..offset + n];
+        outputs.push((ok && may_write && now != b.padded_bytes()).then(|| copied(b, now)));
+        offset += n;
     }
+    debug_assert_eq!(offset, total);
+    // The lane goes back to the executor: its child is ended, the region
+    // cleared and the next child forked while this answer goes back.
+    if let Err(e) = exec.tidy(lane, arm) {
+        slot.replace();
+        return Attempt::Lost(e.to_string());
+    }
+    slot.tag(&variant.key.0);
+    Attempt::Done(
+        Execution {
+            ret: if ok {
+                ret_bits.and_then(|b| result(ret, b))
+            } else {
+                None
+            },
+            outcome,
+            kernel_nanos: if ok { kernel_nanos } else { 0 },
+            roundtrip_nanos,
+            isolation,
+        },
+        Outputs(outputs),
+    )
 }
 
 /// A buffer shaped like `like` holding `bytes` (its padded length).

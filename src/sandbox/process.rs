@@ -92,15 +92,15 @@ impl super::slots::Member for Proc {
 
 impl Proc {
     pub fn spawn(exe: &Path, args: &[&str], id: u64) -> Result<Proc, String> {
-        Proc::spawn_with_fd(exe, args, id, None)
+        Proc::spawn_with_fds(exe, args, id, &[])
     }
 
-    /// Like `spawn`, passing one more descriptor (`keep`) to the child.
-    pub fn spawn_with_fd(
+    /// Like `spawn`, passing more descriptors (`keep`) to the child.
+    pub fn spawn_with_fds(
         exe: &Path,
         args: &[&str],
         id: u64,
-        keep: Option<i32>,
+        keep: &[i32],
     ) -> Result<Proc, String> {
         use std::os::unix::process::CommandExt;
         let mut command = Command::new(exe);
@@ -109,17 +109,20 @@ impl Proc {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        if let Some(fd) = keep {
+        if !keep.is_empty() {
+            let keep = keep.to_vec();
             // SAFETY: between fork and exec only fcntl runs, which is
-            // async-signal-safe; it clears close-on-exec on this one
-            // descriptor so the new program inherits it.
+            // async-signal-safe; it clears close-on-exec on these
+            // descriptors so the new program inherits them (the list was
+            // allocated before the fork).
             unsafe {
                 command.pre_exec(move || {
-                    if libc::fcntl(fd, libc::F_SETFD, 0) == 0 {
-                        Ok(())
-                    } else {
-                        Err(std::io::Error::last_os_error())
+                    for &fd in &keep {
+                        if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
                     }
+                    Ok(())
                 });
             }
         }
@@ -149,6 +152,19 @@ impl Proc {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The descriptor replies arrive on (to poll beside others).
+    pub fn stdout_fd(&self) -> i32 {
+        self.stdout.get_ref().inner.as_raw_fd()
+    }
+
+    /// Sends a message that is not answered at once.
+    pub fn send<Q: Serialize>(&mut self, req: &Q) -> Result<(), ProcError> {
+        if send(&mut self.stdin, req, &[]).is_err() {
+            return Err(self.died());
+        }
+        Ok(())
     }
 
     /// Whether a message (or the end of the stream) can be read without

@@ -1,40 +1,45 @@
 //! The messages between the engine and a lean executor (`tailor-exec`).
 
 use super::Outcome;
-use crate::kernel::ReturnType;
 use serde::{Deserialize, Serialize};
 
 /// The isolation modes are the profile's vocabulary (`sandbox: {
 /// isolation: ... }`); the executor carries them out.
 pub use crate::profile::Isolation;
 
-/// One argument slot: an array (its bytes are in the payload, in order,
-/// each padded to 64) or a scalar's bits.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Slot {
-    Array { padded_bytes: u64 },
-    Scalar { bits: u64 },
+/// What a lane's child waits with: the variant it runs and the CPU limit
+/// it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arm {
+    pub key: String,
+    pub cpu_secs: u64,
 }
 
+/// What the engine asks of an executor. An execution's arguments are never
+/// in a message: the engine writes them into one of the executor's two
+/// *lanes* (shared regions, see [`super::exec`]) and, in fork isolation,
+/// wakes the lane's waiting child itself through the lane's go pipe.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum ExecRequest {
-    /// Payload: the object code.
+    /// Payload: the object code. Answered `Loaded` or `LoadFailed`.
     Load {
         key: String,
     },
-    /// Payload: the array buffers.
+    /// Ends the lane's child (if any), clears what the last execution left
+    /// past its `used` bytes of arguments, and forks a child for `arm` that
+    /// waits for its go. Answered `Ready` when the lane is the engine's
+    /// again; the engine goes on with its other lane meanwhile.
+    Tidy {
+        lane: usize,
+        used: u64,
+        arm: Option<Arm>,
+    },
+    /// Process isolation: runs `key` in the executor itself on the
+    /// arguments in `lane`. Answered `Executed`, `NeedObject` or `Error`.
     Execute {
         key: String,
-        slots: Vec<Slot>,
-        ret: ReturnType,
-        deadline_ms: u64,
-        isolation: Isolation,
-        /// The arrays are already in the shared region the engine passed at
-        /// start (the payload is empty), and the results stay there.
-        #[serde(default)]
-        in_region: bool,
+        lane: usize,
     },
     Ping,
 }
@@ -48,19 +53,26 @@ pub enum ExecReply {
     },
     /// The key is not loaded here: send `Load` first.
     NeedObject,
-    /// Payload: the arrays that changed, in order, each padded.
+    /// A process-isolation execution; its results are in the lane.
     Executed {
         outcome: Outcome,
         ret_bits: Option<u64>,
         kernel_nanos: u64,
-        /// Per array slot: whether it changed (and so is in the payload).
-        changed: Vec<bool>,
     },
-    /// Follows every `Executed`, once the executor has reaped the child
-    /// that ran and forked the next: until it comes, the engine writes
-    /// nothing into the region (a child of the last execution may still be
-    /// alive there).
-    Ready,
+    /// After `Tidy`: no child of an earlier execution is alive in the lane
+    /// and its region is clear; `armed` says whether a child for the asked
+    /// variant waits for its go (false: the variant is not loaded here, or
+    /// the fork failed).
+    Ready {
+        lane: usize,
+        armed: bool,
+    },
+    /// Unasked: a lane's child ended by itself (it finished, crashed,
+    /// trapped, or was killed by someone else) and was reaped.
+    Ended {
+        lane: usize,
+        outcome: Outcome,
+    },
     Pong {
         pid: u32,
         /// What confinement took hold (for `tailor sandbox check` and tests).
