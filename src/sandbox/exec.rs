@@ -8,11 +8,11 @@
 //! arguments), a *go* pipe and a *done* pipe, and at most one child forked
 //! for one variant, waiting on the go pipe. The engine writes a request's
 //! arguments into a lane and writes the go byte itself; the child runs the
-//! kernel on the region, writes its done byte, and exits. The executor is
-//! not on that path at all: it only sees, afterwards, the engine's `Tidy`
-//! (kill and reap the child, clear the region past the arguments, fork the
-//! next child), which it does while the engine serves the next request on
-//! the other lane. So a request never waits for a reap or a fork, and the
+//! kernel on the region, writes its done byte, and waits to be killed. The
+//! executor is not on that path at all: it only sees, afterwards, the
+//! engine's `Tidy` (kill and reap the child, clear the region past the
+//! arguments, fork the next child), which it does while the engine serves
+//! the next request on the other lane. So a request never waits for a reap or a fork, and the
 //! answer costs two wake-ups (the child's, the engine's).
 //!
 //! **A child** holds two descriptors, its lane's go read end and done write
@@ -221,7 +221,7 @@ unsafe fn call(entry: CallFn, slots: &[u64], area: *mut ResultArea) {
 /// limit, signals, the other lanes and variants unmapped, filter), maps the
 /// pages the next arguments will likely use, then waits for its go on the
 /// read end of its lane's go pipe; then it runs the kernel, says it is done
-/// (the answer need not wait for its exit) and exits.
+/// and waits to be killed.
 ///
 /// # Safety
 /// Called only in a freshly forked child of the single-threaded executor;
@@ -292,6 +292,10 @@ unsafe fn waiting_child(
         let count = args_of(region, &mut args);
         call(entry, &args[..count], area);
         libc::write(done, [1u8].as_ptr() as *const libc::c_void, 1);
+        // Wait for the `Tidy` that kills it rather than exit now: an exit
+        // would wake the executor for nothing (its reap comes with the
+        // `Tidy` all the same), and no go comes before that `Tidy`.
+        libc::read(go, cmd.as_mut_ptr() as *mut libc::c_void, 8);
         libc::syscall(libc::SYS_exit, 0);
     }
     // The exit above does not return.
