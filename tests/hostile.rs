@@ -1572,3 +1572,82 @@ fn an_input_spec_reads_nothing_outside_its_folder() {
     // And the good request still runs.
     Good::new().check(&engine, "refused files");
 }
+
+// ---- C kernels reach nothing of the host -------------------------------------------
+
+/// A C kernel that `#include`s or `#embed`s a file outside clang's own
+/// installation and the system headers is refused, and the message quotes
+/// nothing of the file; a kernel that crashes clang leaves no copy of its
+/// source in the temporary folder; `#include <math.h>` still works.
+#[test]
+fn a_c_kernel_reaches_no_host_file() {
+    let _serial = serial();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let work = tempfile::tempdir().expect("tempdir");
+    let outside = tempfile::tempdir().expect("tempdir");
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "int TOP_SECRET_LINE_4711;\n").expect("write");
+    let engine = hostile_engine(cache.path());
+    let run = |name: &str, source: String, arg: &str| {
+        let dir = work.path();
+        std::fs::write(dir.join(format!("{name}.c")), source).expect("write");
+        let spec = dir.join(format!("{name}.yaml"));
+        std::fs::write(
+            &spec,
+            format!("kernel: {name}.c\nentry: k\nargs:\n  - x: {{ {arg} }}\n"),
+        )
+        .expect("write");
+        engine.run_spec(&spec).map_err(|e| e.to_string())
+    };
+    let include = run(
+        "include_secret",
+        format!(
+            "#include \"{}\"\nlong k(long x) {{ return x; }}\n",
+            secret.display()
+        ),
+        "i64: 1",
+    );
+    let err = include.expect_err("a kernel including a host file compiled");
+    assert!(err.contains("include_secret.c"), "{err}");
+    assert!(
+        !err.contains("TOP_SECRET"),
+        "the message quotes the file: {err}"
+    );
+    let embed = run(
+        "embed_secret",
+        format!(
+            "static const char d[] = {{\n#embed \"{}\"\n}};\nlong k(long x) {{ return d[x]; }}\n",
+            secret.display()
+        ),
+        "i64: 1",
+    );
+    let err = embed.expect_err("a kernel embedding a host file compiled");
+    assert!(!err.contains("TOP_SECRET"), "{err}");
+    let before: HashSet<PathBuf> = std::fs::read_dir(std::env::temp_dir())
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    let crash = run(
+        "crash_clang",
+        "// CRASH_MARKER_0815\n#pragma clang __debug crash\nlong k(long x) { return x; }\n".into(),
+        "i64: 1",
+    );
+    assert!(crash.is_err(), "clang's crash went unnoticed");
+    let after: Vec<PathBuf> = std::fs::read_dir(std::env::temp_dir())
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    for new in after.iter().filter(|p| !before.contains(*p) && p.is_file()) {
+        let text = std::fs::read(new).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&text).contains("CRASH_MARKER_0815"),
+            "clang left a copy of the kernel in {}",
+            new.display()
+        );
+    }
+    let math = run(
+        "with_math",
+        "#include <math.h>\ndouble k(double x) { return sqrt(x); }\n".into(),
+        "f64: 4.0",
+    )
+    .expect("a kernel using math.h");
+    assert_eq!(math.result, Some(Scalar::F64(2.0)));
+}

@@ -226,12 +226,122 @@ pub fn compile_c(path: &Path) -> Result<Vec<u8>, KernelError> {
     compile_c_source(path, &source)
 }
 
+/// What clang may read, found once: its own installation (binary,
+/// libraries, resource headers), the shared libraries, and the system
+/// headers. Nothing else of the host.
+struct ClangConfinement {
+    rules: Result<crate::sandbox::landlock::Ruleset, String>,
+    /// `-nostdinc` and the include folders given back explicitly.
+    includes: Vec<String>,
+}
+
+fn clang_confinement(clang: &str) -> &'static ClangConfinement {
+    static ONCE: std::sync::OnceLock<ClangConfinement> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        // Fixed arguments, no user input: asked unconfined.
+        let resource = Command::new(clang)
+            .arg("-print-resource-dir")
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+        let which = Path::new(clang);
+        let binary = if which.is_absolute() {
+            Some(which.to_owned())
+        } else {
+            std::env::var_os("PATH").and_then(|p| {
+                std::env::split_paths(&p)
+                    .map(|d| d.join(which))
+                    .find(|c| c.is_file())
+            })
+        };
+        // `<prefix>/bin/clang`: the whole installation under `<prefix>`.
+        let prefix = binary
+            .and_then(|b| b.canonicalize().ok())
+            .and_then(|b| b.parent()?.parent().map(Path::to_owned));
+        let mut read: Vec<PathBuf> = [
+            "/usr/lib/x86_64-linux-gnu",
+            "/lib64",
+            "/usr/lib64",
+            "/etc/ld.so.cache",
+            "/usr/include",
+            "/usr/lib/gcc",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        read.extend(prefix.clone());
+        read.extend(resource.clone());
+        let paths: Vec<&Path> = read.iter().map(PathBuf::as_path).collect();
+        let rules = match prefix {
+            Some(_) => crate::sandbox::landlock::Ruleset::read_only(&paths),
+            None => Err(format!("cannot find where {clang} is installed")),
+        };
+        let mut includes = vec!["-nostdinc".to_owned()];
+        let system = ["/usr/include/x86_64-linux-gnu", "/usr/include"];
+        let dirs = resource
+            .map(|r| r.join("include"))
+            .into_iter()
+            .chain(system.iter().map(PathBuf::from));
+        for dir in dirs.filter(|d| d.is_dir()) {
+            includes.push("-isystem".to_owned());
+            includes.push(dir.display().to_string());
+        }
+        ClangConfinement { rules, includes }
+    })
+}
+
+/// The most IR text clang may write for one kernel.
+const MAX_CLANG_OUTPUT: u64 = 256 << 20;
+
+/// Reads a pipe to its end on its own thread (a full pipe would stall the
+/// writer), keeping at most [`MAX_CLANG_OUTPUT`] + 1 bytes: the rest is
+/// read and dropped, so the writer finishes.
+fn drain_capped<R: std::io::Read + Send + 'static>(
+    pipe: Option<R>,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    use std::io::Read;
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = (&mut p).take(MAX_CLANG_OUTPUT + 1).read_to_end(&mut buf);
+            let _ = std::io::copy(&mut p, &mut std::io::sink());
+        }
+        buf
+    })
+}
+
 /// [`compile_c`] for C already in memory: clang reads it from a pipe, so no
 /// user path ever reaches clang's command line (where it could be read as
 /// an option). `path` names it in messages.
+///
+/// clang runs confined: under Landlock it can read its own installation,
+/// the shared libraries and the system headers and nothing else, write no
+/// file (and no crash reproducer), open no TCP connection and signal no
+/// process outside; with `-nostdinc` and the include folders named, from
+/// `/` as working directory, an empty environment, and limits on memory
+/// (8 GiB of address space), CPU time and output. Where Landlock is missing
+/// C is refused unless `TAILOR_UNCONFINED_CLANG=1` says otherwise.
 pub fn compile_c_source(path: &Path, source: &[u8]) -> Result<Vec<u8>, KernelError> {
+    use std::os::unix::process::CommandExt;
     let clang = clang();
-    let mut child = Command::new(&clang)
+    let confinement = clang_confinement(&clang);
+    let rules = match &confinement.rules {
+        Ok(r) => Some(r),
+        Err(_) if std::env::var_os("TAILOR_UNCONFINED_CLANG").is_some_and(|v| v == "1") => None,
+        Err(why) => {
+            return Err(KernelError::Clang {
+                path: path.to_owned(),
+                stderr: format!(
+                    "C is compiled only with clang confined to its own files, and {why} \
+                     (compile the kernel to .ll elsewhere, or set TAILOR_UNCONFINED_CLANG=1)"
+                ),
+            })
+        }
+    };
+    let mut command = Command::new(&clang);
+    command
         .args([
             "-O2",
             "-Xclang",
@@ -242,19 +352,45 @@ pub fn compile_c_source(path: &Path, source: &[u8]) -> Result<Vec<u8>, KernelErr
             "-S",
             "-o",
             "-",
-            "-x",
-            "c",
-            "-",
         ])
+        .args(&confinement.includes)
+        .args(["-x", "c", "-"])
+        .current_dir("/")
+        .env_clear()
+        .env("LC_ALL", "C")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| KernelError::NoClang {
-            path: path.to_owned(),
-            clang: clang.clone(),
-            problem: e.to_string(),
-        })?;
+        .stderr(Stdio::piped());
+    let cpu = CLANG_DEADLINE.as_secs() + 5;
+    // SAFETY: between fork and exec only async-signal-safe calls run
+    // (setrlimit, prctl, landlock_restrict_self), on values made before
+    // the fork.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = |resource, value: u64| {
+                let l = libc::rlimit {
+                    rlim_cur: value,
+                    rlim_max: value,
+                };
+                libc::setrlimit(resource, &l)
+            };
+            limit(libc::RLIMIT_AS, 8 << 30);
+            limit(libc::RLIMIT_CPU, cpu);
+            limit(libc::RLIMIT_FSIZE, 0);
+            limit(libc::RLIMIT_CORE, 0);
+            if let Some(rules) = rules {
+                rules
+                    .restrict_self()
+                    .map_err(std::io::Error::from_raw_os_error)?;
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(|e| KernelError::NoClang {
+        path: path.to_owned(),
+        clang: clang.clone(),
+        problem: e.to_string(),
+    })?;
     // The source goes in from its own thread: clang may stop reading (an
     // early error) or fill its output pipe before it has read everything.
     let feed = child.stdin.take().map(|mut stdin| {
@@ -267,27 +403,8 @@ pub fn compile_c_source(path: &Path, source: &[u8]) -> Result<Vec<u8>, KernelErr
     // Read both pipes while clang runs (a full pipe would stall it), and
     // give it a deadline: a C file can make a compiler wait forever
     // (`#include` of a FIFO).
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    );
+    let stdout = drain_capped(child.stdout.take());
+    let stderr = drain_capped(child.stderr.take());
     let started = std::time::Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -312,7 +429,15 @@ pub fn compile_c_source(path: &Path, source: &[u8]) -> Result<Vec<u8>, KernelErr
         let _ = feed.join();
     }
     let out = stdout.join().unwrap_or_default();
-    let err = stderr.join().unwrap_or_default();
+    let mut err = stderr.join().unwrap_or_default();
+    // Messages are for people: a few KiB of them say what is wrong.
+    err.truncate(16 << 10);
+    if out.len() as u64 > MAX_CLANG_OUTPUT {
+        return Err(KernelError::Clang {
+            path: path.to_owned(),
+            stderr: format!("clang's IR for it is over {} MiB", MAX_CLANG_OUTPUT >> 20),
+        });
+    }
     if !status.success() {
         // clang names its input `<stdin>`; the user knows it by its name.
         let name = path.display().to_string();

@@ -6,6 +6,7 @@
 pub mod confine;
 pub mod elf;
 pub mod exec;
+pub mod landlock;
 pub mod pool;
 pub mod process;
 pub mod proto;
