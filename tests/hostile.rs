@@ -1651,3 +1651,49 @@ fn a_c_kernel_reaches_no_host_file() {
     .expect("a kernel using math.h");
     assert_eq!(math.result, Some(Scalar::F64(2.0)));
 }
+
+// ---- least privilege ---------------------------------------------------------------
+
+/// Every build worker and executor reports each required confinement item
+/// held (the engine's self-check refuses to start otherwise), and from the
+/// outside each runs under a uid of its own, never root, with an empty
+/// root folder (its own `/proc/self/fdinfo`).
+#[test]
+fn every_sandbox_process_holds_the_required_confinement() {
+    let _serial = serial();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let engine = hostile_engine(cache.path());
+    let (workers, executors) = engine.confinement();
+    assert!(!workers.is_empty() && !executors.is_empty());
+    for report in workers.iter().chain(&executors) {
+        for item in tailor::sandbox::confine::REQUIRED {
+            assert!(
+                report.iter().any(|line| line.starts_with(item)),
+                "{item} is not held: {report:?}"
+            );
+        }
+    }
+    // SAFETY: getuid has no arguments.
+    let root = unsafe { libc::getuid() } == 0;
+    let (wp, ep) = engine.sandbox_pids();
+    let mut uids = HashSet::new();
+    for pid in wp.iter().chain(&ep) {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+        let uid: u32 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|u| u.parse().ok())
+            .expect("a uid");
+        assert_ne!(uid, 0, "sandbox process {pid} runs as root");
+        if root {
+            assert!(
+                uid >= tailor::sandbox::confine::UID_BASE,
+                "{pid}: uid {uid}"
+            );
+            assert!(uids.insert(uid), "two sandbox processes share uid {uid}");
+            let top = std::fs::read_link(format!("/proc/{pid}/root")).expect("root link");
+            assert!(top.ends_with("fdinfo"), "{pid}: root is {}", top.display());
+        }
+    }
+}

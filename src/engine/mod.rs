@@ -449,6 +449,29 @@ impl Engine {
         let store =
             ProfileStore::load_dir(&config.profiles, Some(&|p: &str| workers.check_pipeline(p)));
         let executors = ExecPool::new(sandbox)?;
+        // The self-check: every sandbox process says what confinement took
+        // hold, and the engine serves nothing unless it is all there.
+        let label = |kind: &str, reports: Vec<Vec<String>>| -> Vec<(String, Vec<String>)> {
+            reports
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (format!("{kind} {}", i + 1), r))
+                .collect()
+        };
+        let mut reports = label("worker", workers.confinement());
+        reports.extend(label("executor", executors.confinement()));
+        let optional: Vec<String> = std::env::var("TAILOR_SANDBOX_OPTIONAL")
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if reports.is_empty() {
+            return Err(
+                SandboxError::Weak("no sandbox process answered the self-check".into()).into(),
+            );
+        }
+        crate::sandbox::confine::check(&reports, &optional).map_err(SandboxError::Weak)?;
         Ok(Engine {
             shared: Arc::new(Shared {
                 shadow_every: if config.shadow > 0.0 {

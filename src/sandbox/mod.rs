@@ -32,6 +32,10 @@ pub enum SandboxError {
     /// A sandbox process would not start.
     #[error("{0}")]
     Start(String),
+    /// The confinement self-check failed: the sandbox processes hold less
+    /// than required (see [`confine::check`]).
+    #[error("{0}")]
+    Weak(String),
 }
 
 /// How an execution ended.
