@@ -510,6 +510,14 @@ const CASES: &[Case] = &[
         "fnptr_from_input.yaml",
         THROUGH_POINTER,
     ),
+    // An index far past the table lands on its first slot, never on bytes
+    // beyond it.
+    case(
+        "function table indexed out of bounds",
+        "table_oob.ll",
+        "table_oob.yaml",
+        E::Ok(Some(Scalar::I64(1))),
+    ),
     case("call an ifunc", "ifunc.ll", "ifunc.yaml", THROUGH_POINTER),
     // -- user code that must never run at load -----------------------------------------
     case(

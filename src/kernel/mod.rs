@@ -174,6 +174,11 @@ impl Kernel {
             .map(|f| name_of(f))
             .collect();
         let externals = externals_of(&module, path)?;
+        // Function tables are indexed only inside their bounds.
+        llvm::guard_table_loads(&module).map_err(|m| KernelError::Verify {
+            path: path.to_owned(),
+            message: m,
+        })?;
         let ir = canonical_ir(&module);
         let hash = hex(&Sha256::digest(ir.as_bytes()));
         let name = path

@@ -352,6 +352,19 @@ pub fn table_at<'ctx>(
     addr: inkwell::values::PointerValue<'ctx>,
 ) -> Option<Vec<inkwell::values::FunctionValue<'ctx>>> {
     use inkwell::values::{BasicValueEnum, InstructionOpcode, Operand};
+    // The guarded form [`guard_table_loads`] makes: `select %ok, %slot,
+    // @table`, both arms in one table.
+    if let Some(sel) = addr
+        .as_instruction()
+        .filter(|i| i.get_opcode() == InstructionOpcode::Select)
+    {
+        let arm = |i: u32| match sel.get_operand(i) {
+            Some(Operand::Value(BasicValueEnum::PointerValue(p))) => table_at(module, p),
+            _ => None,
+        };
+        let (on, off) = (arm(1)?, arm(2)?);
+        return (on == off).then_some(on);
+    }
     let base = match addr.as_instruction() {
         None => addr,
         Some(gep) if gep.get_opcode() == InstructionOpcode::GetElementPtr => {
@@ -366,6 +379,88 @@ pub fn table_at<'ctx>(
         .get_globals()
         .find(|g| g.as_pointer_value() == base)?;
     function_table(module, global)
+}
+
+/// Bounds every load of a function pointer from a constant table at a
+/// computed address: the address is used only when it is one of the
+/// table's slots (inside it, on a slot boundary), else the table's first
+/// slot is loaded. Without it an index from the input reaches past the
+/// table to bytes the attacker chose (an address inside an immediate
+/// operand of the kernel's own code). The guard is plain IR (`ptrtoint`,
+/// compares, a `select`), which the optimizer folds away wherever the index
+/// is known, and [`table_at`] sees through it. Returns how many loads it
+/// guarded; a load already guarded is left alone.
+pub fn guard_table_loads(module: &inkwell::module::Module<'_>) -> Result<usize, String> {
+    use inkwell::values::{BasicValueEnum, InstructionOpcode, Operand};
+    use inkwell::IntPredicate;
+    let mut loads = Vec::new();
+    for f in module.get_functions() {
+        for block in f.get_basic_blocks() {
+            for inst in block.get_instructions() {
+                if inst.get_opcode() != InstructionOpcode::Load {
+                    continue;
+                }
+                let Some(Operand::Value(BasicValueEnum::PointerValue(addr))) = inst.get_operand(0)
+                else {
+                    continue;
+                };
+                // Only computed addresses: the global itself is slot 0.
+                let Some(at) = addr.as_instruction() else {
+                    continue;
+                };
+                if at.get_opcode() != InstructionOpcode::GetElementPtr {
+                    continue;
+                }
+                let Some(Operand::Value(BasicValueEnum::PointerValue(base))) = at.get_operand(0)
+                else {
+                    continue;
+                };
+                let Some(global) = module.get_globals().find(|g| g.as_pointer_value() == base)
+                else {
+                    continue;
+                };
+                if let Some(fs) = function_table(module, global) {
+                    loads.push((inst, addr, base, fs.len() as u64));
+                }
+            }
+        }
+    }
+    let context = module.get_context();
+    let builder = context.create_builder();
+    let i64t = context.i64_type();
+    let e = |e: inkwell::builder::BuilderError| e.to_string();
+    for (load, addr, base, len) in &loads {
+        builder.position_before(load);
+        let a = builder
+            .build_ptr_to_int(*addr, i64t, "tailor.slot")
+            .map_err(e)?;
+        let b = builder
+            .build_ptr_to_int(*base, i64t, "tailor.table")
+            .map_err(e)?;
+        let off = builder.build_int_sub(a, b, "tailor.offset").map_err(e)?;
+        let inside = builder
+            .build_int_compare(
+                IntPredicate::ULT,
+                off,
+                i64t.const_int(len * 8, false),
+                "tailor.inside",
+            )
+            .map_err(e)?;
+        let low = builder
+            .build_and(off, i64t.const_int(7, false), "tailor.low")
+            .map_err(e)?;
+        let aligned = builder
+            .build_int_compare(IntPredicate::EQ, low, i64t.const_zero(), "tailor.aligned")
+            .map_err(e)?;
+        let ok = builder.build_and(inside, aligned, "tailor.ok").map_err(e)?;
+        let safe = builder
+            .build_select(ok, *addr, *base, "tailor.guarded")
+            .map_err(e)?;
+        if !load.set_operand(0, safe) {
+            return Err("cannot guard a table load".into());
+        }
+    }
+    Ok(loads.len())
 }
 
 /// The linked LLVM library's version, `major.minor.patch`.
