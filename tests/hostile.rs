@@ -134,7 +134,9 @@ enum Expect {
     /// program image is `Rejected`.
     #[allow(dead_code)]
     OutOfMemory,
-    /// Built, but the executor would not run it: `Outcome::Rejected`.
+    /// Built, but the executor would not run it: `Outcome::Rejected`. No
+    /// case reaches it any more: an oversized image is refused at load.
+    #[allow(dead_code)]
     Rejected(&'static str),
     /// Refused at load time (parse, verifier, admission): `Engine::run`
     /// fails with `EngineError::Refused`, whose text names the kernel file
@@ -287,7 +289,13 @@ const CASES: &[Case] = &[
         "allocation bomb: 16 GiB .bss global",
         "bss_bomb.ll",
         "bss_bomb.yaml",
-        E::Rejected("cannot load the variant: cannot map memory for the variant"),
+        E::Refused(&["the global `bomb` (16384 MiB)", "past 64 MiB"]),
+    ),
+    case(
+        "1 GiB constant in 300 bytes of IR",
+        "const_bomb.ll",
+        "const_bomb.yaml",
+        E::Refused(&["the global `bomb` (1024 MiB)", "past 64 MiB"]),
     ),
     // -- faults -------------------------------------------------------------------
     blocked(

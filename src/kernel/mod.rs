@@ -126,6 +126,12 @@ pub enum KernelError {
     ModuleAsm { path: PathBuf },
     #[error("{path}: function `{function}` has prefix or prologue data (bytes placed at its entry as machine code), which kernels may not use")]
     EntryData { path: PathBuf, function: String },
+    #[error("{path}: the global `{name}` ({mib} MiB) takes the kernel's globals past {} MiB, the most a kernel may have", MAX_GLOBAL_BYTES >> 20)]
+    GlobalsTooLarge {
+        path: PathBuf,
+        name: String,
+        mib: u64,
+    },
     #[error("{path}: the kernel refers to the global `{name}`, which it does not define; kernels may use only their own globals")]
     ExternalGlobal { path: PathBuf, name: String },
     #[error("{path}: function `{caller}` calls through a pointer that is not taken from a constant table of the kernel's own functions (`{call}`); such calls are refused")]
@@ -296,6 +302,10 @@ fn clang_confinement(clang: &str) -> &'static ClangConfinement {
         ClangConfinement { rules, includes }
     })
 }
+
+/// The most bytes a kernel's globals (constants and zero-initialized data)
+/// may take together.
+pub const MAX_GLOBAL_BYTES: u64 = 64 << 20;
 
 /// The most IR text clang may write for one kernel.
 const MAX_CLANG_OUTPUT: u64 = 256 << 20;
@@ -639,6 +649,22 @@ fn externals_of(module: &Module<'_>, path: &Path) -> Result<Vec<External>, Kerne
             path: path.to_owned(),
             name: g.get_name().to_string_lossy().into_owned(),
         });
+    }
+    // Globals become object code and memory in every process that loads
+    // the variant: a few hundred bytes of IR may declare gigabytes.
+    let layout =
+        inkwell::targets::TargetData::create(&module.get_data_layout().as_str().to_string_lossy());
+    let mut total = 0u64;
+    for g in module.get_globals() {
+        let bytes = layout.get_abi_size(&g.get_value_type());
+        total = total.saturating_add(bytes);
+        if total > MAX_GLOBAL_BYTES {
+            return Err(KernelError::GlobalsTooLarge {
+                path: path.to_owned(),
+                name: g.get_name().to_string_lossy().into_owned(),
+                mib: bytes.div_ceil(1 << 20),
+            });
+        }
     }
     let mut externals: Vec<External> = Vec::new();
     for f in module
