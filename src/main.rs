@@ -306,7 +306,7 @@ fn main() -> ExitCode {
         },
         Some(Command::Bench {
             command: BenchCommand::Analyze { mib, runs, json },
-        }) => finish(Ok(cli::bench_analyze(mib, runs, json))),
+        }) => finish(cli::bench_analyze(mib, runs, json)),
         Some(Command::Bench {
             command:
                 BenchCommand::Sandbox {

@@ -474,16 +474,22 @@ pub fn demo(config: EngineConfig, inputs: &Path, as_json: bool) -> Result<Output
 // ---- bench -----------------------------------------------------------------
 
 /// `tailor bench analyze`.
-pub fn bench_analyze(mib: f64, runs: usize, as_json: bool) -> Output {
+pub fn bench_analyze(mib: f64, runs: usize, as_json: bool) -> Result<Output, CliError> {
+    // The generated array is an input like any other: under the 4 GiB cap.
+    if !(mib > 0.0 && mib <= 4096.0) {
+        return Err(CliError::Other(format!(
+            "--mib {mib}: the generated input must be more than 0 and at most 4096 MiB"
+        )));
+    }
     let c = crate::bench::analyzer_cost(mib, runs);
     if as_json {
-        return Output::ok(json_text(json!(c)));
+        return Ok(Output::ok(json_text(json!(c))));
     }
-    Output::ok(format!(
+    Ok(Output::ok(format!(
         "analyzer on {} MiB of f64 ({} elements), median of {} runs each, interleaved:\n  \
          exact    {:.3} ms/MiB\n  sampled  {:.4} ms/MiB\n  exact/sampled = {:.0}x\n",
         c.mib, c.elements, c.runs, c.exact_ms_per_mib, c.sampled_ms_per_mib, c.ratio
-    ))
+    )))
 }
 
 /// `tailor bench run`.

@@ -241,7 +241,12 @@ enum Py {
 
 impl NpyHeader {
     fn parse(text: &str) -> Result<NpyHeader, String> {
-        let bad = |what: &str| format!("malformed .npy header ({what}): {}", text.trim());
+        let bad = |what: &str| {
+            let t = text.trim();
+            let shown: String = t.chars().take(80).collect();
+            let more = if shown.len() < t.len() { "…" } else { "" };
+            format!("malformed .npy header ({what}): {shown}{more}")
+        };
         let mut p = PyParser {
             s: text.as_bytes(),
             i: 0,
@@ -411,9 +416,11 @@ impl PyParser<'_> {
 
 // ---------------------------------------------------------------- .csv
 
-/// Numbers separated by commas and/or whitespace, any number per line. A
-/// first line that is not all numbers is a header and skipped; a non-number
-/// anywhere else is an error naming its line.
+/// Numbers separated by commas, semicolons and/or whitespace, any number
+/// per line. A first line that is not all numbers is a header and skipped
+/// (a file that is nothing but that line is an error, not an empty array);
+/// an empty field between separators (`1,,3`) and a non-number anywhere
+/// else are errors naming their line.
 pub(crate) fn parse_csv(bytes: &[u8], elem: ScalarType) -> Result<Buffer, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = 1 + bytes[..e.valid_up_to()]
@@ -425,24 +432,43 @@ pub(crate) fn parse_csv(bytes: &[u8], elem: ScalarType) -> Result<Buffer, String
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut ints: Vec<i64> = Vec::new();
     let mut floats: Vec<f64> = Vec::new();
+    let mut header: Option<(usize, String)> = None;
     let mut seen_content = false;
     for (n, line) in text.lines().enumerate() {
-        let tokens: Vec<&str> = line
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|t| !t.is_empty())
-            .map(unquote)
-            .collect();
-        if tokens.is_empty() {
+        let at = |p: String| format!("line {}: {p}", n + 1);
+        let fields: Vec<&str> = line.split([',', ';']).map(str::trim).collect();
+        // Trailing separators (`1,2,`) are how some tools end rows.
+        let used = fields
+            .iter()
+            .rposition(|f| !f.is_empty())
+            .map_or(0, |i| i + 1);
+        if used == 0 {
             continue;
         }
+        if let Some(k) = fields[..used].iter().position(|f| f.is_empty()) {
+            return Err(at(format!("field {} is empty", k + 1)));
+        }
+        let tokens: Vec<&str> = fields[..used]
+            .iter()
+            .flat_map(|f| f.split_whitespace())
+            .map(unquote)
+            .collect();
         if !seen_content {
             seen_content = true;
             if tokens.iter().any(|t| t.parse::<f64>().is_err()) {
+                let shown: String = line.chars().take(40).collect();
+                header = Some((n + 1, shown));
                 continue;
             }
         }
         for t in tokens {
-            let at = |p: String| format!("line {}: {p}", n + 1);
+            if t.len() > 64 {
+                let shown: String = t.chars().take(40).collect();
+                return Err(at(format!(
+                    "`{shown}…` ({} characters) is not a number",
+                    t.len()
+                )));
+            }
             if elem.is_float() {
                 floats.push(csv_float(t, elem).map_err(at)?);
             } else {
@@ -454,6 +480,11 @@ pub(crate) fn parse_csv(bytes: &[u8], elem: ScalarType) -> Result<Buffer, String
                 ));
             }
         }
+    }
+    if let (Some((line, shown)), true) = (&header, ints.is_empty() && floats.is_empty()) {
+        return Err(format!(
+            "line {line}: `{shown}` is not numbers, and no line of numbers follows it as a header"
+        ));
     }
     let mut buf = alloc(elem, ints.len() + floats.len())?;
     match buf.view_mut() {
@@ -492,6 +523,9 @@ fn csv_int(t: &str, elem: ScalarType) -> Result<i64, String> {
 
 fn csv_float(t: &str, elem: ScalarType) -> Result<f64, String> {
     let v: f64 = t.parse().map_err(|_| format!("`{t}` is not a number"))?;
+    if v.is_infinite() && !t.to_ascii_lowercase().contains("inf") {
+        return Err(format!("`{t}` is out of range for f64 (±{:e})", f64::MAX));
+    }
     if elem == ScalarType::F32 {
         // Parsed straight to f32 for correct rounding (f64 then f32 can
         // round twice).
@@ -643,6 +677,28 @@ pub(crate) mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse_csv(b"", ScalarType::F64).unwrap().is_empty());
+    }
+
+    #[test]
+    fn csv_semicolons_empty_fields_and_lone_headers() {
+        let b = parse_csv(b"1;2;3\n", ScalarType::F64).unwrap();
+        assert_eq!(b.view().iter_f64().collect::<Vec<_>>(), vec![1.0, 2.0, 3.0]);
+        let e = parse_csv(b"1,,3\n", ScalarType::F64).unwrap_err();
+        assert_eq!(e, "line 1: field 2 is empty");
+        let e = parse_csv(b"x;y\n", ScalarType::F64).unwrap_err();
+        assert!(e.contains("no line of numbers follows it"), "{e}");
+        let e = parse_csv(b"1e309\n", ScalarType::F64).unwrap_err();
+        assert!(e.contains("out of range for f64"), "{e}");
+        let long = format!("1\n{}\n", "9".repeat(1000));
+        let e = parse_csv(long.as_bytes(), ScalarType::F64).unwrap_err();
+        assert!(e.len() < 120 && e.contains("1000 characters"), "{e}");
+    }
+
+    #[test]
+    fn a_deep_npy_header_is_not_echoed_whole() {
+        let dict = format!("{{'descr': '<f8', 'shape': {}}}", "(".repeat(50_000));
+        let e = parse_npy(&npy_with_header(1, &dict, &[]), ScalarType::F64).unwrap_err();
+        assert!(e.len() < 300, "{} bytes", e.len());
     }
 
     #[test]

@@ -399,14 +399,52 @@ impl InputSpec {
         }
 
         let mut out = Vec::with_capacity(n);
+        // Every parameter is checked: a spec written for another kernel
+        // learns all that is wrong with it at once.
+        let mut problems = Vec::new();
         for (p, (slot, param)) in slots.iter().zip(&sig.params).enumerate() {
             let Some(i) = *slot else {
-                return Err(self.err(None, format!("{} is unbound", param_desc(p, param))));
+                problems.push(self.err(None, format!("{} is unbound", param_desc(p, param))));
+                continue;
             };
-            self.check_binding(sig, p, param, &self.args[i])?;
-            out.push(i);
+            match self.check_binding(sig, p, param, &self.args[i]) {
+                Ok(()) => out.push(i),
+                Err(e) => problems.push(e),
+            }
         }
-        Ok(out)
+        match problems.len() {
+            0 => Ok(out),
+            1 => Err(problems.remove(0)),
+            k => {
+                // The hint about binding order is said once, at the end.
+                let hint = format!(" (args: bind the parameters in order; the entry is {sig})");
+                let mut hinted = false;
+                let each: Vec<String> = problems
+                    .iter()
+                    .map(|e| {
+                        let problem = match e.problem.strip_suffix(&hint) {
+                            Some(p) => {
+                                hinted = true;
+                                p
+                            }
+                            None => &e.problem,
+                        };
+                        match &e.arg {
+                            Some(a) => format!("argument `{a}`: {problem}"),
+                            None => problem.to_owned(),
+                        }
+                    })
+                    .collect();
+                Err(self.err(
+                    None,
+                    format!(
+                        "{k} arguments do not fit the entry: {}{}",
+                        each.join("; "),
+                        if hinted { hint.as_str() } else { "" }
+                    ),
+                ))
+            }
+        }
     }
 
     fn check_binding(

@@ -302,10 +302,23 @@ fn a_name_differing_from_the_ir_is_an_error() {
     );
     let s = parse(&yaml).unwrap();
     let e = s.materialize(&reduce_sig(true)).unwrap_err();
-    assert_eq!(e.arg.as_deref(), Some("op"));
+    // Both misplaced arguments are named, the binding hint said once.
+    assert!(e.problem.starts_with("2 arguments do not fit"), "{e}");
     assert!(
-        e.problem
-            .contains("parameter 1 of `reduce`, which the kernel names `n`"),
+        e.problem.contains(
+            "argument `op`: bound to parameter 1 of `reduce`, which the kernel names `n`"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.problem.contains(
+            "argument `n`: bound to parameter 2 of `reduce`, which the kernel names `op`"
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        e.problem.matches("bind the parameters in order").count(),
+        1,
         "{e}"
     );
     // Unnamed IR: positions only, so it's the types that catch it.
@@ -364,6 +377,17 @@ fn scalars_of_every_type() {
             None,
         ]
     );
+}
+
+#[test]
+fn out_of_range_numbers_say_so_briefly() {
+    let e = parse_err(&spec_with_args("  - n: { i64: 18446744073709551615 }\n"));
+    assert!(e.problem.contains("out of range for i64"), "{e}");
+    let e = parse_err(&spec_with_args("  - a: { array: f64, data: [1e309] }\n"));
+    assert!(e.problem.contains("`1e309` is out of range for f64"), "{e}");
+    let e = parse_err(&spec_with_args("  - a: { array: f32, data: [1e300] }\n"));
+    assert!(e.problem.contains("`1e300` is out of range for f32"), "{e}");
+    assert!(e.problem.len() < 100, "{e}");
 }
 
 #[test]

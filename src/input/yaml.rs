@@ -34,15 +34,44 @@ pub(crate) fn int_of(v: &Value) -> Result<i64, String> {
     if let Some(i) = n.as_i64() {
         return Ok(i);
     }
+    let range = format!("({}..={})", i64::MIN, i64::MAX);
     if n.as_u64().is_some() {
-        return Err(format!("`{n}` is out of range for i64"));
+        return Err(format!("`{n}` is out of range for i64 {range}"));
     }
     match n.as_f64() {
         Some(f) if f.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&f) => Ok(f as i64),
-        Some(f) if f.is_finite() && f.fract() == 0.0 => {
-            Err(format!("`{n}` is out of range for i64"))
+        Some(f) if f.is_finite() && f.fract() == 0.0 => Err(format!(
+            "`{}` is out of range for i64 {range}",
+            short_float(f)
+        )),
+        Some(f) => Err(format!("expected an integer, found `{}`", short_float(f))),
+        None => Err(format!("expected an integer, found `{n}`")),
+    }
+}
+
+/// A float for messages: exponent form when the digits would run long.
+pub(crate) fn short_float(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-6..1e16).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A string YAML left as text because it does not fit an f64 (`1e309`).
+fn overflowing_number(s: &str) -> Option<String> {
+    let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    let named = ["inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"];
+    match t.parse::<f64>() {
+        Ok(f) if f.is_infinite() && !named.contains(&lower.as_str()) => {
+            let shown: String = t.chars().take(40).collect();
+            Some(format!(
+                "`{shown}` is out of range for f64 (±{:e})",
+                f64::MAX
+            ))
         }
-        _ => Err(format!("expected an integer, found `{n}`")),
+        _ => None,
     }
 }
 
@@ -51,6 +80,8 @@ pub(crate) fn float_of(v: &Value) -> Result<f64, String> {
         Value::Number(n) => n
             .as_f64()
             .ok_or_else(|| format!("expected a number, found `{n}`")),
+        Value::String(s) => Err(overflowing_number(s)
+            .unwrap_or_else(|| format!("expected a number, found {}", describe(v)))),
         _ => Err(format!("expected a number, found {}", describe(v))),
     }
 }
@@ -71,7 +102,11 @@ pub(crate) fn check_int(x: i64, ty: ScalarType) -> Result<i64, String> {
 /// into an infinity.
 pub(crate) fn check_float(x: f64, ty: ScalarType) -> Result<f64, String> {
     if ty == ScalarType::F32 && x.is_finite() && x.abs() > f64::from(f32::MAX) {
-        return Err(format!("`{x}` is out of range for f32 (±{:e})", f32::MAX));
+        return Err(format!(
+            "`{}` is out of range for f32 (±{:e})",
+            short_float(x),
+            f32::MAX
+        ));
     }
     Ok(x)
 }
@@ -80,7 +115,7 @@ pub(crate) fn check_float(x: f64, ty: ScalarType) -> Result<f64, String> {
 pub(crate) fn int_for(v: &Value, ty: ScalarType) -> Result<i64, String> {
     match int_of(v) {
         Ok(x) => check_int(x, ty),
-        Err(_) if matches!(v, Value::Number(_)) => {
+        Err(e) if matches!(v, Value::Number(_)) && !e.contains("out of range") => {
             Err(format!("{} is not an integer, as {ty} needs", describe(v)))
         }
         Err(e) => Err(e),
