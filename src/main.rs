@@ -247,8 +247,50 @@ impl Cli {
     }
 }
 
+/// `RUST_LOG` (e.g. `info`, `tailor=debug`) turns on the log, to stderr;
+/// for the workbench, which owns the terminal, to `TAILOR_LOG_FILE` only.
+fn init_logging(workbench: bool) {
+    let Ok(spec) = std::env::var("RUST_LOG") else {
+        return;
+    };
+    let filter = match spec.parse::<tracing_subscriber::filter::Targets>() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("tailor: RUST_LOG={spec}: {e}; logging stays off");
+            return;
+        }
+    };
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let to_file = std::env::var_os("TAILOR_LOG_FILE").and_then(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .ok()
+    });
+    let layer = match (to_file, workbench) {
+        (Some(f), _) => tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(f))
+            .boxed(),
+        (None, false) => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
+        (None, true) => return,
+    };
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .try_init();
+}
+
 fn main() -> ExitCode {
     let args = Cli::parse();
+    // Sandbox processes log through their stderr, which the engine forwards.
+    if !matches!(args.command, Some(Command::Worker)) {
+        init_logging(args.command.is_none());
+    }
     let demo = |inputs: PathBuf, json: bool| cli::demo(args.engine(), &inputs, json);
     match args.command {
         None => {

@@ -602,3 +602,46 @@ fn a_kernel_path_is_never_a_clang_option() {
         "clang read the kernel path as an option: {said}"
     );
 }
+
+/// `RUST_LOG` turns the log on: a span per request carries its id and
+/// input, engine events are logged at debug, and what a dying build worker
+/// wrote to its stderr (LLVM's own message) reaches the log instead of
+/// vanishing.
+#[test]
+fn rust_log_shows_requests_and_what_a_dying_worker_said() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let dir = cache.path().to_str().expect("utf-8 path");
+    let o = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args([
+            "--cache-dir",
+            dir,
+            "run",
+            "tests/hostile/specs/llvm_abort.yaml",
+        ])
+        .env("RUST_LOG", "warn,tailor::engine=debug")
+        .current_dir(root())
+        .output()
+        .expect("run tailor");
+    let err = stderr(&o);
+    assert!(
+        err.contains("request{id=1") && err.contains("llvm_abort.yaml"),
+        "{err}"
+    );
+    assert!(err.contains("\"stage\":\"received\""), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.contains("tailor::sandbox") && l.contains("LLVM ERROR")),
+        "{err}"
+    );
+    let quiet = tailor(&[
+        "--cache-dir",
+        dir,
+        "run",
+        "tests/hostile/specs/llvm_abort.yaml",
+    ]);
+    assert!(
+        !stderr(&quiet).contains("tailor::sandbox"),
+        "{}",
+        stderr(&quiet)
+    );
+}

@@ -671,7 +671,8 @@ impl Engine {
 
     fn emit(&self, req: &Ctx, kind: impl FnOnce() -> EventKind) {
         let events = &self.shared.events;
-        if events.listening.load(Ordering::Relaxed) == 0 {
+        let logging = tracing::enabled!(target: "tailor::engine", tracing::Level::DEBUG);
+        if events.listening.load(Ordering::Relaxed) == 0 && !logging {
             return;
         }
         let event = Event {
@@ -679,6 +680,17 @@ impl Engine {
             at_micros: micros(req.started),
             kind: kind(),
         };
+        if logging {
+            tracing::debug!(
+                target: "tailor::engine",
+                at_us = event.at_micros,
+                "{}",
+                serde_json::to_string(&event.kind).unwrap_or_default()
+            );
+        }
+        if events.listening.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         let mut subs = lock(&events.subscribers);
         subs.retain(|s| s.send(event.clone()).is_ok());
         events.listening.store(subs.len(), Ordering::SeqCst);
@@ -710,15 +722,34 @@ impl Engine {
             started: Instant::now(),
         };
         self.count(|s| s.requests += 1);
+        let span = tracing::info_span!(
+            target: "tailor::engine",
+            "request",
+            id = req.id,
+            tenant = request.tenant.as_deref().unwrap_or("-"),
+            input = %request.label.display(),
+        );
+        let _entered = span.enter();
         self.emit(&req, || EventKind::Received {
             input: request.label.clone(),
         });
         let result = self.serve(&req, &request);
-        if let Err(e) = &result {
-            self.count(|s| s.failed += 1);
-            self.emit(&req, || EventKind::Failed {
-                error: e.to_string(),
-            });
+        match &result {
+            Err(e) => {
+                self.count(|s| s.failed += 1);
+                tracing::warn!(target: "tailor::engine", "failed: {e}");
+                self.emit(&req, || EventKind::Failed {
+                    error: e.to_string(),
+                });
+            }
+            Ok(r) => tracing::info!(
+                target: "tailor::engine",
+                profile = %r.profile,
+                hit = r.hit,
+                outcome = %r.execution.outcome,
+                micros = micros(req.started),
+                "served"
+            ),
         }
         result
     }

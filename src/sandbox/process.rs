@@ -73,6 +73,49 @@ impl Read for Timed {
     }
 }
 
+/// Most of a sandbox process's stderr forwarded to the log; past it, the
+/// rest is read and dropped (a hostile kernel in `process` isolation may
+/// write to it without end).
+const STDERR_BUDGET: usize = 1 << 20;
+
+/// What a sandbox process writes to stderr goes to the log (`RUST_LOG`,
+/// target `tailor::sandbox`), line by line, each cut at 1 KiB, so a dying
+/// worker or executor leaves a trace.
+fn forward_stderr(stderr: std::process::ChildStderr, exe: &Path, pid: u32) {
+    use std::io::BufRead;
+    let name = exe
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let spawned = std::thread::Builder::new()
+        .name(format!("stderr-{pid}"))
+        .spawn(move || {
+            let mut r = std::io::BufReader::new(stderr);
+            let mut line = Vec::new();
+            let mut budget = STDERR_BUDGET;
+            loop {
+                line.clear();
+                match (&mut r).take(1024).read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) if budget >= n => {
+                        budget -= n;
+                        let text = String::from_utf8_lossy(&line);
+                        tracing::warn!(target: "tailor::sandbox", process = %name, pid, "{}", text.trim_end());
+                    }
+                    Ok(_) => {
+                        if budget > 0 {
+                            budget = 0;
+                            tracing::warn!(target: "tailor::sandbox", process = %name, pid, "more stderr dropped");
+                        }
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(target: "tailor::sandbox", pid, "cannot forward stderr: {e}");
+    }
+}
+
 pub struct Proc {
     child: Child,
     stdin: ChildStdin,
@@ -108,7 +151,7 @@ impl Proc {
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         if !keep.is_empty() {
             let keep = keep.to_vec();
             // SAFETY: between fork and exec only fcntl runs, which is
@@ -133,6 +176,9 @@ impl Proc {
             let _ = child.kill();
             return Err(format!("{}: no pipes", exe.display()));
         };
+        if let Some(stderr) = child.stderr.take() {
+            forward_stderr(stderr, exe, child.id());
+        }
         Ok(Proc {
             child,
             stdin,
