@@ -31,6 +31,9 @@ const R_X86_64_GOTPCRELX: u32 = 41;
 const R_X86_64_REX_GOTPCRELX: u32 = 42;
 
 const PAGE: usize = 4096;
+/// The most memory one loaded variant may take (its code, data and
+/// zero-initialized data).
+const MAX_IMAGE: usize = 1 << 30;
 
 #[derive(Debug, Clone, Copy)]
 struct Section {
@@ -52,8 +55,20 @@ struct Symbol {
     size: u64,
 }
 
+/// Offsets and sizes read from the object are the attacker's: every sum
+/// and product of them is checked.
+fn add(a: usize, b: usize) -> Result<usize, String> {
+    a.checked_add(b)
+        .ok_or_else(|| "an offset in the object overflows".to_string())
+}
+fn mul(a: usize, b: usize) -> Result<usize, String> {
+    a.checked_mul(b)
+        .ok_or_else(|| "an offset in the object overflows".to_string())
+}
+
 fn rd<const N: usize>(b: &[u8], at: usize) -> Result<[u8; N], String> {
-    b.get(at..at + N)
+    at.checked_add(N)
+        .and_then(|end| b.get(at..end))
         .and_then(|s| s.try_into().ok())
         .ok_or_else(|| format!("truncated object at byte {at}"))
 }
@@ -76,9 +91,9 @@ fn cstr(b: &[u8], at: usize) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&tail[..end]).into_owned())
 }
 
-fn align_up(x: usize, a: usize) -> usize {
+fn align_up(x: usize, a: usize) -> Result<usize, String> {
     let a = a.max(1);
-    x.div_ceil(a) * a
+    mul(x.div_ceil(a), a)
 }
 
 /// A loaded object: its mapping and the entry's address.
@@ -116,16 +131,17 @@ impl LoadedElf {
         }
         let mut sections = Vec::with_capacity(shnum);
         for i in 0..shnum {
-            let h = shoff + i * shentsize;
+            let h = add(shoff, mul(i, shentsize)?)?;
+            let f = |k: usize| add(h, k);
             sections.push(Section {
-                kind: u32_at(object, h + 4)?,
-                flags: u64_at(object, h + 8)?,
-                offset: u64_at(object, h + 24)? as usize,
-                size: u64_at(object, h + 32)? as usize,
-                link: u32_at(object, h + 40)?,
-                info: u32_at(object, h + 44)?,
-                align: u64_at(object, h + 48)? as usize,
-                entsize: u64_at(object, h + 56)? as usize,
+                kind: u32_at(object, f(4)?)?,
+                flags: u64_at(object, f(8)?)?,
+                offset: u64_at(object, f(24)?)? as usize,
+                size: u64_at(object, f(32)?)? as usize,
+                link: u32_at(object, f(40)?)?,
+                info: u32_at(object, f(44)?)?,
+                align: u64_at(object, f(48)?)? as usize,
+                entsize: u64_at(object, f(56)?)? as usize,
             });
         }
         for s in &sections {
@@ -151,17 +167,17 @@ impl LoadedElf {
             .get(symtab.link as usize)
             .ok_or("bad string table index")?;
         let strings = object
-            .get(strtab.offset..strtab.offset + strtab.size)
+            .get(strtab.offset..add(strtab.offset, strtab.size)?)
             .ok_or("bad string table")?;
         let mut symbols = Vec::new();
         let entsize = symtab.entsize.max(24);
         for i in 0..symtab.size / entsize {
-            let at = symtab.offset + i * entsize;
+            let at = add(symtab.offset, mul(i, entsize)?)?;
             symbols.push(Symbol {
                 name: cstr(strings, u32_at(object, at)? as usize)?,
-                shndx: u16_at(object, at + 6)?,
-                value: u64_at(object, at + 8)?,
-                size: u64_at(object, at + 16)?,
+                shndx: u16_at(object, add(at, 6)?)?,
+                value: u64_at(object, add(at, 8)?)?,
+                size: u64_at(object, add(at, 16)?)?,
             });
         }
 
@@ -182,20 +198,20 @@ impl LoadedElf {
         let mut cursor = 0usize;
         for (i, sec) in sections.iter().enumerate() {
             if sec.flags & SHF_ALLOC != 0 && sec.flags & SHF_EXECINSTR != 0 {
-                cursor = align_up(cursor, sec.align);
+                cursor = align_up(cursor, sec.align)?;
                 place.insert(i, cursor);
-                cursor += sec.size;
+                cursor = add(cursor, sec.size)?;
             }
         }
         // Stubs sit right after the code, before the page boundary.
-        let stubs_at = align_up(cursor, 16);
-        let data_start = align_up(stubs_at + externals.len() * 16, PAGE);
+        let stubs_at = align_up(cursor, 16)?;
+        let data_start = align_up(add(stubs_at, mul(externals.len(), 16)?)?, PAGE)?;
         let mut cursor = data_start;
         for (i, sec) in sections.iter().enumerate() {
             if sec.flags & SHF_ALLOC != 0 && sec.flags & SHF_EXECINSTR == 0 {
-                cursor = align_up(cursor, sec.align);
+                cursor = align_up(cursor, sec.align)?;
                 place.insert(i, cursor);
-                cursor += sec.size;
+                cursor = add(cursor, sec.size)?;
             }
         }
         // COMMON symbols get space of their own.
@@ -203,15 +219,22 @@ impl LoadedElf {
         for (i, sym) in symbols.iter().enumerate() {
             if sym.shndx == SHN_COMMON {
                 // For a COMMON symbol, the value is its alignment.
-                cursor = align_up(cursor, (sym.value as usize).clamp(1, PAGE));
+                cursor = align_up(cursor, (sym.value as usize).clamp(1, PAGE))?;
                 common.insert(i, cursor);
                 cursor = cursor
                     .checked_add(usize::try_from(sym.size).map_err(|_| "a huge common symbol")?)
                     .ok_or("a huge common symbol")?;
             }
         }
-        let got_at = align_up(cursor, 8);
-        let total = align_up(got_at + 8 * (symbols.len() + 1), PAGE).max(PAGE);
+        let got_at = align_up(cursor, 8)?;
+        let total = align_up(add(got_at, mul(8, add(symbols.len(), 1)?)?)?, PAGE)?.max(PAGE);
+        if total > MAX_IMAGE {
+            return Err(format!(
+                "the variant would take {} MiB of memory, more than {} MiB",
+                total >> 20,
+                MAX_IMAGE >> 20
+            ));
+        }
 
         // SAFETY: an anonymous private mapping of `total` bytes; nothing else
         // refers to it until this function returns it.
@@ -266,12 +289,12 @@ impl LoadedElf {
                         .ok_or_else(|| "undefined symbol".to_string())
                 }
                 SHN_ABS => s.value as usize,
-                SHN_COMMON => base_addr + *common.get(&i).ok_or("common symbol")?,
+                SHN_COMMON => base_addr.wrapping_add(*common.get(&i).ok_or("common symbol")?),
                 idx => {
                     let at = *place.get(&(idx as usize)).ok_or_else(|| {
                         format!("`{}` is in a section that is not loaded", s.name)
                     })?;
-                    base_addr + at + s.value as usize
+                    base_addr.wrapping_add(at).wrapping_add(s.value as usize)
                 }
             };
             Ok((a, a))
@@ -284,20 +307,23 @@ impl LoadedElf {
             let target_size = sections[rel.info as usize].size;
             let entsize = rel.entsize.max(24);
             for k in 0..rel.size / entsize {
-                let at = rel.offset + k * entsize;
+                let at = add(rel.offset, mul(k, entsize)?)?;
                 let offset = u64_at(object, at)? as usize;
-                let info = u64_at(object, at + 8)?;
-                let addend = u64_at(object, at + 16)? as i64;
+                let info = u64_at(object, add(at, 8)?)?;
+                let addend = u64_at(object, add(at, 16)?)? as i64;
                 let (sym, kind) = ((info >> 32) as usize, info as u32);
                 let width = match kind {
                     R_X86_64_NONE => 0,
                     R_X86_64_64 | R_X86_64_PC64 => 8,
                     _ => 4,
                 };
-                if offset + width > target_size {
+                if offset
+                    .checked_add(width)
+                    .is_none_or(|end| end > target_size)
+                {
                     return Err("relocation outside its section".into());
                 }
-                let p = base_addr + target_at + offset;
+                let p = base_addr.wrapping_add(target_at).wrapping_add(offset);
                 let (s, real) = sym_addr(sym)?;
                 let write32 = |mem: &mut [u8], v: i64| -> Result<(), String> {
                     let v32 = i32::try_from(v)
@@ -325,7 +351,7 @@ impl LoadedElf {
                             .copy_from_slice(&v.to_le_bytes());
                     }
                     R_X86_64_PC32 | R_X86_64_PLT32 => {
-                        write32(mem, (s as i64) + addend - (p as i64))?;
+                        write32(mem, (s as i64).wrapping_add(addend).wrapping_sub(p as i64))?;
                     }
                     R_X86_64_GOTPCREL | R_X86_64_GOTPCRELX | R_X86_64_REX_GOTPCRELX => {
                         let slot = got_at + 8 * sym;
@@ -333,7 +359,8 @@ impl LoadedElf {
                         mem.get_mut(slot..slot + 8)
                             .ok_or("GOT out of range")?
                             .copy_from_slice(&value.to_le_bytes());
-                        write32(mem, (base_addr + slot) as i64 + addend - (p as i64))?;
+                        let at = base_addr.wrapping_add(slot) as i64;
+                        write32(mem, at.wrapping_add(addend).wrapping_sub(p as i64))?;
                     }
                     other => return Err(format!("unsupported relocation type {other}")),
                 }
