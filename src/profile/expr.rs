@@ -182,6 +182,60 @@ impl fmt::Display for Expr {
 pub enum CompileError {
     Syntax(String),
     UnknownFeature(String),
+    /// Its worst case is more evaluation steps than one request may spend.
+    TooCostly(String),
+}
+
+/// The most evaluation steps one expression may take on one request, by
+/// the static bound [`cost`] gives (a comprehension costs its body times the
+/// length its range can have).
+pub const MAX_COST: u64 = 1_000_000;
+
+/// The length assumed for an entry list (`args`, `arrays`, …): more
+/// arguments than kernels have in practice (a kernel with more makes such
+/// loops longer in proportion, not without bound).
+const MAX_ENTRIES: u64 = 64;
+/// The length assumed for a list whose length cannot be bounded from the
+/// expression itself.
+const UNKNOWN_LENGTH: u64 = 4096;
+
+/// A static bound on the evaluation steps of `e`, and the most elements
+/// the list it makes can have.
+fn cost(e: &IdedExpr) -> (u64, u64) {
+    let sum = |xs: &mut dyn Iterator<Item = &IdedExpr>| {
+        xs.map(|x| cost(x).0).fold(1u64, u64::saturating_add)
+    };
+    match &e.expr {
+        Ast::Ident(n) if ENTRY_LISTS.contains(&n.as_str()) => (1, MAX_ENTRIES),
+        Ast::List(l) => (sum(&mut l.elements.iter()), l.elements.len() as u64),
+        Ast::Comprehension(c) => {
+            let (range_cost, n) = cost(&c.iter_range);
+            let body = cost(&c.loop_cond).0.saturating_add(cost(&c.loop_step).0);
+            let steps = range_cost
+                .saturating_add(cost(&c.accu_init).0)
+                .saturating_add(n.saturating_mul(body))
+                .saturating_add(cost(&c.result).0);
+            // `map` and `filter` make a list at most as long as their range.
+            (steps, n)
+        }
+        Ast::Call(call) => {
+            let target = call.target.as_deref().map_or(0, |t| cost(t).0);
+            let steps = sum(&mut call.args.iter()).saturating_add(target);
+            // `l1 + l2` concatenates: lengths add.
+            let len = if call.func_name == "_+_" {
+                call.args
+                    .iter()
+                    .map(|a| cost(a).1)
+                    .fold(0u64, u64::saturating_add)
+            } else {
+                UNKNOWN_LENGTH
+            };
+            (steps, len)
+        }
+        Ast::Select(sel) => (cost(&sel.operand).0.saturating_add(1), UNKNOWN_LENGTH),
+        Ast::Map(m) => (m.entries.len() as u64 * 2 + 1, m.entries.len() as u64),
+        _ => (1, UNKNOWN_LENGTH),
+    }
 }
 
 impl Expr {
@@ -198,6 +252,13 @@ impl Expr {
             CompileError::Syntax(msg)
         })?;
         check_fields(program.expression())?;
+        let (steps, _) = cost(program.expression());
+        if steps > MAX_COST {
+            return Err(CompileError::TooCostly(format!(
+                "it may take up to {steps} evaluation steps per request (at most {MAX_COST}): \
+                 comprehensions (`all`, `exists`, `map`, `filter`) nested over long lists multiply"
+            )));
+        }
         let mut reads = Reads::default();
         reads_of(
             program.expression(),
@@ -440,6 +501,27 @@ mod tests {
         Expr::compile(src)
             .map_err(|e| format!("{e:?}"))?
             .eval(&Scope::new(&vector(), &kernel))
+    }
+
+    #[test]
+    fn nested_comprehensions_past_the_cost_bound_are_refused() {
+        let ten = "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]";
+        let mut nested = "a.len > 0".to_owned();
+        for v in ["p", "q", "r", "s", "t", "u"] {
+            nested = format!("{ten}.all({v}, {nested})");
+        }
+        match Expr::compile(&nested) {
+            Err(CompileError::TooCostly(m)) => assert!(m.contains("at most 1000000"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // What shipped and typical profiles write stays well inside.
+        for ok in [
+            "arrays.all(x, x.finite && (x.nonneg || x.max <= 0))",
+            "arrays.all(x, arrays.all(y, x.len == y.len))",
+            &format!("{ten}.exists(p, {ten}.exists(q, p * q == a.len))"),
+        ] {
+            assert!(Expr::compile(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]

@@ -285,11 +285,13 @@ fn yaml_error(file: &Path, e: &serde_yaml::Error) -> ProfileError {
 
 fn expr_error(file: &Path, field: &str, source: &str, e: CompileError) -> ProfileError {
     let kind = match e {
-        CompileError::Syntax(problem) => ErrorKind::BadExpression {
-            field: field.to_owned(),
-            expr: source.to_owned(),
-            problem,
-        },
+        CompileError::Syntax(problem) | CompileError::TooCostly(problem) => {
+            ErrorKind::BadExpression {
+                field: field.to_owned(),
+                expr: source.to_owned(),
+                problem,
+            }
+        }
         CompileError::UnknownFeature(feature) => ErrorKind::UnknownFeature {
             field: field.to_owned(),
             expr: source.to_owned(),

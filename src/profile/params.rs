@@ -286,7 +286,9 @@ pub enum ParamError {
 
 fn compile(source: &str) -> Result<Arc<Expr>, ParamError> {
     Expr::compile(source).map(Arc::new).map_err(|e| match e {
-        CompileError::Syntax(m) => ParamError::Syntax(source.to_owned(), m),
+        CompileError::Syntax(m) | CompileError::TooCostly(m) => {
+            ParamError::Syntax(source.to_owned(), m)
+        }
         CompileError::UnknownFeature(f) => ParamError::UnknownFeature(source.to_owned(), f),
     })
 }
