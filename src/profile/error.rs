@@ -140,7 +140,18 @@ impl fmt::Display for ProfileError {
                 )
             }
             ErrorKind::Cycle(nodes) => {
-                write!(f, "the pipeline has a cycle: {}", nodes.join(" -> "))
+                // A long cycle is named by its ends: the message stays a line.
+                if nodes.len() > 12 {
+                    write!(
+                        f,
+                        "the pipeline has a cycle of {} nodes: {} -> … -> {}",
+                        nodes.len() - 1,
+                        nodes[..8].join(" -> "),
+                        nodes[nodes.len() - 3..].join(" -> ")
+                    )
+                } else {
+                    write!(f, "the pipeline has a cycle: {}", nodes.join(" -> "))
+                }
             }
             ErrorKind::DuplicateName { name, first } => write!(
                 f,

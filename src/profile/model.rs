@@ -207,6 +207,9 @@ struct RawProfile {
 /// node's.
 pub struct Locator<'a> {
     lines: Vec<&'a str>,
+    /// Each pipeline node's line, indexed on first use: looking nodes up
+    /// one by one in the text made loading quadratic in the node count.
+    nodes: std::sync::OnceLock<std::collections::HashMap<&'a str, usize>>,
 }
 
 fn indent(line: &str) -> usize {
@@ -225,6 +228,7 @@ impl<'a> Locator<'a> {
     pub fn new(source: &'a str) -> Self {
         Locator {
             lines: source.lines().collect(),
+            nodes: std::sync::OnceLock::new(),
         }
     }
 
@@ -238,12 +242,30 @@ impl<'a> Locator<'a> {
 
     /// Line of a pipeline node.
     pub fn node(&self, name: &str) -> Option<usize> {
-        let start = self.top("pipeline")?;
-        self.lines[start..]
-            .iter()
-            .take_while(|l| l.trim().is_empty() || indent(l) > 0 || l.starts_with('#'))
-            .position(|l| indent(l) > 0 && key_of(l) == Some(name))
-            .map(|i| start + i + 1)
+        let index = self.nodes.get_or_init(|| {
+            let mut index = std::collections::HashMap::new();
+            let Some(start) = self.top("pipeline") else {
+                return index;
+            };
+            // The first line with the least indent under `pipeline:` fixes
+            // the nodes' indent; deeper keys belong to a node.
+            let mut node_indent = None;
+            for (i, l) in self.lines[start..].iter().enumerate() {
+                if !(l.trim().is_empty() || indent(l) > 0 || l.starts_with('#')) {
+                    break;
+                }
+                if indent(l) == 0 || l.trim_start().starts_with('#') {
+                    continue;
+                }
+                let Some(key) = key_of(l) else { continue };
+                let at = *node_indent.get_or_insert(indent(l));
+                if indent(l) == at {
+                    index.entry(key).or_insert(start + i + 1);
+                }
+            }
+            index
+        });
+        index.get(name).copied()
     }
 
     /// Line of `key` inside a node (a flow map on one line or a block).
