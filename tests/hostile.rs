@@ -280,6 +280,12 @@ const CASES: &[Case] = &[
         STACK_OVERFLOW_TODAY,
     ),
     case(
+        "write 64 MiB past an 8-element array",
+        "fill.c",
+        "write_past.yaml",
+        E::Crashed(&[libc::SIGBUS]),
+    ),
+    case(
         "allocation bomb: out array of 3e9 f64 in the spec",
         "fill.c",
         "out_len_bomb.yaml",
@@ -1442,9 +1448,10 @@ fn run_isolated(engine: &Engine, spec: &str, isolation: tailor::profile::Isolati
 }
 
 /// Request A writes a marker into its output; request B, another kernel in
-/// the same executor, scans 2 MiB past the end of its own 8-element array
-/// and counts the marker: it finds none, in either isolation mode (the
-/// region past a request's own arguments is zero when it runs). B runs
+/// the same executor, scans past the end of its own 8-element array to the
+/// end of its page (the region ends there) and counts the marker: it finds
+/// none, in either isolation mode (what an earlier request left past a
+/// request's own arguments is zero when it runs). B runs
 /// right after A, and after a third kernel took the executor's other lane,
 /// so that it lands in the lane A used (checked: at least once per mode).
 #[test]

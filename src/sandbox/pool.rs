@@ -99,6 +99,11 @@ struct EngineLane {
     used: usize,
     /// When it last ran something (a count of this executor's executions).
     last_run: u64,
+    /// The region's memfd and its current size: each execution gets the
+    /// header and its arguments' pages and no more, so a kernel writing
+    /// past them faults (SIGBUS) instead of filling the region.
+    memfd: OwnedFd,
+    size: usize,
 }
 
 /// Where a lane is, between requests.
@@ -159,6 +164,13 @@ impl EngineLane {
             if p == libc::MAP_FAILED {
                 return Err(os("mmap"));
             }
+            let engine_fd = match memfd.try_clone() {
+                Ok(fd) => fd,
+                Err(_) => {
+                    libc::munmap(p, len);
+                    return Err(os("dup"));
+                }
+            };
             let lane = |go, done| EngineLane {
                 base: p as *mut u8,
                 len,
@@ -167,6 +179,8 @@ impl EngineLane {
                 state: LaneState::Idle(None),
                 used: 0,
                 last_run: 0,
+                memfd: engine_fd,
+                size: len,
             };
             let (Some((go_read, go_write)), Some((done_read, done_write))) = (pipe(), pipe())
             else {
@@ -522,9 +536,22 @@ fn write_args(lane: &mut EngineLane, input: &Input) -> Option<usize> {
     if total > REGION || input.args.len() > MAX_SLOTS {
         return None;
     }
+    // The region ends where this execution's arguments end (whole pages):
+    // past it a kernel's writes fault, and shrinking frees what a larger
+    // earlier execution left.
+    let size = HEADER + total.div_ceil(4096).max(1) * 4096;
+    if size != lane.size {
+        // SAFETY: ftruncate on our own memfd; no child touches the lane
+        // while it is ours.
+        if unsafe { libc::ftruncate(lane.memfd.as_raw_fd(), size as libc::off_t) } != 0 {
+            return None;
+        }
+        lane.size = size;
+    }
     let mut header = [0u64; 2 * MAX_SLOTS];
     let mut offset = 0usize;
     let used = lane.used;
+    let lane_size = lane.size;
     let data = lane.data();
     for (i, a) in input.args.iter().enumerate() {
         let (kind, value) = match &a.value {
@@ -540,8 +567,11 @@ fn write_args(lane: &mut EngineLane, input: &Input) -> Option<usize> {
         header[2 * i] = kind;
         header[2 * i + 1] = value;
     }
-    if used > total {
-        data[total..used].fill(0);
+    // What the last arguments left past these, inside the region's new
+    // end (shrinking dropped the rest).
+    let end = used.min(lane_size - HEADER);
+    if end > total {
+        data[total..end].fill(0);
     }
     lane.used = total;
     let n = input.args.len();
