@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what tailor needs on Debian 12 when it is missing: LLVM 19 (the
 # library inkwell links, Polly because llvm-config-19 lists it), clang-19
-# (C kernels), the compression libraries LLVM links against, and tmux (the
-# workbench's end-to-end test). Idempotent and quiet when all is there.
+# (C kernels), the compression libraries LLVM links against, tmux (the
+# workbench's end-to-end test) and python3 (the fuzz seeds). Idempotent and
+# quiet when all is there.
 set -euo pipefail
 
-packages=(llvm-19-dev libpolly-19-dev clang-19 zlib1g-dev libzstd-dev libxml2-dev tmux pkg-config)
+packages=(llvm-19-dev libpolly-19-dev clang-19 zlib1g-dev libzstd-dev libxml2-dev tmux pkg-config python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

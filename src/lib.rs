@@ -9,6 +9,8 @@ pub mod bench;
 pub mod cache;
 pub mod cli;
 pub mod engine;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod input;
 pub mod kernel;
 pub mod llvm;

@@ -10,7 +10,7 @@
 
 mod buffer;
 mod error;
-mod files;
+pub(crate) mod files;
 mod gen;
 mod rng;
 mod spec;

@@ -1,0 +1,5 @@
+#![no_main]
+//! `tailor::fuzzing::wire` on arbitrary bytes.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| tailor::fuzzing::wire(data));
