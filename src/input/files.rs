@@ -202,7 +202,13 @@ pub(crate) fn parse_npy(bytes: &[u8], elem: ScalarType) -> Result<Buffer, String
 }
 
 fn npy_dtype(descr: &str) -> Result<ScalarType, String> {
-    let (order, code) = descr.split_at(descr.len().min(1));
+    // The byte-order mark is one ASCII character; anything else (even a
+    // multi-byte one) leaves the code unrecognized, never a split inside
+    // a character.
+    let (order, code) = match descr.char_indices().nth(1) {
+        Some((at, _)) => descr.split_at(at),
+        None => (descr, ""),
+    };
     let elem = match code {
         "f8" => Some(ScalarType::F64),
         "f4" => Some(ScalarType::F32),
@@ -692,6 +698,21 @@ pub(crate) mod tests {
         let long = format!("1\n{}\n", "9".repeat(1000));
         let e = parse_csv(long.as_bytes(), ScalarType::F64).unwrap_err();
         assert!(e.len() < 120 && e.contains("1000 characters"), "{e}");
+    }
+
+    /// Found by the `npy` fuzz target: a descr starting with a two-byte
+    /// character was split inside it (a panic in the engine's process).
+    #[test]
+    fn a_descr_with_a_multibyte_first_character_is_refused() {
+        let dict = "{'descr': '\u{119}4', 'fortran_order': False, 'shape': (2,), }";
+        let e = parse_npy(&npy_with_header(1, dict, &[0; 8]), ScalarType::F64).unwrap_err();
+        assert!(!e.is_empty());
+        let fuzz = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fuzz/regressions/npy-multibyte-descr"),
+        )
+        .expect("regression input");
+        assert!(parse_npy(&fuzz, ScalarType::F64).is_err());
     }
 
     #[test]
