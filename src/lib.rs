@@ -16,6 +16,7 @@ pub mod kernel;
 pub mod llvm;
 pub mod profile;
 pub mod sandbox;
+pub mod service;
 pub mod target;
 pub mod transform;
 pub mod tui;

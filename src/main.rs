@@ -16,9 +16,10 @@ use tailor::engine::EngineConfig;
 #[derive(Parser)]
 #[command(name = "tailor", version)]
 struct Cli {
-    /// Folder of specialization profiles (one YAML file each).
-    #[arg(long, global = true, default_value = "profiles")]
-    profiles: PathBuf,
+    /// Folder of specialization profiles (one YAML file each) [default:
+    /// profiles].
+    #[arg(long = "profiles", global = true, value_name = "PROFILES")]
+    profiles_flag: Option<PathBuf>,
     /// The variant cache's disk tier (default: $TAILOR_CACHE_DIR, else
     /// $XDG_CACHE_HOME/tailor/variants, else ~/.cache/tailor/variants).
     #[arg(long, global = true)]
@@ -101,6 +102,9 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Run the engine as a service: the request API, the profile and
+    /// cache admin API, events and metrics (see openapi.yaml).
+    Serve(tailor::service::ServeArgs),
     /// Check, show or draw profiles.
     Profiles {
         #[command(subcommand)]
@@ -226,6 +230,12 @@ fn finish(result: Result<Output, CliError>) -> ExitCode {
 }
 
 impl Cli {
+    fn profiles(&self) -> PathBuf {
+        self.profiles_flag
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("profiles"))
+    }
+
     fn cache(&self) -> CacheConfig {
         CacheConfig {
             dir: if self.no_disk_cache {
@@ -239,7 +249,7 @@ impl Cli {
 
     fn engine(&self) -> EngineConfig {
         EngineConfig {
-            profiles: self.profiles.clone(),
+            profiles: self.profiles(),
             cache: self.cache(),
             pools: Default::default(),
             shadow: tailor::engine::DEFAULT_SHADOW,
@@ -295,7 +305,7 @@ fn main() -> ExitCode {
     match args.command {
         None => {
             let opts = tailor::tui::Options {
-                profiles: args.profiles.clone(),
+                profiles: args.profiles(),
                 inputs: args.inputs.clone(),
                 cache: args.cache(),
             };
@@ -356,7 +366,7 @@ fn main() -> ExitCode {
                     runs,
                     json,
                 },
-        }) => finish(cli::bench_sandbox(input, &args.profiles, runs, json)),
+        }) => finish(cli::bench_sandbox(input, &args.profiles(), runs, json)),
         Some(Command::Bench {
             command:
                 BenchCommand::Throughput {
@@ -367,7 +377,7 @@ fn main() -> ExitCode {
                 },
         }) => finish(cli::bench_throughput(
             input,
-            &args.profiles,
+            &args.profiles(),
             threads,
             seconds,
             json,
@@ -382,7 +392,7 @@ fn main() -> ExitCode {
                 },
         }) => finish(cli::bench_hitpath(
             inputs,
-            &args.profiles,
+            &args.profiles(),
             runs,
             interval_us,
             json,
@@ -394,15 +404,47 @@ fn main() -> ExitCode {
                     runs,
                     json,
                 },
-        }) => finish(cli::bench_run(inputs, &args.profiles, runs, json)),
+        }) => finish(cli::bench_run(inputs, &args.profiles(), runs, json)),
+        Some(Command::Serve(ref serve)) => {
+            let profiles = args.profiles_flag.as_deref();
+            let cache_dir = if args.no_disk_cache {
+                Some(None)
+            } else {
+                args.cache_dir.clone().map(Some)
+            };
+            let settings = match tailor::service::Settings::resolve(serve, profiles, cache_dir) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if serve.print_config {
+                print!("{}", settings.to_toml());
+                return ExitCode::SUCCESS;
+            }
+            let say = |line: &str| {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            };
+            match tailor::service::serve(settings, say) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some(Command::Profiles { ref command }) => match command {
             ProfilesCommand::Check { json } => {
-                finish(Ok(cli::profiles_check(&args.profiles, *json)))
+                finish(Ok(cli::profiles_check(&args.profiles(), *json)))
             }
             ProfilesCommand::Show { name, json } => {
-                finish(cli::profiles_show(&args.profiles, name, *json))
+                finish(cli::profiles_show(&args.profiles(), name, *json))
             }
-            ProfilesCommand::Dot { name } => finish(cli::profiles_dot(&args.profiles, name)),
+            ProfilesCommand::Dot { name } => finish(cli::profiles_dot(&args.profiles(), name)),
         },
     }
 }

@@ -541,6 +541,18 @@ impl Engine {
         reload
     }
 
+    /// Validates a profile's text exactly as loading the file at `path`
+    /// would (pass pipelines checked in a sandboxed worker), changing
+    /// nothing: the service's `PUT` and `check`.
+    pub fn check_profile(
+        &self,
+        path: &Path,
+        text: &str,
+    ) -> Result<Profile, Vec<profile::ProfileError>> {
+        let workers = &self.shared.workers;
+        Profile::parse(path, text, Some(&|p: &str| workers.check_pipeline(p)))
+    }
+
     pub fn cache(&self) -> &VariantCache {
         &self.shared.cache
     }

@@ -91,16 +91,43 @@ pub(crate) fn load(dir: &Path, shown: &Path, elem: ScalarType) -> Result<Buffer,
             e
         })
     })?;
-    let ext = path
+    decode(&path, &bytes, elem).map_err(prefix)
+}
+
+/// `shown` as one of a request's parts: the bytes sent under that name,
+/// read by its extension as a file would be. Nothing on the host is read.
+pub(crate) fn load_part(
+    parts: &std::collections::BTreeMap<String, Vec<u8>>,
+    shown: &Path,
+    elem: ScalarType,
+) -> Result<Buffer, String> {
+    let name = shown.to_string_lossy();
+    let Some(bytes) = parts.get(name.as_ref()) else {
+        let sent: Vec<&str> = parts.keys().map(String::as_str).collect();
+        return Err(format!(
+            "file {name}: no part of the request is named `{name}` ({}); a request sends its data as parts of a multipart body, and the service reads no file of its own",
+            if sent.is_empty() {
+                "none was sent".to_owned()
+            } else {
+                format!("sent: {}", sent.join(", "))
+            }
+        ));
+    };
+    decode(shown, bytes, elem).map_err(|p| format!("file {name}: {p}"))
+}
+
+/// Bytes as an array, by the name's extension: `.npy`, `.csv`, else raw
+/// little-endian elements.
+fn decode(name: &Path, bytes: &[u8], elem: ScalarType) -> Result<Buffer, String> {
+    let ext = name
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
-        Some("npy") => parse_npy(&bytes, elem),
-        Some("csv") => parse_csv(&bytes, elem),
-        _ => parse_raw(&bytes, elem),
+        Some("npy") => parse_npy(bytes, elem),
+        Some("csv") => parse_csv(bytes, elem),
+        _ => parse_raw(bytes, elem),
     }
-    .map_err(prefix)
 }
 
 fn alloc(elem: ScalarType, len: usize) -> Result<Buffer, String> {
@@ -139,6 +166,39 @@ pub(crate) fn parse_raw(bytes: &[u8], elem: ScalarType) -> Result<Buffer, String
 // ---------------------------------------------------------------- .npy
 
 const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// An array as a `.npy` file (version 1.0, little-endian, one dimension):
+/// what the service answers when outputs are asked for as `.npy`.
+pub fn to_npy(buf: &Buffer) -> Vec<u8> {
+    let descr = match buf.elem() {
+        ScalarType::F64 => "<f8",
+        ScalarType::F32 => "<f4",
+        ScalarType::I64 => "<i8",
+        ScalarType::I32 => "<i4",
+    };
+    let mut header = format!(
+        "{{'descr': '{descr}', 'fortran_order': False, 'shape': ({},), }}",
+        buf.len()
+    );
+    // Magic, version and length take 10 bytes; data starts 64-aligned.
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len() + buf.byte_len());
+    out.extend_from_slice(NPY_MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    let start = out.len();
+    out.extend_from_slice(buf.bytes());
+    if cfg!(target_endian = "big") {
+        out[start..]
+            .chunks_exact_mut(buf.elem().size())
+            .for_each(<[u8]>::reverse);
+    }
+    out
+}
 
 pub(crate) fn parse_npy(bytes: &[u8], elem: ScalarType) -> Result<Buffer, String> {
     if bytes.len() < 10 || &bytes[..6] != NPY_MAGIC {
@@ -613,6 +673,15 @@ pub(crate) mod tests {
         let b = parse_npy(&npy(1, "<f4", false, "()", &floats), ScalarType::F32).unwrap();
         assert_eq!(b.len(), 1);
         let b = parse_npy(&npy(1, "<f8", false, "(0,)", &[]), ScalarType::F64).unwrap();
+        assert_eq!(parse_npy(&to_npy(&b), ScalarType::F64).unwrap(), b);
+        let ints = parse_raw(&[1, 0, 0, 0, 255, 255, 255, 255], ScalarType::I32).unwrap();
+        let written = to_npy(&ints);
+        assert_eq!(
+            (written.len() - ints.byte_len()) % 64,
+            0,
+            "data is 64-aligned"
+        );
+        assert_eq!(parse_npy(&written, ScalarType::I32).unwrap(), ints);
         assert!(b.is_empty());
     }
 

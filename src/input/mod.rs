@@ -22,9 +22,9 @@ mod tests;
 
 pub use buffer::{AllocError, ArrayView, ArrayViewMut, Buffer};
 pub use error::InputError;
-pub use files::read_regular;
+pub use files::{read_regular, to_npy};
 pub use rng::Rng;
-pub use spec::InputSpec;
+pub use spec::{DataSource, InputSpec};
 pub use value::{Arg, Input, Role, Scalar, Value};
 
 /// The most elements an array may have, however it is made.

@@ -15,12 +15,14 @@ use super::value::{Arg, Input, Role, Scalar, Value};
 use super::yaml::{describe, did_you_mean, float_for, int_for, int_of, is_identifier, string_keys};
 use crate::kernel::{Param, ParamType, ScalarType, Signature};
 use serde_yaml::Mapping;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 type YamlValue = serde_yaml::Value;
 
 const TOP_KEYS: [&str; 4] = ["kernel", "entry", "args", "out"];
+const REQUEST_KEYS: [&str; 3] = ["entry", "args", "out"];
 const ARRAY_KEYS_IN: [&str; 4] = ["array", "gen", "file", "data"];
 const ARRAY_KEYS_OUT: [&str; 6] = ["array", "gen", "file", "data", "len", "index"];
 const SCALAR_KEYS: [&str; 4] = ["i32", "i64", "f32", "f64"];
@@ -36,6 +38,18 @@ pub struct InputSpec {
     pub entry: Option<String>,
     /// `args:` then `out:`, in spec order.
     args: Vec<ArgSpec>,
+    /// Where `file:` data comes from.
+    data: DataSource,
+}
+
+/// Where a spec's `file:` names are looked up.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSource {
+    /// A spec on disk: files inside the spec's folder.
+    Folder,
+    /// A request's bindings (the service): the parts sent with the
+    /// request, by name. No file of the host is ever read.
+    Parts(Arc<BTreeMap<String, Vec<u8>>>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -172,6 +186,47 @@ impl InputSpec {
                 ))
             }
         };
+        Self::from_mapping(path, m, kernel, DataSource::Folder)
+    }
+
+    /// A request's bindings (`entry:`, `args:`, `out:` as a spec writes
+    /// them, e.g. converted from JSON) with the data parts sent beside them:
+    /// a `file:` names one of `parts` (its extension says how to read it,
+    /// as for a file). `label` names the request in errors.
+    pub fn from_request(
+        label: &Path,
+        bindings: &YamlValue,
+        parts: BTreeMap<String, Vec<u8>>,
+    ) -> Result<InputSpec, InputError> {
+        let err = |p: String| InputError::new(label, None, p);
+        let m = match bindings {
+            YamlValue::Mapping(m) => m,
+            other => {
+                return Err(err(format!(
+                    "expected a map with `args:` and `out:`, found {}",
+                    describe(other)
+                )))
+            }
+        };
+        for k in string_keys(m).map_err(err)? {
+            if !REQUEST_KEYS.contains(&k) {
+                return Err(err(format!(
+                    "unknown key `{k}`{} (bindings have {})",
+                    did_you_mean(k, &REQUEST_KEYS),
+                    REQUEST_KEYS.join(", ")
+                )));
+            }
+        }
+        Self::from_mapping(label, m, PathBuf::new(), DataSource::Parts(Arc::new(parts)))
+    }
+
+    fn from_mapping(
+        path: &Path,
+        m: &Mapping,
+        kernel: PathBuf,
+        data: DataSource,
+    ) -> Result<InputSpec, InputError> {
+        let err = |arg: Option<&str>, p: String| InputError::new(path, arg, p);
         let entry = match m.get("entry") {
             None | Some(YamlValue::Null) => None,
             Some(YamlValue::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -221,6 +276,7 @@ impl InputSpec {
             kernel,
             entry,
             args,
+            data,
         };
         spec.check_len_refs()?;
         Ok(spec)
@@ -230,6 +286,9 @@ impl InputSpec {
     /// The data files the spec reads (`file:`), resolved: a long-lived
     /// engine watches them to know when a materialized input is stale.
     pub fn data_files(&self) -> Vec<PathBuf> {
+        if self.data != DataSource::Folder {
+            return Vec::new();
+        }
         self.args
             .iter()
             .filter_map(|a| match &a.kind {
@@ -626,8 +685,11 @@ impl InputSpec {
                     Source::Gen(g) => g
                         .generate()
                         .map_err(|e| self.err(Some(&a.name), e.to_string()))?,
-                    Source::File(shown) => files::load(spec_dir(&self.path), shown, *elem)
-                        .map_err(|e| self.err(Some(&a.name), e))?,
+                    Source::File(shown) => match &self.data {
+                        DataSource::Folder => files::load(spec_dir(&self.path), shown, *elem),
+                        DataSource::Parts(parts) => files::load_part(parts, shown, *elem),
+                    }
+                    .map_err(|e| self.err(Some(&a.name), e))?,
                     Source::Data(b) => b.clone(),
                     Source::Zeroed(_) => continue,
                 };

@@ -13,6 +13,7 @@ pub mod model;
 pub mod params;
 pub mod plan;
 pub mod store;
+pub mod watch;
 
 pub use error::{ErrorKind, ProfileError};
 pub use expr::{Expr, KernelInfo, Reads, Scope};
@@ -21,7 +22,7 @@ pub use model::{
 };
 pub use params::{Binding, Step, TransformKind};
 pub use plan::{plan, plan_in, Plan, PlanError, PlannedStep, SkippedNode};
-pub use store::{Candidate, ProfileStore, Reload, Selection, Verdict, GENERIC};
+pub use store::{write_atomic, Candidate, ProfileStore, Reload, Selection, Verdict, GENERIC};
 
 #[cfg(test)]
 mod tests;

@@ -485,7 +485,7 @@ impl Profile {
                 name: raw.name,
                 file: path.to_owned(),
                 source: source.to_owned(),
-                version: crate::kernel::hex(&sha2_16(source.as_bytes())),
+                version: version_of(source),
                 priority: raw.priority,
                 description: raw.description,
                 matches,
@@ -502,6 +502,11 @@ impl Profile {
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.name == name)
     }
+}
+
+/// A profile text's version: the first 16 hex digits of its SHA-256.
+pub fn version_of(source: &str) -> String {
+    crate::kernel::hex(&sha2_16(source.as_bytes()))
 }
 
 fn sha2_16(bytes: &[u8]) -> [u8; 8] {

@@ -15,9 +15,8 @@
 //! file reloads, and the last good version stays live.
 
 use super::worker::{flow, ProfileView};
-use crate::profile::{params::ParamTy, Profile, TransformKind};
+use crate::profile::{params::ParamTy, write_atomic, Profile, TransformKind};
 use serde_yaml::{Mapping, Value};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// One change to a profile.
@@ -486,35 +485,6 @@ fn change(
             Ok(format!("removed {from} → {to}"))
         }
     }
-}
-
-/// Writes `text` to `path` through a temporary file in the same folder and
-/// a rename, so a reader (the engine's hot reload) sees the old file or the
-/// new one, never half of one. The temporary name does not end in `.yaml`,
-/// so the profile loader ignores it.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("profile");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
 
 #[cfg(test)]
