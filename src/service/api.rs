@@ -693,7 +693,8 @@ pub async fn cache_clear(State(app): State<Arc<App>>) -> Answer {
 // ------------------------------------------------------------ the rest
 
 /// `GET /v1/events`: the engine's events as server-sent events, one
-/// `data:` line of JSON each, named by their kind.
+/// `data:` line of JSON each, named by their stage (`received`, …,
+/// `finished`).
 pub async fn events(
     State(app): State<Arc<App>>,
 ) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>> {
@@ -716,7 +717,7 @@ pub async fn events(
         let e = rx.recv().await?;
         let v = serde_json::to_value(&e).unwrap_or(Value::Null);
         let kind = v
-            .get("event")
+            .get("stage")
             .and_then(Value::as_str)
             .unwrap_or("event")
             .to_owned();

@@ -1,0 +1,846 @@
+//! `tailor serve` over HTTP (issue 12): a real server on a free loopback
+//! port, started as users start it, called as clients call it. Each
+//! endpoint's main path; the tokens; bad requests answered 4xx with a
+//! precise JSON error and nothing changed; the C-kernel attacks; overload
+//! answered 429 while every accepted request completes; a client that
+//! disconnects leaves the pools whole; the routes against `openapi.yaml`.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "admin-token-for-tests-0123456789";
+const CLIENT: &str = "client-token-for-tests-012345678";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    profiles: tempfile::TempDir,
+    _state: tempfile::TempDir,
+    agent: ureq::Agent,
+}
+
+struct Reply {
+    status: u16,
+    retry_after: Option<String>,
+    content_type: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    fn error(&self) -> String {
+        let v = self.json();
+        assert_eq!(v["status"], json!(self.status), "{}", self.body);
+        v["error"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).expect("read profiles") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+    }
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let profiles = tempfile::tempdir().expect("tempdir");
+        copy_dir(&root().join("profiles"), profiles.path());
+        let state = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
+            .arg("--profiles")
+            .arg(profiles.path())
+            .arg("--no-disk-cache")
+            .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
+            .arg(state.path())
+            .args(extra)
+            .env("TAILOR_ADMIN_TOKEN", ADMIN)
+            .env("TAILOR_CLIENT_TOKEN", CLIENT)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tailor serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server says where it listens");
+        let base = line
+            .split_once("listening on ")
+            .map(|(_, a)| a.trim().to_owned())
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build()
+            .into();
+        Server {
+            child,
+            base,
+            profiles,
+            _state: state,
+            agent,
+        }
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        if !content_type.is_empty() {
+            req = req.header("Content-Type", content_type);
+        }
+        let result = if body.is_empty() {
+            self.agent.run(req.body(()).expect("request"))
+        } else {
+            self.agent.run(req.body(body).expect("request"))
+        };
+        let mut r = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let header = |n: &str| {
+            r.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (retry_after, content_type) = (header("retry-after"), header("content-type"));
+        let body = r
+            .body_mut()
+            .with_config()
+            .limit(256 << 20)
+            .read_to_string()
+            .expect("body");
+        Reply {
+            status: r.status().as_u16(),
+            retry_after,
+            content_type: content_type.unwrap_or_default(),
+            body,
+        }
+    }
+
+    fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call("GET", path, token, "", Vec::new())
+    }
+
+    fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.call(
+            "POST",
+            path,
+            token,
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+    }
+
+    fn run(&self, body: &Value) -> Reply {
+        self.post("/v1/run", Some(CLIENT), body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child by its pid.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const SUM_C: &str = "double sum(const double *a, long n) { double s = 0; for (long i = 0; i < n; i++) s += a[i]; return s; }";
+
+fn sum_request(kernel: Value, data: &[f64]) -> Value {
+    json!({
+        "kernel": kernel,
+        "args": [{"a": {"array": "f64", "data": data}}, {"n": {"i64": "len(a)"}}],
+    })
+}
+
+fn c_source(text: &str, name: &str) -> Value {
+    json!({"source": text, "format": "c", "name": name})
+}
+
+/// A kernel that spins for `n` iterations and scales an out array.
+const SPIN_C: &str = "long spin(long n, double *out, long m) { volatile long x = 0; for (long i = 0; i < n; i++) x += i; for (long j = 0; j < m; j++) out[j] = 2.0 * j; return x; }";
+
+fn spin_request(n: i64) -> Value {
+    json!({
+        "kernel": c_source(SPIN_C, "spin"),
+        "args": [{"n": {"i64": n}}, {"m": {"i64": "len(out)"}}],
+        "out": [{"out": {"array": "f64", "len": 4}}],
+        "profile": "generic",
+    })
+}
+
+#[test]
+fn the_routes_are_the_ones_openapi_yaml_documents() {
+    let text = std::fs::read_to_string(root().join("openapi.yaml")).expect("openapi.yaml");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_mapping().expect("paths") {
+        for (method, _) in item.as_mapping().expect("path item") {
+            let m = method.as_str().expect("key").to_ascii_uppercase();
+            if m != "PARAMETERS" {
+                documented.push((m, path.as_str().expect("path").to_owned()));
+            }
+        }
+    }
+    let mut served: Vec<(String, String)> = tailor::service::ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    documented.sort();
+    served.sort();
+    assert_eq!(documented, served);
+
+    // And every one is routed: none answers 404 (no route) or 405.
+    let s = Server::start(&[]);
+    for (method, path) in &served {
+        let path = path.replace("{name}", "generic").replace("{key}", "0000");
+        if path == "/v1/events" {
+            continue; // a stream: checked in its own test
+        }
+        let r = s.call(method, &path, Some(ADMIN), "", Vec::new());
+        if r.status == 404 {
+            assert_ne!(
+                r.error(),
+                "no such route; see openapi.yaml",
+                "{method} {path}"
+            );
+        }
+        assert_ne!(r.status, 405, "{method} {path}");
+        assert!(r.status < 500, "{method} {path}: {} {}", r.status, r.body);
+    }
+}
+
+#[test]
+fn kernels_upload_once_and_run_by_hash_then_hit_in_memory() {
+    let s = Server::start(&[]);
+    let up = s.call(
+        "POST",
+        "/v1/kernels?format=c&name=sum",
+        Some(CLIENT),
+        "application/octet-stream",
+        SUM_C.as_bytes().to_vec(),
+    );
+    assert_eq!(up.status, 201, "{}", up.body);
+    let k = up.json();
+    assert_eq!(k["entry"], json!("sum"));
+    let hash = k["hash"].as_str().expect("hash").to_owned();
+    // The same code as JSON is the same kernel.
+    let again = s.post("/v1/kernels", Some(CLIENT), &c_source(SUM_C, "sum"));
+    assert_eq!(again.json()["hash"], json!(hash));
+
+    let data: Vec<f64> = (1..=100).map(f64::from).collect();
+    let first = s.run(&sum_request(json!({ "hash": hash }), &data));
+    assert_eq!(first.status, 200, "{}", first.body);
+    let v = first.json();
+    assert_eq!(v["result"], json!({"f64": 5050.0}));
+    assert_eq!(v["cache"]["hit"], json!(false));
+    assert_eq!(v["outcome"], json!({"outcome": "ok"}));
+    assert!(
+        v["profile"].is_string() && v["plan"]["steps"].is_array(),
+        "{v}"
+    );
+    let second = s.run(&sum_request(json!({ "hash": hash }), &data)).json();
+    assert_eq!(
+        second["cache"],
+        json!({"hit": true, "tier": "memory", "key": v["cache"]["key"]})
+    );
+    assert_eq!(second["result"], json!({"f64": 5050.0}));
+    // A forced profile, generic included.
+    let mut forced = sum_request(json!({ "hash": hash }), &data);
+    forced["profile"] = json!("generic");
+    let g = s.run(&forced).json();
+    assert_eq!(
+        (g["profile"].clone(), g["result"].clone()),
+        (json!("generic"), json!({"f64": 5050.0}))
+    );
+}
+
+#[test]
+fn outputs_come_back_as_data_summary_or_npy_and_arrays_come_as_parts() {
+    let s = Server::start(&[]);
+    let mut req = spin_request(10);
+    req["out"] = json!([{"out": {"array": "f64", "len": 20}}]);
+    let v = s.run(&req).json();
+    let expect: Vec<f64> = (0..20).map(|j| 2.0 * f64::from(j)).collect();
+    assert_eq!(v["outputs"]["out"]["data"], json!(expect), "{v}");
+    req["outputs"] = json!("summary");
+    let v = s.run(&req).json();
+    assert_eq!(v["outputs"]["out"]["len"], json!(20));
+    assert_eq!(v["outputs"]["out"]["head"], json!(expect[..8]));
+    req["outputs"] = json!("npy");
+    let v = s.run(&req).json();
+    let b64 = v["outputs"]["out"]["npy_base64"].as_str().expect("npy");
+    assert!(
+        b64.starts_with("k05VTVBZ"),
+        "a .npy file (\\x93NUMPY): {b64}"
+    );
+
+    // A spec's `file:` names a multipart part: here a .npy and a .csv.
+    let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+    let mut header = "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }".to_owned();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    npy.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    npy.extend_from_slice(header.as_bytes());
+    for x in [1.5f64, 2.5, 3.0] {
+        npy.extend_from_slice(&x.to_le_bytes());
+    }
+    let request = json!({
+        "kernel": c_source(SUM_C, "sum"),
+        "args": [{"a": {"array": "f64", "file": "a.npy"}}, {"n": {"i64": "len(a)"}}],
+    });
+    let r = multipart(&s, &request, &[("a.npy", &npy)]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["result"], json!({"f64": 7.0}));
+    let mut csv_req = request.clone();
+    csv_req["args"][0]["a"]["file"] = json!("a.csv");
+    let r = multipart(&s, &csv_req, &[("a.csv", b"1\n2\n4\n")]);
+    assert_eq!(r.json()["result"], json!({"f64": 7.0}), "{}", r.body);
+
+    // A bad .npy is a 400 that says what is wrong with which argument.
+    let r = multipart(
+        &s,
+        &request,
+        &[("a.npy", b"\x93NUMPY\x01\x00\xff\xff{'descr'")],
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let e = r.error();
+    assert!(e.contains("`a`") && e.contains("file a.npy"), "{e}");
+    // `file:` never reads a server file.
+    let mut host = request.clone();
+    host["args"][0]["a"]["file"] = json!("/etc/passwd");
+    let r = s.run(&host);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.error()
+            .contains("no part of the request is named `/etc/passwd`"),
+        "{}",
+        r.body
+    );
+}
+
+fn multipart(s: &Server, request: &Value, parts: &[(&str, &[u8])]) -> Reply {
+    let boundary = "tailor-test-boundary-7f3a";
+    let mut body = Vec::new();
+    write!(
+        body,
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"request\"\r\nContent-Type: application/json\r\n\r\n{request}\r\n"
+    )
+    .expect("write");
+    for (name, bytes) in parts {
+        write!(
+            body,
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"data\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .expect("write");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    write!(body, "--{boundary}--\r\n").expect("write");
+    s.call(
+        "POST",
+        "/v1/run",
+        Some(CLIENT),
+        &format!("multipart/form-data; boundary={boundary}"),
+        body,
+    )
+}
+
+#[test]
+fn calls_without_the_right_token_are_refused_and_change_nothing() {
+    let s = Server::start(&[]);
+    let run = sum_request(json!({"source": SUM_C, "format": "c"}), &[1.0]);
+    let r = s.post("/v1/run", None, &run);
+    assert_eq!(r.status, 401);
+    assert!(r.error().contains("Authorization: Bearer"));
+    assert_eq!(
+        s.post("/v1/run", Some("not-a-token-at-all-000"), &run)
+            .status,
+        401
+    );
+    assert_eq!(s.get("/v1/profiles", None).status, 401);
+
+    let before = s.get("/v1/profiles/generic", Some(CLIENT)).json()["version"].clone();
+    let put = s.call(
+        "PUT",
+        "/v1/profiles/generic",
+        Some(CLIENT),
+        "application/yaml",
+        b"name: generic\npriority: 0\npipeline: {}\n".to_vec(),
+    );
+    assert_eq!(put.status, 403, "{}", put.body);
+    assert!(put.error().contains("needs the admin token"));
+    assert_eq!(
+        s.get("/v1/profiles/generic", Some(CLIENT)).json()["version"],
+        before
+    );
+    for (m, p) in [
+        ("DELETE", "/v1/profiles/small-shapes"),
+        ("DELETE", "/v1/cache"),
+        ("GET", "/v1/cache"),
+        ("GET", "/v1/events"),
+        ("POST", "/v1/profiles/check"),
+    ] {
+        let r = s.call(m, p, Some(CLIENT), "", Vec::new());
+        assert_eq!(r.status, 403, "{m} {p}: {}", r.body);
+    }
+    assert_eq!(
+        s.get("/v1/profiles/small-shapes", Some(CLIENT)).status,
+        200,
+        "still there"
+    );
+    assert_eq!(s.get("/healthz", None).status, 200);
+    assert_eq!(s.get("/readyz", None).json()["ready"], json!(true));
+}
+
+#[test]
+fn bad_requests_get_a_precise_4xx_and_the_service_goes_on() {
+    let s = Server::start(&["--body-mib", "1"]);
+    let r = s.call(
+        "POST",
+        "/v1/run",
+        Some(CLIENT),
+        "application/json",
+        b"{\"kernel\": ".to_vec(),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.error().contains("invalid JSON") && r.error().contains("line 1"),
+        "{}",
+        r.body
+    );
+
+    let r = s.run(&sum_request(json!({"hash": "ab12"}), &[1.0]));
+    assert_eq!(r.status, 404);
+    assert!(
+        r.error().contains("no kernel with hash `ab12`"),
+        "{}",
+        r.body
+    );
+
+    // A body announced larger than the limit is refused before it is
+    // read (the client need not send it).
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut c = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        c,
+        "POST /v1/kernels?format=ll HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {CLIENT}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\nxxxx",
+        2 << 20
+    )
+    .expect("write");
+    let mut answer = String::new();
+    c.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let _ = c.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("application/json") && answer.contains("body_mib"),
+        "{answer}"
+    );
+
+    // Arguments that do not fit the entry: every problem at once.
+    let r = s.run(&json!({
+        "kernel": c_source(SUM_C, "sum"),
+        "args": [{"a": {"i64": 3}}, {"n": {"f64": 1.0}}],
+    }));
+    assert_eq!(r.status, 400, "{}", r.body);
+    let e = r.error();
+    assert!(
+        e.contains("2 arguments do not fit") && e.contains("`a`") && e.contains("`n`"),
+        "{e}"
+    );
+
+    let r = s.run(&json!({"kernel": {"source": "define i32 @f( {", "format": "ll"}, "args": []}));
+    assert_eq!(r.status, 422, "{}", r.body);
+
+    // After all that, a good request is served.
+    let ok = s.run(&sum_request(
+        json!({"source": SUM_C, "format": "c"}),
+        &[2.0, 3.0],
+    ));
+    assert_eq!(ok.json()["result"], json!({"f64": 5.0}), "{}", ok.body);
+}
+
+#[test]
+fn a_c_kernel_reaches_no_host_file_through_the_api() {
+    let s = Server::start(&[]);
+    let secret = tempfile::NamedTempFile::new().expect("temp");
+    std::fs::write(secret.path(), "TOP-SECRET-LINE\n").expect("write");
+    let p = secret.path().display();
+    for (name, code) in [
+        (
+            "include",
+            format!("#include \"{p}\"\ndouble f(void) {{ return 0; }}"),
+        ),
+        (
+            "embed",
+            format!("const char d[] = {{\n#embed \"{p}\"\n}};\nlong f(long i) {{ return d[i]; }}"),
+        ),
+        (
+            "passwd",
+            "#include \"/etc/passwd\"\nlong f(void) { return 0; }".to_owned(),
+        ),
+    ] {
+        let r = s.post("/v1/kernels", Some(CLIENT), &c_source(&code, name));
+        assert_eq!(r.status, 422, "{name}: {}", r.body);
+        assert!(
+            !r.body.contains("TOP-SECRET") && !r.body.contains("root:x:"),
+            "{name}: {}",
+            r.body
+        );
+    }
+    // A kernel name is never a path or an option.
+    let r = s.post(
+        "/v1/kernels",
+        Some(CLIENT),
+        &c_source(SUM_C, "--config=./x"),
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.error().contains("kernel name"), "{}", r.body);
+}
+
+#[test]
+fn profiles_change_through_the_api_with_history_and_rollback() {
+    let s = Server::start(&[]);
+    let put = |name: &str, body: &str| {
+        s.call(
+            "PUT",
+            &format!("/v1/profiles/{name}"),
+            Some(ADMIN),
+            "application/yaml",
+            body.as_bytes().to_vec(),
+        )
+    };
+    let v1 = "name: fast\npriority: 5\nmatch: size(arrays) > 0\npipeline:\n  bind: { transform: specialize, bind: ints }\n";
+    let r = put("fast", v1);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(s.profiles.path().join("fast.yaml").is_file());
+    let version1 = r.json()["version"].clone();
+    assert_eq!(
+        s.get("/v1/profiles/fast", Some(CLIENT)).json()["source"],
+        json!(v1)
+    );
+
+    // A cycle: refused with file, line and node; the old version serves.
+    let cyclic = "name: fast\npriority: 5\npipeline:\n  a: { transform: dce, after: b }\n  b: { transform: dce, after: a }\n";
+    let r = put("fast", cyclic);
+    assert_eq!(r.status, 422, "{}", r.body);
+    let e = r.json();
+    assert!(e["error"].as_str().unwrap_or("").contains("cycle"), "{e}");
+    assert!(e["details"][0]["line"].is_number(), "{e}");
+    assert_eq!(
+        s.get("/v1/profiles/fast", Some(CLIENT)).json()["version"],
+        version1
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.profiles.path().join("fast.yaml")).expect("file"),
+        v1
+    );
+
+    // check validates and saves nothing.
+    let c = s.call(
+        "POST",
+        "/v1/profiles/check",
+        Some(ADMIN),
+        "application/yaml",
+        cyclic.as_bytes().to_vec(),
+    );
+    assert_eq!(c.status, 422);
+    let as_json = json!({"name": "other", "priority": 1, "pipeline": {}});
+    let c = s.call(
+        "POST",
+        "/v1/profiles/check",
+        Some(ADMIN),
+        "application/json",
+        as_json.to_string().into_bytes(),
+    );
+    assert_eq!(c.status, 200, "{}", c.body);
+    assert_eq!(s.get("/v1/profiles/other", Some(CLIENT)).status, 404);
+
+    // A second version, then back to the first.
+    let v2 = v1.replace("priority: 5", "priority: 6");
+    assert_eq!(put("fast", &v2).json()["priority"], json!(6));
+    let h = s.get("/v1/profiles/fast/history", Some(ADMIN)).json();
+    let versions: Vec<&Value> = h["versions"].as_array().expect("versions").iter().collect();
+    assert_eq!(versions.len(), 2, "{h}");
+    assert_eq!(versions[1]["live"], json!(true));
+    let back = s.post(
+        "/v1/profiles/fast/rollback",
+        Some(ADMIN),
+        &json!({"version": version1}),
+    );
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(
+        s.get("/v1/profiles/fast", Some(CLIENT)).json()["priority"],
+        json!(5)
+    );
+
+    // The name in the body must be the URL's; generic is not deleted.
+    let r = put("fast", "name: slow\npipeline: {}\n");
+    assert_eq!(r.status, 400);
+    assert!(r.error().contains("named `slow`"), "{}", r.body);
+    let r = s.call(
+        "DELETE",
+        "/v1/profiles/generic",
+        Some(ADMIN),
+        "",
+        Vec::new(),
+    );
+    assert_eq!(r.status, 409);
+    let r = s.call("DELETE", "/v1/profiles/fast", Some(ADMIN), "", Vec::new());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(s.get("/v1/profiles/fast", Some(CLIENT)).status, 404);
+    assert!(!s.profiles.path().join("fast.yaml").exists());
+
+    // A file edited on disk goes live as through the watcher.
+    std::fs::write(
+        s.profiles.path().join("disk.yaml"),
+        "name: disk\npriority: 2\npipeline: {}\n",
+    )
+    .expect("write");
+    let started = Instant::now();
+    while s.get("/v1/profiles/disk", Some(CLIENT)).status != 200 {
+        assert!(started.elapsed() < Duration::from_secs(10), "hot reload");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_cache_events_and_metrics_show_what_ran() {
+    let s = Server::start(&[]);
+    // Subscribe first, on a raw socket, and read the stream in a thread.
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut sse = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        sse,
+        "GET /v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {ADMIN}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .expect("write");
+    sse.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let reader = std::thread::spawn(move || {
+        let mut seen = String::new();
+        let mut buf = [0u8; 4096];
+        let started = Instant::now();
+        while !seen.contains("event: finished") && started.elapsed() < Duration::from_secs(30) {
+            match sse.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+        seen
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let r = s.run(&sum_request(
+        json!({"source": SUM_C, "format": "c"}),
+        &[1.0, 2.0],
+    ));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let key = r.json()["cache"]["key"].as_str().expect("key").to_owned();
+    let seen = reader.join().expect("reader");
+    assert!(seen.contains("text/event-stream"), "{seen}");
+    assert!(
+        seen.contains("event: received") && seen.contains("event: finished"),
+        "{seen}"
+    );
+
+    let list = s.get("/v1/cache", Some(ADMIN)).json();
+    let keys: Vec<&str> = list["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["key"].as_str())
+        .collect();
+    assert!(keys.contains(&key.as_str()), "{list}");
+    let show = s
+        .get(&format!("/v1/cache/{}", &key[..12]), Some(ADMIN))
+        .json();
+    assert!(
+        show["optimized_ir"]
+            .as_str()
+            .unwrap_or("")
+            .contains("define"),
+        "{show}"
+    );
+    assert!(show["steps"].is_array());
+    assert!(
+        show["assembly"].as_str().unwrap_or("").contains("ret"),
+        "{show}"
+    );
+
+    let m = s.get("/metrics", Some(CLIENT));
+    assert_eq!(m.status, 200);
+    assert!(
+        m.content_type.starts_with("application/openmetrics-text"),
+        "{}",
+        m.content_type
+    );
+    for needle in [
+        "tailor_requests_total{outcome=\"ok\"} 1",
+        "tailor_cache_lookups_total{tier=\"miss\"} 1",
+        "tailor_stage_seconds_bucket{",
+        "tailor_sandbox_processes{kind=\"executor\"}",
+        "tailor_engine{kind=\"builds\"}",
+        "tailor_cache{kind=\"evictions\"} 0",
+    ] {
+        assert!(m.body.contains(needle), "{needle} in\n{}", m.body);
+    }
+
+    let r = s.call(
+        "DELETE",
+        &format!("/v1/cache/{key}"),
+        Some(ADMIN),
+        "",
+        Vec::new(),
+    );
+    assert_eq!(r.json()["removed"], json!(key));
+    assert_eq!(s.get(&format!("/v1/cache/{key}"), Some(ADMIN)).status, 404);
+    let r = s.call("DELETE", "/v1/cache", Some(ADMIN), "", Vec::new());
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        s.get("/v1/cache", Some(ADMIN)).json()["stats"]["entries"],
+        json!(0)
+    );
+}
+
+#[test]
+fn overload_is_answered_429_while_every_accepted_request_completes() {
+    let s = std::sync::Arc::new(Server::start(&[
+        "--concurrency",
+        "1",
+        "--tenant-queue",
+        "2",
+    ]));
+    // Warm: the kernel registered and its generic build cached.
+    assert_eq!(s.run(&spin_request(1000)).status, 200);
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            std::thread::spawn(move || s.run(&spin_request(400_000_000)))
+        })
+        .collect();
+    let replies: Vec<Reply> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect();
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    let throttled: Vec<&Reply> = replies.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(ok + throttled.len(), 8, "only 200 or 429");
+    assert!(ok >= 3, "one running and two queued are served: {ok}");
+    assert!(!throttled.is_empty(), "the queue bound holds");
+    for r in &throttled {
+        assert_eq!(r.retry_after.as_deref(), Some("1"));
+        assert!(r.error().contains("tenant `default`"), "{}", r.body);
+    }
+    for r in replies.iter().filter(|r| r.status == 200) {
+        assert_eq!(r.json()["outcome"], json!({"outcome": "ok"}));
+    }
+}
+
+#[test]
+fn a_client_that_disconnects_mid_request_leaves_the_pools_whole() {
+    let s = Server::start(&["--concurrency", "2"]);
+    assert_eq!(s.run(&spin_request(1000)).status, 200);
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    for _ in 0..3 {
+        let body = spin_request(100_000_000).to_string();
+        let mut c = std::net::TcpStream::connect(&addr).expect("connect");
+        write!(
+            c,
+            "POST /v1/run HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {CLIENT}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        std::thread::sleep(Duration::from_millis(100));
+        drop(c);
+    }
+    // The abandoned runs finish on their own and give their slots back.
+    let started = Instant::now();
+    loop {
+        let m = s.get("/metrics", Some(CLIENT)).body;
+        if m.contains("tailor_admission{kind=\"running\"} 0") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{m}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let ready = s.get("/readyz", None).json();
+    assert_eq!(ready["ready"], json!(true), "{ready}");
+    let ok = s.run(&sum_request(
+        json!({"source": SUM_C, "format": "c"}),
+        &[4.0],
+    ));
+    assert_eq!(ok.json()["result"], json!({"f64": 4.0}), "{}", ok.body);
+}
+
+#[test]
+fn print_config_shows_what_is_in_force_without_tokens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("tailor.toml");
+    std::fs::write(
+        &file,
+        "body_mib = 9\ntenant_queue = 3\n[tenants]\nacme = \"acme-token-0123456789\"\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["serve", "--print-config", "--tenant-queue", "4", "--config"])
+        .arg(&file)
+        .env("TAILOR_ADMIN_TOKEN", ADMIN)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("body_mib = 9") && text.contains("tenant_queue = 4"),
+        "{text}"
+    );
+    assert!(text.contains("listen = \"127.0.0.1:7878\""), "{text}");
+    assert!(
+        !text.contains(ADMIN) && !text.contains("acme-token"),
+        "{text}"
+    );
+    assert!(text.contains("# client tokens: acme"), "{text}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["serve", "--print-config", "--body-mib", "0"])
+        .output()
+        .expect("runs");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--body-mib (or TAILOR_BODY_MIB) is 0"));
+}
