@@ -844,3 +844,42 @@ fn print_config_shows_what_is_in_force_without_tokens() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--body-mib (or TAILOR_BODY_MIB) is 0"));
 }
+
+#[test]
+fn the_readme_curl_examples_work_as_written() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let (_, rest) = readme
+        .split_once("<!-- curl-examples -->")
+        .expect("the README marks its curl examples");
+    let (examples, _) = rest
+        .split_once("<!-- /curl-examples -->")
+        .expect("end marker");
+    let script: String = examples
+        .lines()
+        .filter(|l| !l.starts_with("```"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(script.matches("curl ").count() >= 10, "{script}");
+    let s = Server::start(&[]);
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("set -euo pipefail\n{script}"))
+        .current_dir(root())
+        .env("TAILOR_URL", &s.base)
+        .env("TOKEN", ADMIN)
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(r#""result":{"f64":6.5}"#), "{stdout}");
+    assert_eq!(
+        stdout.matches(r#""outcome":{"outcome":"ok"}"#).count(),
+        3,
+        "{stdout}"
+    );
+    assert!(stdout.contains("tailor_requests_total"), "{stdout}");
+}
