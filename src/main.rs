@@ -182,6 +182,20 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A cached request through `POST /v1/run` on a loopback port beside
+    /// the same request in process, on one engine, at each concurrency.
+    Serve {
+        #[arg(default_value = "sample-inputs/sum-small.yaml")]
+        input: PathBuf,
+        /// Concurrent clients, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1usize, 4, 16])]
+        concurrency: Vec<usize>,
+        /// Seconds per concurrency and path.
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// The analyzer's cost per MiB, reading whole arrays against sampling.
     Analyze {
         /// Size of the generated f64 input in MiB.
@@ -379,6 +393,21 @@ fn main() -> ExitCode {
             input,
             &args.profiles(),
             threads,
+            seconds,
+            json,
+        )),
+        Some(Command::Bench {
+            command:
+                BenchCommand::Serve {
+                    ref input,
+                    ref concurrency,
+                    seconds,
+                    json,
+                },
+        }) => finish(cli::bench_serve(
+            input,
+            &args.profiles(),
+            concurrency,
             seconds,
             json,
         )),

@@ -614,6 +614,66 @@ pub fn bench_throughput(
     Ok(Output::ok(out))
 }
 
+/// `tailor bench serve`.
+pub fn bench_serve(
+    input: &Path,
+    profiles: &Path,
+    concurrency: &[usize],
+    seconds: f64,
+    as_json: bool,
+) -> Result<Output, CliError> {
+    if !(seconds > 0.0 && seconds <= 3600.0) {
+        return Err(CliError::Other(format!(
+            "--seconds {seconds}: give a duration between 0 and 3600"
+        )));
+    }
+    if concurrency.iter().any(|&c| c == 0 || c > 256) {
+        return Err(CliError::Other(
+            "--concurrency: each count from 1 to 256".into(),
+        ));
+    }
+    let rows = crate::service::bench::bench(input, profiles, concurrency, seconds)
+        .map_err(CliError::Other)?;
+    if as_json {
+        return Ok(Output::ok(json_text(json!({ "runs": rows }))));
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "cached requests of {} through POST /v1/run and in process, one engine:",
+        input.display()
+    );
+    let mut t = Table::new(&[
+        "clients",
+        "path",
+        "requests",
+        "per second",
+        "p50",
+        "p99",
+        "service adds p50/p99",
+    ]);
+    for r in &rows {
+        t.row(vec![
+            r.concurrency.to_string(),
+            r.path.to_owned(),
+            r.requests.to_string(),
+            format!("{:.0}", r.per_second),
+            format!("{:.0} µs", r.p50_us),
+            format!("{:.0} µs", r.p99_us),
+            match (r.added_p50_us, r.added_p99_us) {
+                (Some(a), Some(b)) => format!("{a:.0} / {b:.0} µs"),
+                _ => String::new(),
+            },
+        ]);
+    }
+    let _ = writeln!(
+        out,
+        "(service adds: each HTTP request's latency minus the engine's own time for it)"
+    );
+    out.push_str(&t.render());
+    Ok(Output::ok(out))
+}
+
 /// `tailor bench hitpath`.
 pub fn bench_hitpath(
     inputs: &[PathBuf],

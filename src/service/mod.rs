@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bench;
 pub mod config;
 pub mod error;
 pub mod metrics;
@@ -80,6 +81,18 @@ pub struct App {
 }
 
 impl App {
+    /// The shared state over a running engine.
+    pub fn new(settings: Settings, engine: Engine) -> Arc<App> {
+        Arc::new(App {
+            engine,
+            scheduler: queue::Scheduler::new(settings.concurrency, settings.tenant_queue),
+            metrics: Arc::new(metrics::Metrics::new()),
+            admin: profiles::Admin::new(settings.profiles.clone(), &settings.state_dir),
+            settings,
+            next: AtomicU64::new(1),
+        })
+    }
+
     fn next_request(&self) -> u64 {
         self.next.fetch_add(1, Ordering::Relaxed)
     }
@@ -174,14 +187,7 @@ pub fn serve(settings: Settings, say: impl Fn(&str)) -> Result<(), ServiceError>
             "warning: {e}; profiles change only through the API"
         ));
     }
-    let app = Arc::new(App {
-        engine,
-        scheduler: queue::Scheduler::new(settings.concurrency, settings.tenant_queue),
-        metrics: Arc::new(metrics::Metrics::new()),
-        admin: profiles::Admin::new(settings.profiles.clone(), &settings.state_dir),
-        settings,
-        next: AtomicU64::new(1),
-    });
+    let app = App::new(settings, engine);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("tailor-serve")
