@@ -81,6 +81,14 @@ enum Command {
         /// for the reference build).
         #[arg(long, value_name = "NAME")]
         profile: Option<String>,
+        /// Send the request to a running service (`tailor serve`) instead
+        /// of an engine of its own: the kernel is uploaded, the spec's data
+        /// files travel with the request.
+        #[arg(long, value_name = "URL")]
+        connect: Option<String>,
+        /// The token for `--connect` (default: $TAILOR_TOKEN).
+        #[arg(long, value_name = "FILE", requires = "connect")]
+        token_file: Option<PathBuf>,
     },
     /// Replay a workload and report hit rate, outcomes and latency.
     Replay {
@@ -351,7 +359,23 @@ fn main() -> ExitCode {
             ref ir,
             ref diff,
             ref profile,
+            ref connect,
+            ref token_file,
         }) => {
+            if let Some(url) = connect {
+                if steps || ir.is_some() || diff.is_some() {
+                    eprintln!("error: --steps, --ir and --diff read the local cache; with --connect, use GET /v1/cache/KEY");
+                    return ExitCode::FAILURE;
+                }
+                return finish(cli::run::run_remote(
+                    url,
+                    token_file.as_deref(),
+                    input,
+                    profile.as_deref(),
+                    repeat,
+                    json,
+                ));
+            }
             let opts = RunOptions {
                 repeat,
                 json,

@@ -883,3 +883,49 @@ fn the_readme_curl_examples_work_as_written() {
     );
     assert!(stdout.contains("tailor_requests_total"), "{stdout}");
 }
+
+#[test]
+fn tailor_run_connect_sends_a_spec_with_its_data_file_to_the_service() {
+    let s = Server::start(&[]);
+    let token = tempfile::NamedTempFile::new().expect("temp");
+    std::fs::write(token.path(), format!("{CLIENT}\n")).expect("write");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
+            .current_dir(root())
+            .args(["run", "--connect", &s.base, "--token-file"])
+            .arg(token.path())
+            .arg("sample-inputs/reduce-npy.yaml")
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("a JSON answer per line"))
+            .collect::<Vec<_>>()
+    };
+    let answers = run(&["--json", "--repeat", "2"]);
+    assert_eq!(answers.len(), 2);
+    assert_eq!(answers[0]["cache"]["hit"], json!(false));
+    assert_eq!(answers[1]["cache"]["tier"], json!("memory"));
+    assert_eq!(answers[0]["outcome"], json!({"outcome": "ok"}));
+    // The minimum of signal.npy, which only travelled as a part: the
+    // selected profile and generic agree on it exactly.
+    let generic = run(&["--json", "--profile", "generic"]);
+    assert_eq!(generic[0]["profile"], json!("generic"));
+    assert_eq!(generic[0]["result"], answers[0]["result"]);
+    assert!(answers[0]["result"]["f64"].is_number(), "{}", answers[0]);
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .current_dir(root())
+        .args(["run", "--connect", &s.base, "sample-inputs/sum-small.yaml"])
+        .env("TAILOR_TOKEN", "an-unknown-token-0000000")
+        .output()
+        .expect("runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("401: unknown token"));
+}

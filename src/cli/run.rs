@@ -417,3 +417,100 @@ pub fn replay(config: EngineConfig, workload: &Path, json: bool) -> Result<Outpu
     }
     Ok(Output { text: out, ok })
 }
+
+/// `tailor run --connect URL INPUT`: the spec's request sent to a service.
+pub fn run_remote(
+    url: &str,
+    token_file: Option<&Path>,
+    input: &Path,
+    profile: Option<&str>,
+    repeat: usize,
+    as_json: bool,
+) -> Result<Output, CliError> {
+    use crate::service::client::{token, Client};
+    let client = Client::new(url, token(token_file).map_err(CliError::Other)?);
+    let (request, parts) = client
+        .spec_request(input, profile)
+        .map_err(CliError::Other)?;
+    let mut out = String::new();
+    for i in 0..repeat.max(1) {
+        let v = client.run(&request, &parts).map_err(CliError::Other)?;
+        if as_json {
+            out.push_str(&v.to_string());
+            out.push('\n');
+            continue;
+        }
+        out.push_str(&remote_answer(i + 1, &v));
+    }
+    Ok(Output::ok(out))
+}
+
+/// One answer of `POST /v1/run`, as lines a person reads.
+fn remote_answer(n: usize, v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    let s = |v: &serde_json::Value| -> String {
+        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+    };
+    let plan: Option<crate::profile::Plan> = serde_json::from_value(v["plan"].clone()).ok();
+    let cache = &v["cache"];
+    let key: String = s(&cache["key"]).chars().take(12).collect();
+    let tier = if cache["hit"] == json!(true) {
+        format!("hit ({})", s(&cache["tier"]))
+    } else {
+        "miss".to_owned()
+    };
+    let outcome = s(&v["outcome"]["outcome"]);
+    let result = match v["result"].as_object().and_then(|m| m.iter().next()) {
+        Some((ty, x)) => format!("{x} ({ty})"),
+        None => "none".to_owned(),
+    };
+    let t = &v["timings"];
+    let us = |k: &str| ms(t[k].as_u64().unwrap_or(0));
+    let _ = writeln!(
+        out,
+        "#{n} {} · profile {} · {tier} {key} · {outcome} · {}",
+        s(&v["kernel"]),
+        s(&v["profile"]),
+        s(&v["isolation"])
+    );
+    if let Some(p) = plan {
+        let _ = writeln!(out, "   plan      {}", super::plan_text(&p));
+    }
+    let _ = writeln!(
+        out,
+        "   result    {result} · served by {}",
+        s(&v["served_by"])
+    );
+    if let Some(outs) = v["outputs"].as_object() {
+        for (name, o) in outs {
+            let head: Vec<String> = o["data"]
+                .as_array()
+                .or_else(|| o["head"].as_array())
+                .map(|d| d.iter().take(6).map(|x| x.to_string()).collect())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "   out {name}   {}[{}] {}{}",
+                s(&o["array"]),
+                o["len"],
+                head.join(", "),
+                if o["len"].as_u64().unwrap_or(0) > 6 {
+                    ", …"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "   timings   total {} (analyze {}, decide {}, build {}, kernel {}, round trip {})",
+        us("total"),
+        us("analyze"),
+        us("decide"),
+        us("build"),
+        us("execute"),
+        us("roundtrip")
+    );
+    out
+}

@@ -22,7 +22,8 @@ mod tests;
 
 pub use buffer::{AllocError, ArrayView, ArrayViewMut, Buffer};
 pub use error::InputError;
-pub use files::{read_regular, to_npy};
+pub(crate) use files::confined as files_confined;
+pub use files::{read_regular, to_npy, MAX_FILE};
 pub use rng::Rng;
 pub use spec::{DataSource, InputSpec};
 pub use value::{Arg, Input, Role, Scalar, Value};
