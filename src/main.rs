@@ -30,6 +30,14 @@ struct Cli {
     /// The workbench's sample inputs (workloads in its `workloads/`).
     #[arg(long, default_value = "sample-inputs")]
     inputs: PathBuf,
+    /// Open the workbench on a running service (`tailor serve`) instead
+    /// of an engine of its own; it needs the admin token. Its profiles are
+    /// mirrored into `--profiles DIR` if given, else a private folder.
+    #[arg(long, value_name = "URL")]
+    connect: Option<String>,
+    /// The token for `--connect` (default: $TAILOR_TOKEN).
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    token_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -326,10 +334,21 @@ fn main() -> ExitCode {
     let demo = |inputs: PathBuf, json: bool| cli::demo(args.engine(), &inputs, json);
     match args.command {
         None => {
+            let connect = match &args.connect {
+                None => None,
+                Some(url) => match tailor::service::client::token(args.token_file.as_deref()) {
+                    Ok(t) => Some((url.clone(), t, args.profiles_flag.clone())),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+            };
             let opts = tailor::tui::Options {
                 profiles: args.profiles(),
                 inputs: args.inputs.clone(),
                 cache: args.cache(),
+                connect,
             };
             match tailor::tui::run(opts) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -11,15 +11,15 @@
 //! fresh cache and a copy of the profiles keep runs apart; the tmux server
 //! is killed on every way out. Without tmux the test says so and skips.
 
-use std::path::{Path, PathBuf};
+mod serve;
+
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use serve::root;
 
 /// A tmux server on its own socket, killed when dropped.
 struct Tmux {
@@ -445,4 +445,93 @@ fn a_kernel_that_makes_llvm_abort_leaves_the_workbench_up() {
     tmux.keys(&["q"]);
     let s = tmux.wait("the exit", |s| s.contains("tailor exited"));
     assert!(s.contains("tailor exited 0"), "{s}");
+}
+
+/// The workbench attached to a running service (`tailor --connect`): it
+/// draws a run sent to the service through HTTP by someone else, and a
+/// profile saved in it goes to the service through the admin API.
+#[test]
+fn the_workbench_attached_to_a_service_shows_a_run_sent_with_curl() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let server = serve::Server::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = dir.path().join("token");
+    write(&token, serve::ADMIN);
+    let tmux = Tmux {
+        socket: format!("tailor-attach-{}", std::process::id()),
+    };
+    let mirror = dir.path().join("mirror");
+    let cmd = format!(
+        "{} --connect {} --token-file {} --profiles {} --inputs {}; exec sleep 600",
+        sh_quote(Path::new(env!("CARGO_BIN_EXE_tailor"))),
+        server.base,
+        sh_quote(&token),
+        sh_quote(&mirror),
+        sh_quote(&root().join("sample-inputs")),
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "main",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        &cmd,
+    ]);
+    assert!(started.status.success());
+    let s = tmux.wait("the service's profiles", |s| {
+        s.contains("small-shapes") && status(s).contains("sandbox ")
+    });
+    assert!(s.contains("table-dispatch"), "{s}");
+
+    // Someone else runs a kernel on the service with curl.
+    let run = std::process::Command::new("curl")
+        .args(["-fsS", "-H"])
+        .arg(format!("Authorization: Bearer {}", serve::CLIENT))
+        .args(["-H", "Content-Type: application/json", "-d"])
+        .arg(r#"{"kernel": {"source": "double sum(const double *a, long n) { double s = 0; for (long i = 0; i < n; i++) s += a[i]; return s; }", "format": "c", "name": "curlsum"}, "args": [{"a": {"array": "f64", "data": [1, 2, 3.5]}}, {"n": {"i64": "len(a)"}}]}"#)
+        .arg(format!("{}/v1/run", server.base))
+        .output()
+        .expect("curl runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // Its events reach the Runs pane and the Log; the cache shows it.
+    let s = tmux.wait("the curl run in Runs and Cache", |s| {
+        s.contains("request-") && s.contains("curlsum") && s.contains("result 6.5")
+    });
+    assert!(s.contains("┌ 5  Runs"), "{s}");
+
+    // A profile edited in the mirror goes to the service's admin API.
+    let file = mirror.join("generic.yaml");
+    let text = std::fs::read_to_string(&file).expect("mirrored generic");
+    write(
+        &file,
+        &format!("{text}\n# edited in the attached workbench\n"),
+    );
+    let started = Instant::now();
+    loop {
+        let live = server
+            .get("/v1/profiles/generic", Some(serve::ADMIN))
+            .json();
+        if live["source"]
+            .as_str()
+            .unwrap_or("")
+            .contains("edited in the attached workbench")
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the edit never reached the service: {live}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -69,7 +69,7 @@ pub const SCALAR_FIELDS: &[&str] = &["value", "name", "type", "index"];
 /// Fields array entries carry besides their features.
 pub const ARRAY_FIELDS: &[&str] = &["name", "type", "index", "out"];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum FeatureValue {
     Bool(bool),
@@ -96,7 +96,7 @@ impl fmt::Display for FeatureValue {
 }
 
 /// One named feature with its accuracy.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Feature {
     /// `a.len`, `n`, `total_bytes`, ...
     pub name: String,

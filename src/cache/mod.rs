@@ -35,7 +35,7 @@ use crate::profile::Plan;
 use crate::target::build_id;
 use disk::{now_secs, ReadError, UseStats};
 use lru::LruCache;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -85,7 +85,7 @@ impl Default for CacheConfig {
 }
 
 /// Counters since the cache was made, and what memory holds now.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CacheStats {
     /// `get`s answered, from either tier (`disk_hits` are among them).
     pub hits: u64,
@@ -106,7 +106,7 @@ pub struct CacheStats {
 }
 
 /// Where a `get` found its variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     Memory,
@@ -131,7 +131,7 @@ pub enum CacheNotice {
 }
 
 /// One cached variant as `tailor cache ls` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EntryInfo {
     pub key: VariantKey,
     pub kernel_name: String,

@@ -7,10 +7,10 @@ use crate::input::Scalar;
 use crate::profile::{Candidate, Plan};
 use crate::sandbox::Execution;
 use crate::transform::log::{IrStats, StepRecord};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     /// The request's number within this engine.
     pub request: u64,
@@ -21,7 +21,7 @@ pub struct Event {
 }
 
 /// A step as an event: the step record without its IR.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepEvent {
     pub node: String,
     pub transform: String,
@@ -46,7 +46,7 @@ impl From<&StepRecord> for StepEvent {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "stage", rename_all = "snake_case")]
 pub enum EventKind {
     Received {
@@ -121,7 +121,7 @@ pub enum EventKind {
 }
 
 /// Which build answered a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Served {
     /// The selected profile's variant.

@@ -250,7 +250,7 @@ pub struct Response {
 }
 
 /// Request counters the engine keeps (the cache keeps its own).
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
 pub struct EngineStats {
     pub requests: u64,
     pub hits: u64,

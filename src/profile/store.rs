@@ -5,7 +5,7 @@ use super::error::{ErrorKind, ProfileError};
 use super::expr::{KernelInfo, Scope};
 use super::model::{PassCheck, Profile};
 use crate::analyze::CharacteristicVector;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -24,7 +24,7 @@ pub struct ProfileStore {
 }
 
 /// How one profile fared against a vector.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "verdict", content = "detail", rename_all = "snake_case")]
 pub enum Verdict {
     Selected,
@@ -35,7 +35,7 @@ pub enum Verdict {
     Error(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     pub profile: String,
     pub priority: i64,

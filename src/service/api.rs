@@ -510,6 +510,62 @@ pub async fn run(
     Ok(json_answer(StatusCode::OK, answer))
 }
 
+/// `POST /v1/analyze`: a run request's characteristic vector, the
+/// profile it selects (every candidate's verdict) and its Plan; nothing
+/// is built or run.
+pub async fn analyze(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    request: Request,
+) -> Answer {
+    let multipart = content_type(request.headers()).starts_with("multipart/form-data");
+    let (body, parts) = if multipart {
+        multipart_body(&app, request).await?
+    } else {
+        (parse_json(&body_bytes(request).await?)?, BTreeMap::new())
+    };
+    let body = run_body(body)?;
+    let engine = app.engine.clone();
+    let label = PathBuf::from(format!("{}/analysis-{}", caller.tenant, app.next_request()));
+    let answer = admitted(&app, &caller, move || {
+        let kernel = match &body.kernel {
+            KernelRef::Hash(h) => engine.kernel(h)?,
+            KernelRef::Source(s) => engine.register(s)?,
+        };
+        let spec =
+            InputSpec::from_request(&label, &body.bindings, parts).map_err(EngineError::from)?;
+        let input = spec
+            .materialize(&kernel.signature)
+            .map_err(EngineError::from)?;
+        let at = std::time::Instant::now();
+        let vector = crate::analyze::analyze(&input);
+        let micros = at.elapsed().as_micros() as u64;
+        let prepared = crate::engine::Prepared {
+            spec,
+            kernel: kernel.clone(),
+            input: Arc::new(input),
+            vector,
+            analysis_micros: micros,
+        };
+        let d = engine.decide(&prepared);
+        Ok(json!({
+            "kernel": kernel.name,
+            "kernel_hash": kernel.hash,
+            "signature": kernel.signature.to_string(),
+            "summary": prepared.vector.summary(),
+            "sampled": prepared.vector.sampled,
+            "micros": micros,
+            "features": prepared.vector.features(),
+            "selected": d.selection.profile.name,
+            "candidates": d.selection.candidates,
+            "plan": d.plan.as_ref().ok(),
+            "plan_error": d.plan.as_ref().err().map(ToString::to_string),
+        }))
+    })
+    .await?;
+    Ok(json_answer(StatusCode::OK, answer))
+}
+
 // ------------------------------------------------------------ profiles
 
 fn profile_json(p: &crate::profile::Profile, with_source: bool) -> Value {
@@ -635,14 +691,25 @@ pub async fn rollback(
 // ------------------------------------------------------------ cache
 
 pub async fn cache_list(State(app): State<Arc<App>>) -> Answer {
-    let (entries, stats) = admin_work(move || {
+    let (entries, stats, engine, sandbox) = admin_work(move || {
         let (entries, _) = app.engine.cache().list();
-        Ok((entries, app.engine.cache().stats()))
+        let (workers, executors) = app.engine.sandbox_pids();
+        Ok((
+            entries,
+            app.engine.cache().stats(),
+            app.engine.stats(),
+            (workers.len(), executors.len()),
+        ))
     })
     .await?;
     Ok(json_answer(
         StatusCode::OK,
-        json!({ "entries": entries, "stats": stats }),
+        json!({
+            "entries": entries,
+            "stats": stats,
+            "engine": engine,
+            "sandbox": {"workers": sandbox.0, "executors": sandbox.1},
+        }),
     ))
 }
 
@@ -656,10 +723,26 @@ fn cache_error(e: crate::cache::CacheError) -> ApiError {
     ApiError::new(status, e.to_string())
 }
 
-pub async fn cache_show(State(app): State<Arc<App>>, Path(key): Path<String>) -> Answer {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowQuery {
+    /// Compile the assembly (in a worker; default true).
+    assembly: Option<bool>,
+}
+
+pub async fn cache_show(
+    State(app): State<Arc<App>>,
+    Path(key): Path<String>,
+    query: Result<Query<ShowQuery>, axum::extract::rejection::QueryRejection>,
+) -> Answer {
+    let Query(q) = query.map_err(|e| ApiError::bad(e.body_text()))?;
     let v = admin_work(move || {
         let v = app.engine.cache().load(&key).map_err(cache_error)?;
-        let assembly = app.engine.assembly(&v.key.0);
+        let assembly = if q.assembly.unwrap_or(true) {
+            app.engine.assembly(&v.key.0)
+        } else {
+            Err("not asked for (?assembly=false)".to_owned())
+        };
         Ok(json!({
             "key": v.key, "kernel": v.kernel_name, "kernel_hash": v.kernel_hash, "entry": v.entry,
             "plan": v.plan, "target": v.target, "object_bytes": v.object.len(),
@@ -669,6 +752,7 @@ pub async fn cache_show(State(app): State<Arc<App>>, Path(key): Path<String>) ->
             "optimized_ir": v.optimized_ir,
             "assembly": assembly.as_ref().ok(),
             "assembly_error": assembly.as_ref().err(),
+            "variant": &*v,
         }))
     })
     .await?;

@@ -172,10 +172,20 @@ impl Client {
     /// `POST /v1/run` with a request and its parts (multipart when there
     /// are parts).
     pub fn run(&self, request: &Value, parts: &BTreeMap<String, Vec<u8>>) -> Result<Value, String> {
+        self.send("/v1/run", request, parts)
+    }
+
+    /// A run request (with its parts) to `path`: `/v1/run` or `/v1/analyze`.
+    pub fn send(
+        &self,
+        path: &str,
+        request: &Value,
+        parts: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<Value, String> {
         if parts.is_empty() {
             return self.call(
                 "POST",
-                "/v1/run",
+                path,
                 "application/json",
                 request.to_string().into_bytes(),
             );
@@ -202,9 +212,48 @@ impl Client {
         body.extend_from_slice(format!("--{b}--\r\n").as_bytes());
         self.call(
             "POST",
-            "/v1/run",
+            path,
             &format!("multipart/form-data; boundary={b}"),
             body,
         )
+    }
+
+    /// Reads `GET /v1/events` until the stream ends or `on_event` says
+    /// stop, handing each event's JSON over.
+    pub fn events(&self, mut on_event: impl FnMut(Value) -> bool) -> Result<(), String> {
+        use std::io::BufRead;
+        // A stream has no end to wait for: no overall timeout here.
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("{}/v1/events", self.base);
+        let mut req = agent.get(&url).header("Accept", "text/event-stream");
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        let r = req.call().map_err(|e| format!("GET {url}: {e}"))?;
+        if r.status() != 200 {
+            return Err(format!("GET /v1/events: {}", r.status()));
+        }
+        let reader = std::io::BufReader::new(r.into_body().into_reader());
+        for line in reader.lines() {
+            let line = line.map_err(|e| format!("the event stream broke: {e}"))?;
+            if let Some(data) = line
+                .strip_prefix("data: ")
+                .or_else(|| line.strip_prefix("data:"))
+            {
+                if let Ok(v) = serde_json::from_str(data) {
+                    if !on_event(v) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
     }
 }

@@ -54,6 +54,7 @@ const fn route(method: &'static str, path: &'static str, role: Role) -> Route {
 pub const ROUTES: &[Route] = &[
     route("POST", "/v1/kernels", Role::Client),
     route("POST", "/v1/run", Role::Client),
+    route("POST", "/v1/analyze", Role::Client),
     route("GET", "/v1/profiles", Role::Client),
     route("POST", "/v1/profiles/check", Role::Admin),
     route("GET", "/v1/profiles/{name}", Role::Client),
@@ -118,6 +119,7 @@ pub fn router(app: Arc<App>, tokens: Arc<Tokens>) -> Router {
     Router::new()
         .route("/v1/kernels", post(api::upload))
         .route("/v1/run", post(api::run))
+        .route("/v1/analyze", post(api::analyze))
         .route("/v1/profiles", get(api::list_profiles))
         .route("/v1/profiles/check", post(api::check_profile))
         .route(

@@ -56,11 +56,20 @@ pub fn errors_json(errors: &[ProfileError]) -> Value {
         errors
             .iter()
             .map(|e| {
+                // The problem alone, without the file, line and node.
+                let bare = ProfileError {
+                    file: PathBuf::new(),
+                    line: None,
+                    node: None,
+                    kind: e.kind.clone(),
+                }
+                .to_string();
                 json!({
                     "file": e.file.file_name().map(|f| f.to_string_lossy().into_owned()),
                     "line": e.line,
                     "node": e.node,
                     "message": e.to_string(),
+                    "problem": bare.trim_start_matches(": "),
                 })
             })
             .collect(),

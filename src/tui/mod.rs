@@ -16,6 +16,7 @@ pub mod dag;
 pub mod editor;
 pub mod keymap;
 pub mod panes;
+pub mod remote;
 pub mod ui;
 pub mod watch;
 pub mod worker;
@@ -47,6 +48,10 @@ pub struct Options {
     /// Sample inputs; workloads are in its `workloads/` folder.
     pub inputs: PathBuf,
     pub cache: CacheConfig,
+    /// Attach to a running service (its URL and token) instead of an
+    /// engine of the workbench's own; `profiles` is then where the
+    /// service's profiles are mirrored, if given (else a private folder).
+    pub connect: Option<(String, Option<String>, Option<PathBuf>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,12 +134,39 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     let sink: worker::Sink = Arc::new(move |m| {
         let _ = engine_tx.send(Incoming::Engine(m));
     });
-    let worker = worker::spawn(opts.profiles.clone(), opts.cache, sink.clone());
-    let watcher = match watch::watch(&opts.profiles, worker.sender(), sink) {
+    // Attached, the profiles are the service's, mirrored into a folder of
+    // this process's own that the editor and the watcher use as usual.
+    let (worker, profiles) = match opts.connect.clone() {
+        Some((url, token, mirror)) => {
+            let mirror = mirror.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("tailor-profiles-{}", std::process::id()))
+            });
+            app.model.log(
+                Level::Info,
+                format!(
+                    "attached to {url}; its profiles are mirrored in {}",
+                    mirror.display()
+                ),
+            );
+            (
+                worker::spawn_remote(url, token, mirror.clone(), sink.clone()),
+                mirror,
+            )
+        }
+        None => (
+            worker::spawn(opts.profiles.clone(), opts.cache, sink.clone()),
+            opts.profiles.clone(),
+        ),
+    };
+    if opts.connect.is_some() {
+        // The engine thread makes the mirror; the watch needs it first.
+        let _ = std::fs::create_dir_all(&profiles);
+    }
+    let watcher = match watch::watch(&profiles, worker.sender(), sink) {
         Ok(w) => {
             app.model.log(
                 Level::Info,
-                format!("watching {} for changes", opts.profiles.display()),
+                format!("watching {} for changes", profiles.display()),
             );
             Some(w)
         }

@@ -360,13 +360,63 @@ pub fn spawn(profiles: PathBuf, cache: CacheConfig, sink: Sink) -> WorkerHandle 
             };
             let panic_sink = sink.clone();
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                engine_thread(config, rx, flag, sink)
+                engine_thread(|sink| local(config, sink), rx, flag, sink)
             }));
             if run.is_err() {
                 panic_sink(Msg::Fatal(
                     "the engine thread panicked; restart the workbench".into(),
                 ));
             }
+        });
+    WorkerHandle {
+        tx,
+        cancel,
+        thread: thread.ok(),
+    }
+}
+
+/// An engine of the workbench's own, its events forwarded to `sink`.
+fn local(config: EngineConfig, sink: &Sink) -> Result<(Backend, String), String> {
+    let engine = Engine::new(config).map_err(|e| format!("cannot start the engine: {e}"))?;
+    let events = engine.subscribe();
+    let forward = sink.clone();
+    // Events are forwarded by their own thread so they reach the UI while
+    // the engine is still inside `run` (a build's steps, live).
+    let _ = std::thread::Builder::new()
+        .name("tailor-events".into())
+        .spawn(move || {
+            for e in events {
+                forward(Msg::Event(Box::new(e)));
+            }
+        });
+    let host = engine.host().cpu.clone();
+    Ok((Backend::Local(engine), host))
+}
+
+/// Starts the engine thread on a running service at `url`, its profiles
+/// mirrored into `mirror` (which the caller watches).
+pub fn spawn_remote(
+    url: String,
+    token: Option<String>,
+    mirror: PathBuf,
+    sink: Sink,
+) -> WorkerHandle {
+    let (tx, rx) = channel();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let thread = std::thread::Builder::new()
+        .name("tailor-remote".into())
+        .spawn(move || {
+            let make = |sink: &Sink| -> Result<(Backend, String), String> {
+                let r = super::remote::Remote::connect(&url, token.clone(), mirror)
+                    .map_err(|e| format!("cannot reach the service: {e}"))?;
+                super::remote::forward_events(
+                    crate::service::client::Client::new(&url, token),
+                    sink.clone(),
+                );
+                Ok((Backend::Remote(Box::new(r)), format!("service {url}")))
+            };
+            engine_thread(make, rx, flag, sink)
         });
     WorkerHandle {
         tx,
@@ -391,19 +441,36 @@ fn mtime(p: &Path) -> Option<SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
 
+/// What the engine thread drives: an engine of its own, or a running
+/// service through its API ([`super::remote`]).
+enum Backend {
+    Local(Engine),
+    Remote(Box<super::remote::Remote>),
+}
+
 struct State {
-    engine: Engine,
+    backend: Backend,
+    /// The last store sent (a remote one is polled; only changes are sent).
+    last_store: Option<Arc<StoreView>>,
     sink: Sink,
     prepared: PreparedCache,
     jobs: VecDeque<Job>,
     last_cache: Instant,
 }
 
-fn engine_thread(config: EngineConfig, rx: Receiver<Command>, cancel: Arc<AtomicBool>, sink: Sink) {
-    let engine = match Engine::new(config) {
-        Ok(e) => e,
+/// How often a remote store and cache are asked for when idle.
+const REMOTE_POLL: Duration = Duration::from_secs(2);
+
+fn engine_thread(
+    make: impl FnOnce(&Sink) -> Result<(Backend, String), String>,
+    rx: Receiver<Command>,
+    cancel: Arc<AtomicBool>,
+    sink: Sink,
+) {
+    let (backend, host) = match make(&sink) {
+        Ok(b) => b,
         Err(e) => {
-            sink(Msg::Fatal(format!("cannot start the engine: {e}")));
+            sink(Msg::Fatal(e));
             // Keep answering so the UI's sends do not fail; nothing runs.
             while let Ok(cmd) = rx.recv() {
                 if cmd == Command::Shutdown {
@@ -413,20 +480,10 @@ fn engine_thread(config: EngineConfig, rx: Receiver<Command>, cancel: Arc<Atomic
             return;
         }
     };
-    let events = engine.subscribe();
-    let forward = sink.clone();
-    // Events are forwarded by their own thread so they reach the UI while
-    // the engine is still inside `run` (a build's steps, live).
-    let _ = std::thread::Builder::new()
-        .name("tailor-events".into())
-        .spawn(move || {
-            for e in events {
-                forward(Msg::Event(Box::new(e)));
-            }
-        });
-    let host = engine.host().cpu.clone();
+    let remote = matches!(backend, Backend::Remote(_));
     let mut st = State {
-        engine,
+        backend,
+        last_store: None,
         sink,
         prepared: HashMap::new(),
         jobs: VecDeque::new(),
@@ -438,7 +495,18 @@ fn engine_thread(config: EngineConfig, rx: Receiver<Command>, cancel: Arc<Atomic
     loop {
         // Block only when idle; with a batch running, take what is pending
         // and go on with the next request.
-        let cmd = if st.jobs.is_empty() {
+        let cmd = if st.jobs.is_empty() && remote {
+            match rx.recv_timeout(REMOTE_POLL) {
+                Ok(c) => Some(c),
+                Err(RecvTimeoutError::Timeout) => {
+                    // Others change the service too: profiles and cache.
+                    st.send_store();
+                    st.send_cache();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        } else if st.jobs.is_empty() {
             match rx.recv() {
                 Ok(c) => Some(c),
                 Err(_) => return,
@@ -475,27 +543,47 @@ fn engine_thread(config: EngineConfig, rx: Receiver<Command>, cancel: Arc<Atomic
 }
 
 impl State {
-    fn send_store(&self) {
-        (self.sink)(Msg::Store(Arc::new(StoreView::from_store(
-            &self.engine.store(),
-        ))));
+    fn send_store(&mut self) {
+        let view = match &mut self.backend {
+            Backend::Local(engine) => Ok(StoreView::from_store(&engine.store())),
+            Backend::Remote(r) => r.store(),
+        };
+        match view {
+            Ok(v) => {
+                if self.last_store.as_deref() != Some(&v) {
+                    let v = Arc::new(v);
+                    self.last_store = Some(v.clone());
+                    (self.sink)(Msg::Store(v));
+                }
+            }
+            Err(e) => self.notice(true, format!("profiles: {e}")),
+        }
     }
 
     fn send_cache(&mut self) {
-        let (entries, notices) = self.engine.cache().list();
-        for n in notices {
-            (self.sink)(Msg::Notice {
-                error: true,
-                text: format!("cache: {n:?}"),
-            });
+        let view = match &self.backend {
+            Backend::Local(engine) => {
+                let (entries, notices) = engine.cache().list();
+                for n in notices {
+                    (self.sink)(Msg::Notice {
+                        error: true,
+                        text: format!("cache: {n:?}"),
+                    });
+                }
+                let (workers, executors) = engine.sandbox_pids();
+                Ok(CacheView {
+                    entries,
+                    stats: engine.cache().stats(),
+                    engine: engine.stats(),
+                    sandbox: (workers.len(), executors.len()),
+                })
+            }
+            Backend::Remote(r) => r.cache(),
+        };
+        match view {
+            Ok(v) => (self.sink)(Msg::Cache(Box::new(v))),
+            Err(e) => self.notice(true, format!("cache: {e}")),
         }
-        let (workers, executors) = self.engine.sandbox_pids();
-        (self.sink)(Msg::Cache(Box::new(CacheView {
-            entries,
-            stats: self.engine.cache().stats(),
-            engine: self.engine.stats(),
-            sandbox: (workers.len(), executors.len()),
-        })));
         self.last_cache = Instant::now();
     }
 
@@ -524,7 +612,10 @@ impl State {
                 Err(e) => self.notice(true, format!("replay: {e}")),
             },
             Command::Evict(key) => {
-                let removed = self.engine.cache().remove(&VariantKey(key.clone()));
+                let removed = match &self.backend {
+                    Backend::Local(engine) => engine.cache().remove(&VariantKey(key.clone())),
+                    Backend::Remote(r) => r.evict(&key).is_ok(),
+                };
                 let short = &key[..key.len().min(12)];
                 self.notice(
                     !removed,
@@ -537,7 +628,11 @@ impl State {
                 self.send_cache();
             }
             Command::ClearCache => {
-                match self.engine.cache().clear() {
+                let cleared = match &self.backend {
+                    Backend::Local(engine) => engine.cache().clear().map_err(|e| e.to_string()),
+                    Backend::Remote(r) => r.clear(),
+                };
+                match cleared {
                     Ok(n) => self.notice(false, format!("cleared the cache ({n} entries)")),
                     Err(e) => self.notice(true, format!("clearing the cache: {e}")),
                 }
@@ -545,7 +640,10 @@ impl State {
             }
             Command::RefreshCache => self.send_cache(),
             Command::LoadVariant { key, input } => {
-                let variant = self.engine.cache().load(&key).map_err(|e| e.to_string());
+                let variant = match &self.backend {
+                    Backend::Local(engine) => engine.cache().load(&key).map_err(|e| e.to_string()),
+                    Backend::Remote(r) => r.variant(&key),
+                };
                 let kernel_ir = input.and_then(|i| self.kernel_ir(&i));
                 (self.sink)(Msg::Variant(Arc::new(VariantView {
                     key,
@@ -555,11 +653,17 @@ impl State {
             }
             Command::Assembly(key) => {
                 // Compiled in a sandboxed worker: no IR is parsed here.
-                let text = self.engine.assembly(&key);
+                let text = match &self.backend {
+                    Backend::Local(engine) => engine.assembly(&key),
+                    Backend::Remote(r) => r.assembly(&key),
+                };
                 (self.sink)(Msg::Assembly { key, text });
             }
             Command::ReloadFile(path) => {
-                let reload = self.engine.reload_file(&path);
+                let reload = match &self.backend {
+                    Backend::Local(engine) => engine.reload_file(&path),
+                    Backend::Remote(r) => r.reload_file(&path),
+                };
                 let latency_ms = mtime(&path)
                     .and_then(|m| SystemTime::now().duration_since(m).ok())
                     .map(|d| d.as_millis() as u64);
@@ -592,15 +696,32 @@ impl State {
 
     /// Runs the next request of the first batch.
     fn step_job(&mut self) {
-        let Some(job) = self.jobs.front_mut() else {
-            return;
-        };
-        let Some(input) = job.requests.get(job.done).cloned() else {
+        let Some(input) = self
+            .jobs
+            .front()
+            .and_then(|job| job.requests.get(job.done).cloned())
+        else {
             return;
         };
         // The outcome reaches the UI as events; an error also ends in a
         // `Failed` event, so only the count is kept here.
-        if self.engine.run_spec(&input).is_err() {
+        let ran = match &mut self.backend {
+            Backend::Local(engine) => engine
+                .run_spec(&input)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Backend::Remote(r) => r.run_spec(&input),
+        };
+        if let Err(e) = &ran {
+            if matches!(self.backend, Backend::Remote(_)) {
+                // A request the service refused has no event to say so.
+                self.notice(true, format!("{}: {e}", file_name(&input)));
+            }
+        }
+        let Some(job) = self.jobs.front_mut() else {
+            return;
+        };
+        if ran.is_err() {
             job.errors += 1;
         }
         job.done += 1;
@@ -633,7 +754,10 @@ impl State {
             None => false,
         };
         if !fresh {
-            let p = self.engine.prepare(path).map_err(|e| e.to_string())?;
+            let Backend::Local(engine) = &self.backend else {
+                return Err("not prepared here: the service analyzes".into());
+            };
+            let p = engine.prepare(path).map_err(|e| e.to_string())?;
             let stamp = (spec_time, mtime(&p.kernel.path));
             self.prepared.insert(path.to_owned(), (stamp, p));
         }
@@ -648,10 +772,16 @@ impl State {
     }
 
     fn analyze(&mut self, path: &Path) -> Analysis {
+        if let Backend::Remote(r) = &mut self.backend {
+            return r.analyze(path);
+        }
         let result = match self.prepared(path) {
             Ok(p) => {
                 let p = p.clone();
-                let decision = self.engine.decide(&p);
+                let Backend::Local(engine) = &self.backend else {
+                    unreachable!("remote analysis returned above")
+                };
+                let decision = engine.decide(&p);
                 Ok(AnalysisView {
                     kernel: p.kernel.name.clone(),
                     signature: p.kernel.signature.to_string(),
