@@ -18,7 +18,12 @@ use tailor::engine::EngineConfig;
 struct Cli {
     /// Folder of specialization profiles (one YAML file each) [default:
     /// profiles].
-    #[arg(long = "profiles", global = true, value_name = "PROFILES")]
+    #[arg(
+        long = "profiles",
+        global = true,
+        value_name = "PROFILES",
+        env = "TAILOR_PROFILES"
+    )]
     profiles_flag: Option<PathBuf>,
     /// The variant cache's disk tier (default: $TAILOR_CACHE_DIR, else
     /// $XDG_CACHE_HOME/tailor/variants, else ~/.cache/tailor/variants).
