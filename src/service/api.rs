@@ -464,19 +464,28 @@ fn run_json(r: &Response, outputs: OutputsAs) -> Value {
     })
 }
 
+/// A run request as `/v1/run` and `/v1/analyze` take it: JSON, or a
+/// multipart body of the JSON and its data parts.
+async fn run_request(
+    app: &Arc<App>,
+    request: Request,
+) -> Result<(RunBody, BTreeMap<String, Vec<u8>>), ApiError> {
+    let multipart = content_type(request.headers()).starts_with("multipart/form-data");
+    let (body, parts) = if multipart {
+        multipart_body(app, request).await?
+    } else {
+        (parse_json(&body_bytes(request).await?)?, BTreeMap::new())
+    };
+    Ok((run_body(body)?, parts))
+}
+
 /// `POST /v1/run`.
 pub async fn run(
     State(app): State<Arc<App>>,
     Extension(caller): Extension<Caller>,
     request: Request,
 ) -> Answer {
-    let multipart = content_type(request.headers()).starts_with("multipart/form-data");
-    let (body, parts) = if multipart {
-        multipart_body(&app, request).await?
-    } else {
-        (parse_json(&body_bytes(request).await?)?, BTreeMap::new())
-    };
-    let body = run_body(body)?;
+    let (body, parts) = run_request(&app, request).await?;
     let engine = app.engine.clone();
     let metrics = app.metrics.clone();
     let tenant = caller.tenant.clone();
@@ -518,13 +527,7 @@ pub async fn analyze(
     Extension(caller): Extension<Caller>,
     request: Request,
 ) -> Answer {
-    let multipart = content_type(request.headers()).starts_with("multipart/form-data");
-    let (body, parts) = if multipart {
-        multipart_body(&app, request).await?
-    } else {
-        (parse_json(&body_bytes(request).await?)?, BTreeMap::new())
-    };
-    let body = run_body(body)?;
+    let (body, parts) = run_request(&app, request).await?;
     let engine = app.engine.clone();
     let label = PathBuf::from(format!("{}/analysis-{}", caller.tenant, app.next_request()));
     let answer = admitted(&app, &caller, move || {
