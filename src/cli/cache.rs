@@ -57,18 +57,23 @@ pub fn ls(config: CacheConfig, as_json: bool) -> Result<Output, CliError> {
     Ok(Output::ok(out))
 }
 
+/// A cached variant as `cache show --json` and `GET /v1/cache/KEY` give it.
+pub fn variant_json(v: &crate::cache::Variant) -> serde_json::Value {
+    json!({
+        "key": v.key, "kernel": v.kernel_name, "kernel_hash": v.kernel_hash, "entry": v.entry,
+        "plan": v.plan, "target": v.target, "object_bytes": v.object.len(),
+        "verification": v.verification, "transform_micros": v.transform_micros,
+        "codegen_micros": v.codegen_micros, "created": v.created,
+        "steps": v.steps.iter().map(crate::engine::StepEvent::from).collect::<Vec<_>>(),
+        "optimized_ir": v.optimized_ir,
+    })
+}
+
 pub fn show(config: CacheConfig, key: &str, as_json: bool) -> Result<Output, CliError> {
     let cache = VariantCache::new(config)?;
     let v = cache.load(key)?;
     if as_json {
-        return Ok(Output::ok(json_text(json!({
-            "key": v.key, "kernel": v.kernel_name, "kernel_hash": v.kernel_hash, "entry": v.entry,
-            "plan": v.plan, "target": v.target, "object_bytes": v.object.len(),
-            "verification": v.verification, "transform_micros": v.transform_micros,
-            "codegen_micros": v.codegen_micros, "created": v.created,
-            "steps": v.steps.iter().map(crate::engine::StepEvent::from).collect::<Vec<_>>(),
-            "optimized_ir": v.optimized_ir,
-        }))));
+        return Ok(Output::ok(json_text(variant_json(&v))));
     }
     let mut out = String::new();
     let _ = writeln!(out, "key          {}", v.key);

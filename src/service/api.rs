@@ -746,17 +746,11 @@ pub async fn cache_show(
         } else {
             Err("not asked for (?assembly=false)".to_owned())
         };
-        Ok(json!({
-            "key": v.key, "kernel": v.kernel_name, "kernel_hash": v.kernel_hash, "entry": v.entry,
-            "plan": v.plan, "target": v.target, "object_bytes": v.object.len(),
-            "verification": v.verification, "transform_micros": v.transform_micros,
-            "codegen_micros": v.codegen_micros, "created": v.created,
-            "steps": v.steps.iter().map(crate::engine::StepEvent::from).collect::<Vec<_>>(),
-            "optimized_ir": v.optimized_ir,
-            "assembly": assembly.as_ref().ok(),
-            "assembly_error": assembly.as_ref().err(),
-            "variant": &*v,
-        }))
+        let mut out = crate::cli::cache::variant_json(&v);
+        out["assembly"] = json!(assembly.as_ref().ok());
+        out["assembly_error"] = json!(assembly.as_ref().err());
+        out["variant"] = json!(&*v);
+        Ok(out)
     })
     .await?;
     Ok(json_answer(StatusCode::OK, v))
