@@ -3,11 +3,12 @@
 # library inkwell links, Polly because llvm-config-19 lists it), clang-19
 # (C kernels), the compression libraries LLVM links against, tmux (the
 # workbench's end-to-end test), python3 (the fuzz seeds; its venv for
-# schemathesis) and curl (the README's service examples, run by a test). Idempotent and
+# schemathesis), curl (the README's service examples, run by a test) and
+# redis-server (the fleet tier's tests start their own). Idempotent and
 # quiet when all is there.
 set -euo pipefail
 
-packages=(llvm-19-dev libpolly-19-dev clang-19 zlib1g-dev libzstd-dev libxml2-dev tmux pkg-config python3 python3-venv curl)
+packages=(llvm-19-dev libpolly-19-dev clang-19 zlib1g-dev libzstd-dev libxml2-dev tmux pkg-config python3 python3-venv curl redis-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -103,9 +103,14 @@ pub fn cache_file(bytes: &[u8]) {
     let key = crate::cache::VariantKey("f".repeat(64));
     let path = dir.join(format!("{}.variant", key.0));
     if std::fs::write(&path, bytes).is_ok() {
-        let _ = crate::cache::disk::read_meta(&dir, &key);
-        let _ = crate::cache::disk::read_variant(&dir, &key);
+        let _ = crate::cache::disk::read_meta(&dir, &key, None);
+        let _ = crate::cache::disk::read_variant(&dir, &key, None);
     }
+    // As a fleet value, checked under a fleet key (the MAC fails first for
+    // almost every input) and without one.
+    let fleet = crate::cache::FleetKey::new("the fuzzer's fleet key").ok();
+    let _ = crate::cache::disk::decode(bytes, &key, fleet.as_ref());
+    let _ = crate::cache::disk::decode(bytes, &key, None);
     let _ = std::fs::remove_file(&path);
 }
 
@@ -128,6 +133,14 @@ pub fn ir(bytes: &[u8]) {
     } else {
         SourceKind::Ll
     };
+    // In-process, libFuzzer sees the loader's coverage (a forked child's
+    // counters never reach it): for long runs under `-fork=N
+    // -ignore_crashes=1`, where an LLVM abort is a saved artifact to read,
+    // not the end of the run.
+    if std::env::var_os("TAILOR_FUZZ_IR_IN_PROCESS").is_some() {
+        let _ = Kernel::from_bytes(Path::new("fuzz.ll"), kind, bytes, None);
+        return;
+    }
     // SAFETY: the child runs the loader and exits; the parent only waits.
     unsafe {
         let pid = libc::fork();

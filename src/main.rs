@@ -125,7 +125,7 @@ enum Command {
     },
     /// Run the engine as a service: the request API, the profile and
     /// cache admin API, events and metrics (see openapi.yaml).
-    Serve(tailor::service::ServeArgs),
+    Serve(Box<tailor::service::ServeArgs>),
     /// Check, show or draw profiles.
     Profiles {
         #[command(subcommand)]
@@ -288,6 +288,7 @@ impl Cli {
             cache: self.cache(),
             pools: Default::default(),
             shadow: tailor::engine::DEFAULT_SHADOW,
+            fleet: Default::default(),
         }
     }
 }

@@ -28,6 +28,7 @@ fn engine_over(profiles: &Path) -> Engine {
         },
         pools: Default::default(),
         shadow: tailor::engine::DEFAULT_SHADOW,
+        fleet: Default::default(),
     })
     .expect("engine")
 }

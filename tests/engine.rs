@@ -32,6 +32,7 @@ fn engine_with(profiles: &Path, cache_dir: &Path) -> Engine {
         cache: cache_config(cache_dir),
         pools: Default::default(),
         shadow: tailor::engine::DEFAULT_SHADOW,
+        fleet: Default::default(),
     })
     .expect("engine")
 }
@@ -64,6 +65,7 @@ fn stage(kind: &EventKind) -> &'static str {
         EventKind::Cache { .. } => "cache",
         EventKind::CacheNotice { .. } => "cache_notice",
         EventKind::Building { .. } => "building",
+        EventKind::FleetBuilding { .. } => "fleet_building",
         EventKind::Step(_) => "step",
         EventKind::Compiled { .. } => "compiled",
         EventKind::TransformFailed { .. } => "transform_failed",
@@ -1268,6 +1270,7 @@ fn shadow_verification_rejects_a_variant_wrong_on_a_later_input() {
         cache: cache_config(dir.path()),
         pools: Default::default(),
         shadow: 1.0,
+        fleet: Default::default(),
     })
     .expect("engine");
     let first = engine.run_spec(&smooth).expect("smooth");

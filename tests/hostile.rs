@@ -68,6 +68,7 @@ fn engine_over(profiles: &Path, cache_dir: &Path) -> Engine {
         },
         pools: Default::default(),
         shadow: tailor::engine::DEFAULT_SHADOW,
+        fleet: Default::default(),
     })
     .expect("engine")
 }
@@ -1226,6 +1227,7 @@ fn a_thousand_requests_survive_sigkills_of_sandbox_processes() {
                     EngineError::Cache(_) => "cache",
                     EngineError::Host(_) => "host",
                     EngineError::UnknownKernel(_) => "unknown kernel",
+                    EngineError::Fleet(_) => "fleet",
                     EngineError::UnknownProfile { .. } => "unknown profile",
                 };
                 *error_kinds.entry(kind).or_default() += 1;
@@ -1433,6 +1435,7 @@ fn one_executor_engine(cache_dir: &Path) -> Engine {
             executors: 1,
         },
         shadow: tailor::engine::DEFAULT_SHADOW,
+        fleet: Default::default(),
     })
     .expect("engine")
 }

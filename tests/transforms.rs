@@ -1239,6 +1239,7 @@ mod engine {
             },
             pools: Default::default(),
             shadow: tailor::engine::DEFAULT_SHADOW,
+            fleet: Default::default(),
         })
         .expect("engine");
         (engine, dir)

@@ -12,10 +12,17 @@
 //!     16     8  payload length P
 //!     24    32  SHA-256 of the meta
 //!     56    32  SHA-256 of the payload
-//!     88     M  meta: JSON `Meta` (key, target, what `tailor cache ls` shows)
-//!   88+M     P  payload: u64 JSON length J, J bytes of the Variant's JSON,
+//!     88    32  HMAC-SHA-256 under the fleet key over the key and bytes
+//!               0..88 (zeros when written without a fleet key)
+//!    120     M  meta: JSON `Meta` (key, target, what `tailor cache ls` shows)
+//!  120+M     P  payload: u64 JSON length J, J bytes of the Variant's JSON,
 //!               then the object code (the rest)
 //! ```
+//!
+//! The same bytes are the value the fleet tier stores in Redis (with the
+//! IR and step log moved to a value of their own). With a fleet key set,
+//! a file or value whose MAC does not check is refused before any of its
+//! JSON is parsed: the MAC covers both checksums, so it pins every byte.
 //!
 //! The meta is a small, separately checksummed header so that listing reads
 //! a few hundred bytes per entry instead of the object code. It records the
@@ -23,6 +30,7 @@
 //! target (`VariantKey::new`), so a variant built for another CPU has another
 //! key and can never be returned for this one.
 
+use super::seal::{FleetKey, TAG_LEN};
 use super::variant::{Variant, VariantKey, Verification};
 use crate::target::{build_id, Target};
 use serde::{Deserialize, Serialize};
@@ -35,10 +43,14 @@ use std::time::{Duration, SystemTime};
 
 /// The version of the file layout above. Files of any other version are
 /// refused and removed: a cache is only ever a copy of something rebuildable.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 pub(crate) const MAGIC: &[u8; 8] = b"TAILORVC";
-pub(crate) const HEADER_LEN: usize = 88;
+/// The checksummed part of the header, which the MAC covers.
+const SUMMED_LEN: usize = 88;
+pub(crate) const HEADER_LEN: usize = SUMMED_LEN + TAG_LEN;
+/// What the MAC of a variant file (or hot value) says it is.
+const MAC_DOMAIN: &str = "tailor variant";
 const VARIANT_EXT: &str = "variant";
 const STATS_EXT: &str = "stats";
 /// Marks temporary files; the writer's pid follows so a sweep can tell a
@@ -152,8 +164,8 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// Assembles a file from its parts. Separate from [`encode`] so tests can
-/// forge files that are well-formed except in one respect.
+/// Assembles a file from its parts, with no MAC. Separate from [`encode`]
+/// so tests can forge files that are well-formed except in one respect.
 pub(crate) fn assemble(version: u32, meta: &[u8], payload: &[u8]) -> Result<Vec<u8>, String> {
     let meta_len = u32::try_from(meta.len()).map_err(|_| "meta too large".to_owned())?;
     let mut out = Vec::with_capacity(HEADER_LEN + meta.len() + payload.len());
@@ -163,6 +175,7 @@ pub(crate) fn assemble(version: u32, meta: &[u8], payload: &[u8]) -> Result<Vec<
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(&sha256(meta));
     out.extend_from_slice(&sha256(payload));
+    out.extend_from_slice(&[0; TAG_LEN]);
     out.extend_from_slice(meta);
     out.extend_from_slice(payload);
     Ok(out)
@@ -177,13 +190,27 @@ pub(crate) fn payload(json: &[u8], object: &[u8]) -> Vec<u8> {
     out
 }
 
-pub(crate) fn encode(variant: &Variant) -> Result<Vec<u8>, String> {
+/// Writes the MAC of an assembled file under `fleet` (for `key`).
+pub(crate) fn seal(bytes: &mut [u8], key: &VariantKey, fleet: &FleetKey) {
+    if bytes.len() >= HEADER_LEN {
+        let tag = fleet.tag(MAC_DOMAIN, &key.0, &[&bytes[..SUMMED_LEN]]);
+        bytes[SUMMED_LEN..HEADER_LEN].copy_from_slice(&tag);
+    }
+}
+
+/// The file (or hot value) of a variant, sealed under `fleet` if given.
+pub(crate) fn encode(variant: &Variant, fleet: Option<&FleetKey>) -> Result<Vec<u8>, String> {
     let meta = serde_json::to_vec(&Meta::of(variant)).map_err(|e| format!("meta: {e}"))?;
     let json = serde_json::to_vec(variant).map_err(|e| format!("variant JSON: {e}"))?;
-    assemble(FORMAT_VERSION, &meta, &payload(&json, &variant.object))
+    let mut bytes = assemble(FORMAT_VERSION, &meta, &payload(&json, &variant.object))?;
+    if let Some(fleet) = fleet {
+        seal(&mut bytes, &variant.key, fleet);
+    }
+    Ok(bytes)
 }
 
 /// The fixed header, checked as far as it can be without the rest.
+#[derive(Debug)]
 struct Header {
     meta_len: usize,
     payload_len: usize,
@@ -205,8 +232,13 @@ fn le_u64(b: &[u8]) -> u64 {
 
 /// Checks magic, version and that the lengths add up to the file's size
 /// (before anything is allocated from them: a corrupt length must not make
-/// us reserve gigabytes).
-fn parse_header(head: &[u8], file_len: u64) -> Result<Header, ReadError> {
+/// us reserve gigabytes), then the MAC when there is a fleet key.
+fn parse_header(
+    head: &[u8],
+    file_len: u64,
+    key: &VariantKey,
+    fleet: Option<&FleetKey>,
+) -> Result<Header, ReadError> {
     if head.len() < HEADER_LEN {
         return Err(ReadError::Corrupt(format!(
             "truncated: {file_len} bytes, shorter than the {HEADER_LEN}-byte header"
@@ -238,6 +270,19 @@ fn parse_header(head: &[u8], file_len: u64) -> Result<Header, ReadError> {
     meta_sum.copy_from_slice(&head[24..56]);
     let mut payload_sum = [0u8; 32];
     payload_sum.copy_from_slice(&head[56..88]);
+    if let Some(fleet) = fleet {
+        if !fleet.verify(
+            MAC_DOMAIN,
+            &key.0,
+            &[&head[..SUMMED_LEN]],
+            &head[SUMMED_LEN..HEADER_LEN],
+        ) {
+            return Err(ReadError::Corrupt(
+                "fails the fleet key check (forged, or written under another fleet key or none)"
+                    .into(),
+            ));
+        }
+    }
     Ok(Header {
         // Both fit: their sum is the length of a file we could stat.
         meta_len: meta_len as usize,
@@ -270,13 +315,17 @@ fn parse_meta(bytes: &[u8], sum: &[u8; 32], key: &VariantKey) -> Result<Meta, Re
 }
 
 /// Reads and fully checks `<dir>/<key>.variant`.
-pub(crate) fn read_variant(dir: &Path, key: &VariantKey) -> Result<Variant, ReadError> {
+pub(crate) fn read_variant(
+    dir: &Path,
+    key: &VariantKey,
+    fleet: Option<&FleetKey>,
+) -> Result<Variant, ReadError> {
     let path = variant_path(dir, key);
     let mut file = File::open(&path)?;
     let file_len = file.metadata()?.len();
     let mut head = Vec::with_capacity(HEADER_LEN);
     (&mut file).take(HEADER_LEN as u64).read_to_end(&mut head)?;
-    let header = parse_header(&head, file_len)?;
+    let header = parse_header(&head, file_len, key, fleet)?;
     let mut rest = Vec::with_capacity(header.meta_len + header.payload_len);
     file.read_to_end(&mut rest)?;
     // The file may have changed between stat and read (another process
@@ -288,7 +337,23 @@ pub(crate) fn read_variant(dir: &Path, key: &VariantKey) -> Result<Variant, Read
             header.meta_len + header.payload_len
         )));
     }
-    let (meta_bytes, payload) = rest.split_at(header.meta_len);
+    decode_rest(&header, &rest, key)
+}
+
+/// Fully checks a whole file's bytes (a value from the fleet tier).
+pub(crate) fn decode(
+    bytes: &[u8],
+    key: &VariantKey,
+    fleet: Option<&FleetKey>,
+) -> Result<Variant, ReadError> {
+    let head = &bytes[..HEADER_LEN.min(bytes.len())];
+    let header = parse_header(head, bytes.len() as u64, key, fleet)?;
+    decode_rest(&header, &bytes[HEADER_LEN..], key)
+}
+
+/// The meta and payload after a checked header.
+fn decode_rest(header: &Header, rest: &[u8], key: &VariantKey) -> Result<Variant, ReadError> {
+    let (meta_bytes, payload) = rest.split_at(header.meta_len.min(rest.len()));
     let meta = parse_meta(meta_bytes, &header.meta_sum, key)?;
     if sha256(payload) != header.payload_sum {
         return Err(ReadError::Corrupt("payload checksum mismatch".into()));
@@ -332,13 +397,17 @@ fn decode_payload(payload: &[u8], key: &VariantKey, meta: &Meta) -> Result<Varia
 
 /// Reads and checks only the header and meta of `<dir>/<key>.variant` (the
 /// payload checksum is left to `get`/`load`, which read it anyway).
-pub(crate) fn read_meta(dir: &Path, key: &VariantKey) -> Result<Meta, ReadError> {
+pub(crate) fn read_meta(
+    dir: &Path,
+    key: &VariantKey,
+    fleet: Option<&FleetKey>,
+) -> Result<Meta, ReadError> {
     let path = variant_path(dir, key);
     let mut file = File::open(&path)?;
     let file_len = file.metadata()?.len();
     let mut head = Vec::with_capacity(HEADER_LEN);
     (&mut file).take(HEADER_LEN as u64).read_to_end(&mut head)?;
-    let header = parse_header(&head, file_len)?;
+    let header = parse_header(&head, file_len, key, fleet)?;
     let mut meta = Vec::with_capacity(header.meta_len);
     (&mut file)
         .take(header.meta_len as u64)
@@ -390,8 +459,12 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> io::Resu
     }
 }
 
-pub(crate) fn write_variant(dir: &Path, variant: &Variant) -> Result<(), String> {
-    let bytes = encode(variant)?;
+pub(crate) fn write_variant(
+    dir: &Path,
+    variant: &Variant,
+    fleet: Option<&FleetKey>,
+) -> Result<(), String> {
+    let bytes = encode(variant, fleet)?;
     write_atomic(&variant_path(dir, &variant.key), &bytes, true).map_err(|e| e.to_string())
 }
 

@@ -17,18 +17,28 @@
 //! `<key>.stats` sidecar when the entry leaves memory, on [`VariantCache::flush`]
 //! and when the cache is dropped.
 //!
+//! Behind both, an optional fleet tier ([`fleet`]) shares variants with
+//! other engines through Redis: a local miss looks there before building,
+//! a Redis hit is kept in both local tiers, and every `put` is published.
+//! With a fleet key ([`seal`]) every disk file and Redis value is
+//! authenticated; one that fails is removed and reported, never loaded.
+//!
 //! `get` takes a key only: a variant built for another target is never
 //! returned because the key hashes the target ([`VariantKey::new`]); the
 //! file header records the target as well, for `tailor cache ls` and as a
 //! consistency check.
 
 pub mod disk;
+pub mod fleet;
+pub mod seal;
 pub mod variant;
 
 #[cfg(test)]
 mod tests;
 
 pub use disk::FORMAT_VERSION;
+pub use fleet::{Fleet, FleetSetup, FleetStats, RedisConfig};
+pub use seal::FleetKey;
 pub use variant::{Variant, VariantKey, Verification};
 
 use crate::profile::Plan;
@@ -97,6 +107,9 @@ pub struct CacheStats {
     /// `put`s of variants whose verification is `Rejected`.
     pub rejections: u64,
     pub disk_hits: u64,
+    /// Hits the fleet tier (Redis) answered.
+    #[serde(default)]
+    pub fleet_hits: u64,
     /// Disk files refused and removed.
     pub corrupt: u64,
     /// Entries in memory.
@@ -111,6 +124,8 @@ pub struct CacheStats {
 pub enum Tier {
     Memory,
     Disk,
+    /// The fleet tier: built by another engine, found in Redis.
+    Redis,
 }
 
 /// Something the cache noticed that a user should hear about (the engine
@@ -128,6 +143,18 @@ pub enum CacheNotice {
     /// The disk tier could not be read or written; the cache went on
     /// without it for this operation.
     DiskError { path: PathBuf, reason: String },
+    /// A fleet value failed its checks (forged, corrupt, foreign) and was
+    /// deleted from Redis.
+    FleetRefused { key: VariantKey, reason: String },
+    /// Redis kept failing: the breaker opened and the local tiers serve.
+    FleetDown { reason: String },
+    /// Redis answered a probe: the fleet tier is back.
+    FleetBack,
+    /// An operation on Redis failed; this request went on without it.
+    FleetError { reason: String },
+    /// Something about the Redis server the tier relies on (eviction
+    /// settings, not reachable at start).
+    FleetWarning { message: String },
 }
 
 /// One cached variant as `tailor cache ls` shows it.
@@ -215,6 +242,9 @@ type Persist = Vec<(VariantKey, UseStats)>;
 pub struct VariantCache {
     config: CacheConfig,
     memory: Mutex<Memory>,
+    /// Seals disk files and checks them (and is the fleet's key).
+    seal: Option<FleetKey>,
+    fleet: Option<Fleet>,
 }
 
 /// The plan in one line, as `tailor cache ls` shows it:
@@ -269,7 +299,31 @@ impl VariantCache {
                 bytes: 0,
                 stats: CacheStats::default(),
             }),
+            seal: None,
+            fleet: None,
         })
+    }
+
+    /// Seals every disk file written from now on under `key`, and refuses
+    /// files that do not check (made without it, or forged).
+    pub fn sealed(mut self, key: FleetKey) -> VariantCache {
+        self.seal = Some(key);
+        self
+    }
+
+    /// Puts the fleet tier behind the local ones.
+    pub fn with_fleet(mut self, fleet: Fleet) -> VariantCache {
+        self.fleet = Some(fleet);
+        self
+    }
+
+    pub fn fleet(&self) -> Option<&Fleet> {
+        self.fleet.as_ref()
+    }
+
+    /// The fleet tier's counters, when there is one.
+    pub fn fleet_stats(&self) -> Option<FleetStats> {
+        self.fleet.as_ref().map(Fleet::stats)
     }
 
     pub fn config(&self) -> &CacheConfig {
@@ -308,9 +362,12 @@ impl VariantCache {
                 return (Some((variant, Tier::Memory)), notices);
             }
         }
-        let miss = |notices| {
-            self.memory().stats.misses += 1;
-            (None, notices)
+        let miss = |mut notices| match self.fleet_get(key, &mut notices) {
+            Some(v) => (Some((v, Tier::Redis)), notices),
+            None => {
+                self.memory().stats.misses += 1;
+                (None, notices)
+            }
         };
         let Some(dir) = self.config.dir.as_deref() else {
             return miss(notices);
@@ -318,7 +375,7 @@ impl VariantCache {
         if !disk::valid_key(&key.0) {
             return miss(notices);
         }
-        match disk::read_variant(dir, key) {
+        match disk::read_variant(dir, key, self.seal.as_ref()) {
             Ok(variant) => {
                 let mut use_stats = disk::read_stats(dir, key).unwrap_or_default();
                 use_stats.hits += 1;
@@ -357,12 +414,50 @@ impl VariantCache {
         }
     }
 
-    /// Stores a variant in both tiers (the disk file first, atomically),
-    /// replacing any with its key, and evicts least-recently-used entries
-    /// beyond either budget. An entry bigger than `max_bytes` is stored on
-    /// disk only. Counts an insertion, and a rejection for a `Rejected`
-    /// variant.
+    /// The fleet tier's variant for `key`, kept in both local tiers.
+    fn fleet_get(&self, key: &VariantKey, notices: &mut Vec<CacheNotice>) -> Option<Arc<Variant>> {
+        let fleet = self.fleet.as_ref()?;
+        match fleet.get(key, notices) {
+            Ok(Some(variant)) => {
+                let (variant, local) = self.store_locally(variant, false);
+                notices.extend(local);
+                self.memory().stats.fleet_hits += 1;
+                self.memory().stats.hits += 1;
+                Some(variant)
+            }
+            Ok(None) => None,
+            // An open breaker was reported when it opened.
+            Err(fleet::FleetError::Open) => None,
+            Err(e) => {
+                notices.push(CacheNotice::FleetError {
+                    reason: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// Stores a variant in every tier (the disk file first, atomically;
+    /// then memory; then the fleet's Redis), replacing any with its key,
+    /// and evicts least-recently-used entries beyond either memory budget.
+    /// An entry bigger than `max_bytes` is not held in memory. Counts an
+    /// insertion, and a rejection for a `Rejected` variant.
     pub fn put(&self, variant: Variant) -> (Arc<Variant>, Vec<CacheNotice>) {
+        let (variant, mut notices) = self.store_locally(variant, true);
+        if let Some(fleet) = &self.fleet {
+            match fleet.put(&variant, &mut notices) {
+                Ok(()) | Err(fleet::FleetError::Open) => {}
+                Err(e) => notices.push(CacheNotice::FleetError {
+                    reason: format!("publishing {}: {e}", variant.key.short()),
+                }),
+            }
+        }
+        (variant, notices)
+    }
+
+    /// The local tiers' part of a `put` (`count`: as an insertion; a copy
+    /// of a fleet hit is not one).
+    fn store_locally(&self, variant: Variant, count: bool) -> (Arc<Variant>, Vec<CacheNotice>) {
         let mut notices = Vec::new();
         let key = variant.key.clone();
         let mut on_disk = false;
@@ -373,7 +468,7 @@ impl VariantCache {
                     reason: format!("key `{key}` is not hex; kept in memory only"),
                 });
             } else {
-                match disk::write_variant(dir, &variant) {
+                match disk::write_variant(dir, &variant, self.seal.as_ref()) {
                     Ok(()) => on_disk = true,
                     Err(reason) => notices.push(CacheNotice::DiskError {
                         path: disk::variant_path(dir, &key),
@@ -411,7 +506,7 @@ impl VariantCache {
                 dirty,
                 &mut notices,
             );
-            if held || on_disk {
+            if count && (held || on_disk) {
                 m.stats.insertions += 1;
                 if matches!(variant.verification, Verification::Rejected(_)) {
                     m.stats.rejections += 1;
@@ -483,7 +578,7 @@ impl VariantCache {
         let Some(dir) = self.config.dir.as_deref() else {
             return Err(CacheError::NotFound { prefix });
         };
-        match disk::read_variant(dir, &key) {
+        match disk::read_variant(dir, &key, self.seal.as_ref()) {
             Ok(variant) => Ok(Arc::new(variant)),
             // Removed between listing and reading (another process).
             Err(ReadError::Missing) => Err(CacheError::NotFound { prefix }),
@@ -504,7 +599,9 @@ impl VariantCache {
         }
     }
 
-    /// Removes a key from both tiers; whether anything was removed.
+    /// Removes a key from every tier, the fleet's included (an
+    /// administrator removing a variant removes it for every engine);
+    /// whether anything was removed.
     pub fn remove(&self, key: &VariantKey) -> bool {
         let mut removed = false;
         {
@@ -520,10 +617,14 @@ impl VariantCache {
                 removed |= disk::remove_key(dir, key).unwrap_or(false);
             }
         }
+        if let Some(fleet) = &self.fleet {
+            removed |= fleet.remove(key, &mut Vec::new()).unwrap_or(false);
+        }
         removed
     }
 
-    /// Empties both tiers; how many variants were removed.
+    /// Empties the local tiers; how many variants were removed. The
+    /// fleet's Redis is shared with other engines and stays as it is.
     pub fn clear(&self) -> Result<usize, CacheError> {
         let mut keys: BTreeSet<VariantKey> = {
             let mut m = self.memory();
@@ -600,7 +701,7 @@ impl VariantCache {
             if in_memory.contains(&key) {
                 continue;
             }
-            match disk::read_meta(&dir, &key) {
+            match disk::read_meta(&dir, &key, self.seal.as_ref()) {
                 Ok(meta) => {
                     let use_stats = disk::read_stats(&dir, &key).unwrap_or(UseStats {
                         hits: 0,

@@ -454,8 +454,8 @@ fn wrong_version_is_refused() {
     let v = variant("version", 8);
     assert_refused(
         &v,
-        |p| rewrite(p, |b| b[8..12].copy_from_slice(&2u32.to_le_bytes())),
-        "format version 2, expected 1",
+        |p| rewrite(p, |b| b[8..12].copy_from_slice(&3u32.to_le_bytes())),
+        "format version 3, expected 2",
     );
 }
 
@@ -504,7 +504,7 @@ fn file_holding_another_key_is_refused() {
     let v = variant("mine", 8);
     let other = variant("other", 8);
     // The whole file of another key, renamed.
-    let whole = disk::encode(&other).unwrap();
+    let whole = disk::encode(&other, None).unwrap();
     assert_refused(&v, |p| fs::write(p, &whole).unwrap(), "header holds key");
     // A consistent header, but the variant inside is another one.
     let meta = serde_json::to_vec(&Meta::of(&v)).unwrap();
@@ -795,4 +795,46 @@ fn plan_summary_lists_steps_and_finish() {
     assert_eq!(plan_summary(&p), "finish default<O3>");
     p.finish = "none".into();
     assert_eq!(plan_summary(&p), "");
+}
+
+#[test]
+fn a_sealed_disk_tier_refuses_files_made_without_its_fleet_key() {
+    use super::FleetKey;
+    let dir = tempfile::tempdir().unwrap();
+    let key = FleetKey::new("the fleet key of this test").unwrap();
+    let (sealed, unsealed) = (variant("sealed", 64), variant("unsealed", 64));
+    on_disk(dir.path(), 10, usize::MAX)
+        .sealed(key.clone())
+        .put(sealed.clone());
+    on_disk(dir.path(), 10, usize::MAX).put(unsealed.clone());
+
+    // Under the key: its own file loads, the unsealed one is refused and
+    // removed.
+    let cache = on_disk(dir.path(), 10, usize::MAX).sealed(key.clone());
+    assert!(cache.get(&sealed.key).0.is_some());
+    let (got, notices) = cache.get(&unsealed.key);
+    assert!(got.is_none());
+    assert!(
+        matches!(&notices[..], [CacheNotice::Corrupt { reason, .. }] if reason.contains("fleet key")),
+        "{notices:?}"
+    );
+    assert!(!dir
+        .path()
+        .join(format!("{}.variant", unsealed.key))
+        .exists());
+
+    // Under another key, the sealed file fails as well (listing checks it
+    // too); without a key, nothing is checked.
+    let other = FleetKey::new("another fleet key, not this one").unwrap();
+    let (infos, notices) = on_disk(dir.path(), 10, usize::MAX).sealed(other).list();
+    assert!(
+        infos.is_empty() && notices.len() == 1,
+        "{infos:?} {notices:?}"
+    );
+    let plain = on_disk(dir.path(), 10, usize::MAX);
+    plain.put(sealed.clone());
+    assert!(on_disk(dir.path(), 10, usize::MAX)
+        .get(&sealed.key)
+        .0
+        .is_some());
 }

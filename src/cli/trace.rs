@@ -79,11 +79,28 @@ pub fn line(e: &Event) -> String {
                 &key[..12.min(key.len())],
                 match tier {
                     Some(crate::cache::Tier::Disk) => " (disk)",
+                    Some(crate::cache::Tier::Redis) => " (redis)",
                     _ => "",
                 }
             ),
         ),
         EventKind::CacheNotice { message } => ("cache", message.clone()),
+        EventKind::FleetBuilding {
+            key,
+            holder,
+            waiting,
+        } => (
+            "fleet",
+            format!(
+                "{} is being built by {holder}: {}",
+                &key[..12.min(key.len())],
+                if *waiting {
+                    "waiting for it"
+                } else {
+                    "generic serves meanwhile"
+                }
+            ),
+        ),
         EventKind::Building {
             key,
             profile,

@@ -95,6 +95,14 @@ pub enum EventKind {
         transform_micros: u64,
         codegen_micros: u64,
     },
+    /// Another engine of the fleet holds the build lease of this key:
+    /// this request waits for its value (`waiting`, the generic build
+    /// every request needs) or is served by generic meanwhile.
+    FleetBuilding {
+        key: String,
+        holder: String,
+        waiting: bool,
+    },
     /// LLVM failed on this Plan; generic serves.
     TransformFailed {
         error: String,

@@ -18,8 +18,9 @@ pub mod verify;
 pub use event::{Event, EventKind, Served, StepEvent};
 
 use crate::analyze::{self, CharacteristicVector};
+use crate::cache::fleet::{Claim, Lease};
 use crate::cache::{CacheConfig, CacheError, CacheNotice, Variant, VariantCache, VariantKey};
-use crate::cache::{Tier, Verification};
+use crate::cache::{Fleet, FleetSetup, Tier, Verification};
 use crate::input::{Buffer, Input, InputError, Role, Scalar};
 use crate::kernel::{Kernel, KernelError, SourceKind};
 use crate::profile::{self, KernelInfo, Plan, PlanError, Profile, ProfileStore, Reload, Selection};
@@ -64,6 +65,8 @@ pub enum EngineError {
         kernel: String,
         error: TransformError,
     },
+    #[error("fleet tier: {0}")]
+    Fleet(String),
 }
 
 /// The largest kernel source accepted.
@@ -272,6 +275,8 @@ pub struct EngineConfig {
     /// generic build and compared (0 for none, 1 for every hit): one input's
     /// verification says nothing about the next input with the same key.
     pub shadow: f64,
+    /// The fleet key and the fleet's Redis, if any.
+    pub fleet: FleetSetup,
 }
 
 /// One hit in a hundred is shadow-verified.
@@ -320,6 +325,26 @@ struct Events {
 
 /// What a failed build leaves: its reason, for the next request of its key.
 type Failed = String;
+
+/// Why a build gave no variant.
+#[derive(Debug, Clone)]
+enum Unbuilt {
+    /// It failed (the reason is remembered for the key).
+    Failed(Failed),
+    /// Another engine of the fleet is building it (its lease's holder).
+    Elsewhere(String),
+}
+
+/// What the fleet says before a build: build it (under the lease when
+/// there is a fleet), or another engine built or is building it.
+enum Turn {
+    Build(Option<Lease>),
+    Built(Arc<Variant>),
+    Elsewhere(String),
+}
+
+/// How often a request waiting for another engine's build looks again.
+const FLEET_POLL: Duration = Duration::from_millis(5);
 
 /// The profile store requests decide on, with what is derived from it once
 /// per version rather than once per request.
@@ -387,7 +412,7 @@ struct Shared {
     /// and no worker.
     sources: Mutex<LruCache<[u8; 32], String>>,
     loads: Flights<[u8; 32], Result<Arc<Kernel>, String>>,
-    builds: Flights<VariantKey, Result<Arc<Variant>, Failed>>,
+    builds: Flights<VariantKey, Result<Arc<Variant>, Unbuilt>>,
     /// Keys whose build failed, with the reason: a bad Plan costs once.
     failed: Mutex<LruCache<VariantKey, Failed>>,
     /// Inputs materialized from specs (see [`spec`]).
@@ -440,8 +465,8 @@ fn micros(since: Instant) -> u64 {
 
 impl Engine {
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
-        let cache = VariantCache::new(config.cache)?;
         let host = codegen::host().map_err(EngineError::Host)?;
+        let cache = Self::open_cache(config.cache, &config.fleet, &host)?;
         let mut sandbox = SandboxConfig::locate()?;
         sandbox.workers = config.pools.workers.max(1);
         sandbox.executors = config.pools.executors.max(1);
@@ -500,6 +525,35 @@ impl Engine {
                 inputs: spec::Inputs::default(),
             }),
         })
+    }
+
+    /// The local tiers, sealed and backed by the fleet as `fleet` says.
+    fn open_cache(
+        config: CacheConfig,
+        fleet: &FleetSetup,
+        host: &Target,
+    ) -> Result<VariantCache, EngineError> {
+        let mut cache = VariantCache::new(config)?;
+        if let Some(key) = &fleet.key {
+            cache = cache.sealed(key.clone());
+        }
+        if let Some(redis) = &fleet.redis {
+            let Some(key) = fleet.key.clone() else {
+                return Err(EngineError::Fleet(format!(
+                    "Redis at {} needs a fleet key (fleet_key, or TAILOR_FLEET_KEY): without one, whoever can write Redis chooses the code every engine runs",
+                    redis.url
+                )));
+            };
+            let (tier, notices) = Fleet::new(redis, key, host).map_err(EngineError::Fleet)?;
+            for n in notices {
+                if let CacheNotice::FleetWarning { message } = n {
+                    tracing::warn!(target: "tailor::cache", "{message}");
+                }
+            }
+            tracing::info!(target: "tailor::cache", prefix = tier.prefix(), "fleet tier on {}", redis.url);
+            cache = cache.with_fleet(tier);
+        }
+        Ok(cache)
     }
 
     /// A new listener for every event from now on.
@@ -721,6 +775,15 @@ impl Engine {
                     CacheNotice::DiskError { path, reason } => {
                         format!("cache disk error at {}: {reason}", path.display())
                     }
+                    CacheNotice::FleetRefused { key, reason } => {
+                        format!("refused and deleted fleet value {}: {reason}", key.short())
+                    }
+                    CacheNotice::FleetDown { reason } => {
+                        format!("fleet tier down ({reason}); the local tiers serve")
+                    }
+                    CacheNotice::FleetBack => "fleet tier back: Redis answers again".to_owned(),
+                    CacheNotice::FleetError { reason } => format!("fleet tier: {reason}"),
+                    CacheNotice::FleetWarning { message } => format!("fleet tier: {message}"),
                 };
                 EventKind::CacheNotice { message }
             });
@@ -1082,10 +1145,18 @@ impl Engine {
         let key = &decided.key;
         let failed = lock(&self.shared.failed).get(key).cloned();
         let result = match failed {
-            Some(reason) => Err(reason),
+            Some(reason) => Err(Unbuilt::Failed(reason)),
             None => {
                 let wait = self.build_wait(&decided.profile);
-                let work = || -> Result<Arc<Variant>, Failed> {
+                let work = || -> Result<Arc<Variant>, Unbuilt> {
+                    // The generic build is what every request needs: wait
+                    // for another engine's. A variant is not: generic
+                    // serves while another engine builds it.
+                    let _lease = match self.fleet_turn(req, key, is_generic.then_some(wait)) {
+                        Turn::Build(lease) => lease,
+                        Turn::Built(v) => return Ok(v),
+                        Turn::Elsewhere(holder) => return Err(Unbuilt::Elsewhere(holder)),
+                    };
                     let verification = if is_generic {
                         Verification::Reference
                     } else {
@@ -1103,7 +1174,7 @@ impl Engine {
                         Err(e) => {
                             let reason = e.to_string();
                             lock(&self.shared.failed).put(key.clone(), reason.clone());
-                            return Err(reason);
+                            return Err(Unbuilt::Failed(reason));
                         }
                     };
                     t.transform = v.transform_micros;
@@ -1118,7 +1189,7 @@ impl Engine {
                     t.verify = micros(at);
                     let (verification, transient) = match checked {
                         Ok(c) => c,
-                        Err(e) => return Err(e.to_string()),
+                        Err(e) => return Err(Unbuilt::Failed(e.to_string())),
                     };
                     v.verification = verification;
                     if transient {
@@ -1132,13 +1203,15 @@ impl Engine {
                 };
                 match self.shared.builds.run(key, wait, work) {
                     Ok((r, _)) => r,
-                    Err(w) => Err(format!("build of {}: {w}", key.short())),
+                    Err(w) => Err(Unbuilt::Failed(format!("build of {}: {w}", key.short()))),
                 }
             }
         };
         match result {
             Ok(v) => Ok(Some(v)),
-            Err(error) => {
+            // Said by the FleetBuilding event; generic serves meanwhile.
+            Err(Unbuilt::Elsewhere(_)) => Ok(None),
+            Err(Unbuilt::Failed(error)) => {
                 self.emit(req, || EventKind::TransformFailed {
                     error: error.clone(),
                 });
@@ -1176,6 +1249,11 @@ impl Engine {
         verification: Verification,
     ) -> Result<Variant, TransformError> {
         self.count(|s| s.builds += 1);
+        if let Some(fleet) = self.cache().fleet() {
+            let mut notices = Vec::new();
+            let _ = fleet.count_build(key, &mut notices);
+            self.notices(req, notices);
+        }
         self.emit(req, || EventKind::Building {
             key: key.0.clone(),
             profile: plan.profile.clone(),
@@ -1233,7 +1311,13 @@ impl Engine {
         if let Some(reason) = lock(&self.shared.failed).get(&key).cloned() {
             return Err(failed(reason));
         }
-        let work = || -> Result<Arc<Variant>, Failed> {
+        let wait = self.build_wait(&store.generic());
+        let work = || -> Result<Arc<Variant>, Unbuilt> {
+            let _lease = match self.fleet_turn(req, &key, Some(wait)) {
+                Turn::Build(lease) => lease,
+                Turn::Built(v) => return Ok(v),
+                Turn::Elsewhere(holder) => return Err(Unbuilt::Elsewhere(holder)),
+            };
             match self.build(req, store, kernel, &plan, &key, Verification::Reference) {
                 Ok(v) => {
                     let (v, notices) = self.cache().put(v);
@@ -1243,15 +1327,96 @@ impl Engine {
                 Err(e) => {
                     let reason = e.to_string();
                     lock(&self.shared.failed).put(key.clone(), reason.clone());
-                    Err(reason)
+                    Err(Unbuilt::Failed(reason))
                 }
             }
         };
-        let wait = self.build_wait(&store.generic());
         match self.shared.builds.run(&key, wait, work) {
-            Ok((r, _)) => r.map_err(failed),
+            Ok((Ok(v), _)) => Ok(v),
+            Ok((Err(Unbuilt::Failed(reason)), _)) => Err(failed(reason)),
+            Ok((Err(Unbuilt::Elsewhere(holder)), _)) => Err(failed(format!(
+                "{holder} was still building it after {:.1} s",
+                wait.as_secs_f64()
+            ))),
             Err(w) => Err(failed(w.to_string())),
         }
+    }
+
+    /// Before building `key`: this engine's turn (under the fleet's lease
+    /// when there is a fleet), or what another engine built meanwhile.
+    /// With `wait`, a key another engine is building is waited for up to
+    /// that long (and built here after all if its value does not come);
+    /// without, the request leaves at once and generic serves it. When
+    /// Redis cannot answer, the build goes on here: the fleet saves work,
+    /// it is never needed for an answer.
+    fn fleet_turn(&self, req: &Ctx, key: &VariantKey, wait: Option<Duration>) -> Turn {
+        let Some(fleet) = self.cache().fleet() else {
+            return Turn::Build(None);
+        };
+        let started = Instant::now();
+        let mut told = false;
+        loop {
+            let mut notices = Vec::new();
+            let claim = fleet.claim(key, &mut notices);
+            self.notices(req, notices);
+            let holder = match claim {
+                Err(_) => return Turn::Build(None),
+                Ok(Claim::Won(lease)) => {
+                    // Published between this request's lookup and its claim.
+                    if let Some(v) = self.published(req, fleet, key) {
+                        return Turn::Built(v);
+                    }
+                    return Turn::Build(Some(lease));
+                }
+                Ok(Claim::Taken { holder }) => holder,
+            };
+            if !told {
+                told = true;
+                self.emit(req, || EventKind::FleetBuilding {
+                    key: key.0.clone(),
+                    holder: holder.clone(),
+                    waiting: wait.is_some(),
+                });
+            }
+            let Some(limit) = wait else {
+                return Turn::Elsewhere(holder);
+            };
+            // Until the value comes or the lease goes (its builder gave up
+            // or died, and the key is free to claim).
+            loop {
+                if started.elapsed() >= limit {
+                    return Turn::Build(None);
+                }
+                std::thread::sleep(FLEET_POLL);
+                let mut notices = Vec::new();
+                let progress = fleet.progress(key, &mut notices);
+                self.notices(req, notices);
+                match progress {
+                    Err(_) => return Turn::Build(None),
+                    Ok((_, true)) => match self.published(req, fleet, key) {
+                        Some(v) => return Turn::Built(v),
+                        // Refused (and deleted): claim it afresh.
+                        None => break,
+                    },
+                    Ok((true, false)) => {}
+                    Ok((false, false)) => break,
+                }
+            }
+        }
+    }
+
+    /// The fleet's value of `key` if it has one now (through the cache,
+    /// so it is checked and kept locally).
+    fn published(&self, req: &Ctx, fleet: &Fleet, key: &VariantKey) -> Option<Arc<Variant>> {
+        let mut notices = Vec::new();
+        let there = matches!(fleet.progress(key, &mut notices), Ok((_, true)));
+        self.notices(req, notices);
+        if !there {
+            return None;
+        }
+        let (found, notices) = self.cache().get(key);
+        self.notices(req, notices);
+        found.map(|(v, _)| v)
     }
 
     /// The generic build run on this input, as the request's policy says.

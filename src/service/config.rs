@@ -59,6 +59,35 @@ pub struct ServeArgs {
     /// The fraction of hits also run on the generic build and compared.
     #[arg(long, env = "TAILOR_SHADOW")]
     pub shadow: Option<f64>,
+    /// The fleet's Redis (`redis://host:port`): variants built by any
+    /// engine of the fleet are shared through it. Needs a fleet key.
+    #[arg(
+        long = "redis-url",
+        visible_alias = "redis",
+        env = "TAILOR_REDIS_URL",
+        value_name = "URL"
+    )]
+    pub redis_url: Option<String>,
+    /// The fleet key that seals every shared variant (and disk file),
+    /// 16 bytes at least, the same on every engine of the fleet. Prefer
+    /// the environment, the config file or --fleet-key-file: a flag shows
+    /// in `ps`.
+    #[arg(long, env = "TAILOR_FLEET_KEY", hide_env_values = true)]
+    pub fleet_key: Option<String>,
+    /// A file holding the fleet key.
+    #[arg(long, env = "TAILOR_FLEET_KEY_FILE", value_name = "FILE")]
+    pub fleet_key_file: Option<PathBuf>,
+    /// Each Redis operation's deadline, in milliseconds.
+    #[arg(long, env = "TAILOR_REDIS_TIMEOUT_MS")]
+    pub redis_timeout_ms: Option<u64>,
+    /// A build lease's lifetime in milliseconds (renewed while building;
+    /// how long a dead builder holds its key).
+    #[arg(long, env = "TAILOR_REDIS_LEASE_MS")]
+    pub redis_lease_ms: Option<u64>,
+    /// How long shared variants live in Redis, in seconds (0: until Redis
+    /// evicts them).
+    #[arg(long, env = "TAILOR_REDIS_TTL_SECS")]
+    pub redis_ttl_secs: Option<u64>,
     /// Print the settings in force (tokens hidden) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -84,6 +113,12 @@ pub struct FileConfig {
     pub concurrency: Option<usize>,
     pub tenant_queue: Option<usize>,
     pub shadow: Option<f64>,
+    pub redis_url: Option<String>,
+    pub fleet_key: Option<String>,
+    pub fleet_key_file: Option<PathBuf>,
+    pub redis_timeout_ms: Option<u64>,
+    pub redis_lease_ms: Option<u64>,
+    pub redis_ttl_secs: Option<u64>,
     /// Client tokens by tenant name.
     #[serde(default)]
     pub tenants: BTreeMap<String, String>,
@@ -110,6 +145,13 @@ pub struct Settings {
     pub concurrency: usize,
     pub tenant_queue: usize,
     pub shadow: f64,
+    pub redis_url: Option<String>,
+    pub redis_timeout_ms: u64,
+    pub redis_lease_ms: u64,
+    pub redis_ttl_secs: u64,
+    /// The fleet key and Redis, as the engine takes them.
+    #[serde(skip)]
+    pub fleet: crate::cache::FleetSetup,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
@@ -222,6 +264,33 @@ impl Settings {
         if shadow.is_nan() {
             problems.push("shadow is NaN; it must be 0 to 1".into());
         }
+        use crate::cache::RedisConfig;
+        let ms = |d: std::time::Duration| d.as_millis() as u64;
+        let redis_timeout_ms = pick!(
+            redis_timeout_ms,
+            ms(RedisConfig::DEFAULT_TIMEOUT),
+            1,
+            10_000
+        );
+        let redis_lease_ms = pick!(redis_lease_ms, ms(RedisConfig::DEFAULT_LEASE), 100, 600_000);
+        let redis_ttl_secs = pick!(
+            redis_ttl_secs,
+            RedisConfig::DEFAULT_TTL.as_secs(),
+            0,
+            366 * 24 * 3600
+        );
+        let fleet = Self::fleet(args, file, file_path, &mut problems).map(|(key, url)| {
+            crate::cache::FleetSetup {
+                key,
+                redis: url.map(|url| RedisConfig {
+                    url,
+                    timeout: std::time::Duration::from_millis(redis_timeout_ms),
+                    lease: std::time::Duration::from_millis(redis_lease_ms),
+                    ttl: (redis_ttl_secs > 0)
+                        .then(|| std::time::Duration::from_secs(redis_ttl_secs)),
+                }),
+            }
+        });
 
         let (listen_text, flag) = match (&args.listen, &file.listen) {
             (Some(v), _) => (v.clone(), true),
@@ -318,13 +387,85 @@ impl Settings {
             concurrency,
             tenant_queue,
             shadow,
+            redis_url: fleet
+                .as_ref()
+                .and_then(|f| f.redis.as_ref())
+                .map(|r| r.url.clone()),
+            redis_timeout_ms,
+            redis_lease_ms,
+            redis_ttl_secs,
+            fleet: fleet.unwrap_or_default(),
         })
+    }
+
+    /// The fleet key (from the flag or environment, a key file, or the
+    /// config file) and the Redis URL; a URL without a key is an error.
+    #[allow(clippy::type_complexity)]
+    fn fleet(
+        args: &ServeArgs,
+        file: &FileConfig,
+        file_path: Option<&Path>,
+        problems: &mut Vec<String>,
+    ) -> Option<(Option<crate::cache::FleetKey>, Option<String>)> {
+        let key_file = args
+            .fleet_key_file
+            .clone()
+            .or_else(|| file.fleet_key_file.clone());
+        let text = match (args.fleet_key.clone(), key_file, file.fleet_key.clone()) {
+            (Some(k), _, _) => Some((k, "--fleet-key (or TAILOR_FLEET_KEY)".to_owned())),
+            (None, Some(path), _) => match std::fs::read_to_string(&path) {
+                Ok(k) => Some((k, path.display().to_string())),
+                Err(e) => {
+                    problems.push(format!("fleet key file {}: {e}", path.display()));
+                    return None;
+                }
+            },
+            (None, None, Some(k)) => Some((k, origin(false, "fleet_key", file_path))),
+            (None, None, None) => None,
+        };
+        let key = match text {
+            None => None,
+            Some((text, from)) => match crate::cache::FleetKey::new(&text) {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    problems.push(format!("{from}: {e}"));
+                    return None;
+                }
+            },
+        };
+        let (url, flag) = match (&args.redis_url, &file.redis_url) {
+            (Some(u), _) => (Some(u.clone()), true),
+            (None, Some(u)) => (Some(u.clone()), false),
+            (None, None) => (None, false),
+        };
+        if let Some(u) = &url {
+            let what = origin(flag, "redis_url", file_path);
+            if let Err(e) = redis::Client::open(u.as_str()) {
+                problems.push(format!("{what} is `{u}`: {e}"));
+                return None;
+            }
+            if key.is_none() {
+                problems.push(format!(
+                    "{what} is set but there is no fleet key (TAILOR_FLEET_KEY, --fleet-key-file or `fleet_key`): without one, whoever can write Redis chooses the code every engine runs"
+                ));
+                return None;
+            }
+        }
+        Some((key, url))
     }
 
     /// The settings as a config file would hold them, tokens hidden.
     pub fn to_toml(&self) -> String {
         let mut out = toml::to_string(self).unwrap_or_default();
         let token = |t: &Option<String>| if t.is_some() { "set" } else { "not set" };
+        out.push_str(&format!(
+            "# fleet_key: {}\n",
+            if self.fleet.key.is_some() {
+                "set"
+            } else {
+                "not set"
+            }
+        ));
         out.push_str(&format!(
             "# admin_token: {}\n# client tokens: {}\n",
             token(&self.admin_token),

@@ -72,7 +72,9 @@ impl From<EngineError> for ApiError {
             EngineError::UnknownKernel(_) | EngineError::UnknownProfile { .. } => {
                 StatusCode::NOT_FOUND
             }
-            EngineError::Cache(_) | EngineError::Host(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            EngineError::Cache(_) | EngineError::Host(_) | EngineError::Fleet(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             EngineError::Sandbox(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         ApiError::new(status, e.to_string())

@@ -173,6 +173,7 @@ pub fn serve(settings: Settings, say: impl Fn(&str)) -> Result<(), ServiceError>
             executors: settings.executors,
         },
         shadow: settings.shadow,
+        fleet: settings.fleet.clone(),
     })?;
     // Files edited on disk go live as the workbench's do.
     let watched = engine.clone();

@@ -231,6 +231,24 @@ impl Model {
                 self.log(Level::Warn, message);
             }
             EventKind::Building { profile, .. } => r.building = Some(profile),
+            EventKind::FleetBuilding {
+                key,
+                holder,
+                waiting,
+            } => {
+                let what = if waiting {
+                    "waiting for it"
+                } else {
+                    "generic serves meanwhile"
+                };
+                self.log(
+                    Level::Info,
+                    format!(
+                        "{} is being built by {holder}: {what}",
+                        &key[..12.min(key.len())]
+                    ),
+                );
+            }
             EventKind::Step(s) => {
                 if r.building_plan() {
                     r.steps.push(s);
