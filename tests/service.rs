@@ -5,6 +5,7 @@
 //! answered 429 while every accepted request completes; a client that
 //! disconnects leaves the pools whole; the routes against `openapi.yaml`.
 
+mod redis_server;
 mod serve;
 
 use serde_json::{json, Value};
@@ -821,4 +822,58 @@ fn an_upload_that_calls_outside_the_allow_list_is_refused_by_name() {
     );
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.error().contains("system"), "{}", r.body);
+}
+
+#[test]
+fn two_services_share_a_variant_through_redis() {
+    let redis = redis_server::Redis::start();
+    let key_file = tempfile::NamedTempFile::new().expect("key file");
+    std::fs::write(key_file.path(), "a fleet key for two services\n").expect("write");
+    let fleet = [
+        "--redis",
+        &redis.url(),
+        "--fleet-key-file",
+        key_file.path().to_str().expect("utf-8 path"),
+    ];
+    let a = Server::start(&fleet);
+    let b = Server::start(&fleet);
+    // A length of 1000, where the shipped profiles specialize a sum.
+    let data: Vec<f64> = (0..1000).map(|i| i as f64 * 0.5).collect();
+    let run = sum_request(
+        json!({"source": SUM_C, "format": "c", "name": "sum"}),
+        &data,
+    );
+    let first = a.run(&run).json();
+    assert_eq!(first["cache"]["hit"], json!(false), "{first}");
+    let shared = b.run(&run).json();
+    assert_eq!(shared["cache"]["tier"], json!("redis"), "{shared}");
+    assert_eq!(shared["cache"]["key"], first["cache"]["key"]);
+    assert_eq!(shared["result"], first["result"]);
+    assert_eq!(b.run(&run).json()["cache"]["tier"], json!("memory"));
+
+    let metrics = b.get("/metrics", Some(CLIENT)).body;
+    assert!(
+        metrics.contains("tailor_fleet{kind=\"hits\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tailor_fleet{kind=\"up\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("tailor_cache_lookups_total{tier=\"redis\"} 1"),
+        "{metrics}"
+    );
+    let listed = b.get("/v1/cache", Some(ADMIN)).json();
+    assert_eq!(listed["fleet"]["hits"], json!(1), "{listed}");
+    assert_eq!(listed["fleet"]["breaker"], json!("closed"));
+}
+
+#[test]
+fn redis_without_a_fleet_key_does_not_start() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["serve", "--redis", "redis://127.0.0.1:1", "--print-config"])
+        .env_remove("TAILOR_FLEET_KEY")
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no fleet key"), "{err}");
 }

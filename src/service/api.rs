@@ -694,12 +694,13 @@ pub async fn rollback(
 // ------------------------------------------------------------ cache
 
 pub async fn cache_list(State(app): State<Arc<App>>) -> Answer {
-    let (entries, stats, engine, sandbox) = admin_work(move || {
+    let (entries, stats, fleet, engine, sandbox) = admin_work(move || {
         let (entries, _) = app.engine.cache().list();
         let (workers, executors) = app.engine.sandbox_pids();
         Ok((
             entries,
             app.engine.cache().stats(),
+            app.engine.cache().fleet_stats(),
             app.engine.stats(),
             (workers.len(), executors.len()),
         ))
@@ -710,6 +711,7 @@ pub async fn cache_list(State(app): State<Arc<App>>) -> Answer {
         json!({
             "entries": entries,
             "stats": stats,
+            "fleet": fleet,
             "engine": engine,
             "sandbox": {"workers": sandbox.0, "executors": sandbox.1},
         }),

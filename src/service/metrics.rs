@@ -1,8 +1,9 @@
 //! `/metrics` in the Prometheus text format (`prometheus-client`):
 //! requests by outcome, lookups by tier (hit rate per tier), a latency
 //! histogram per stage, and at scrape time the engine's and the cache's
-//! counters (builds, evictions, rejections), the sandbox processes alive
-//! and the admission queue.
+//! counters (builds, evictions, rejections), the fleet tier's (Redis hits,
+//! refusals, leases, duplicate builds, whether Redis is up), the sandbox
+//! processes alive and the admission queue.
 
 use crate::engine::{Engine, Response, Timings};
 use crate::sandbox::Outcome;
@@ -44,6 +45,7 @@ pub struct Metrics {
     refused: Counter,
     engine: Totals,
     cache: Totals,
+    fleet: Totals,
     processes: Totals,
     queue: Totals,
 }
@@ -65,7 +67,7 @@ impl Metrics {
         let lookups = Family::<TierLabel, Counter>::default();
         registry.register(
             "cache_lookups",
-            "Cache lookups of requests that ran, by the tier that answered (memory, disk, or miss)",
+            "Cache lookups of requests that ran, by the tier that answered (memory, disk, redis, or miss)",
             lookups.clone(),
         );
         let stages = Family::<StageLabel, Histogram>::new_with_constructor(
@@ -91,8 +93,14 @@ impl Metrics {
         let cache = Totals::default();
         registry.register(
             "cache",
-            "Cache counters since start (hits, misses, insertions, evictions, rejections, disk_hits, corrupt) and what memory holds (entries, bytes)",
+            "Cache counters since start (hits, misses, insertions, evictions, rejections, disk_hits, fleet_hits, corrupt) and what memory holds (entries, bytes)",
             cache.clone(),
+        );
+        let fleet = Totals::default();
+        registry.register(
+            "fleet",
+            "The fleet tier (Redis) since start: hits, misses, published, refused (forged, corrupt or foreign values deleted), errors, leases_won, leases_lost, duplicate_builds (keys the fleet built more than once), outages (times the breaker opened), up (1 while Redis answers)",
+            fleet.clone(),
         );
         let processes = Totals::default();
         registry.register(
@@ -114,6 +122,7 @@ impl Metrics {
             refused,
             engine,
             cache,
+            fleet,
             processes,
             queue,
         }
@@ -206,11 +215,29 @@ impl Metrics {
             ("evictions", c.evictions),
             ("rejections", c.rejections),
             ("disk_hits", c.disk_hits),
+            ("fleet_hits", c.fleet_hits),
             ("corrupt", c.corrupt),
             ("entries", c.entries as u64),
             ("bytes", c.bytes as u64),
         ] {
             Self::set(&self.cache, k, v);
+        }
+        if let Some(f) = engine.cache().fleet_stats() {
+            let up = f.breaker == crate::cache::fleet::BreakerState::Closed;
+            for (k, v) in [
+                ("hits", f.hits),
+                ("misses", f.misses),
+                ("published", f.published),
+                ("refused", f.refused),
+                ("errors", f.errors),
+                ("leases_won", f.leases_won),
+                ("leases_lost", f.leases_lost),
+                ("duplicate_builds", f.duplicate_builds),
+                ("outages", f.outages),
+                ("up", u64::from(up)),
+            ] {
+                Self::set(&self.fleet, k, v);
+            }
         }
         let (workers, executors) = engine.sandbox_pids();
         Self::set(&self.processes, "worker", workers.len() as u64);
