@@ -289,6 +289,7 @@ impl Cli {
             pools: Default::default(),
             shadow: tailor::engine::DEFAULT_SHADOW,
             fleet: Default::default(),
+            key_budget: Default::default(),
         }
     }
 }

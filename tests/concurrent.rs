@@ -29,6 +29,7 @@ fn engine_over(profiles: &Path) -> Engine {
         pools: Default::default(),
         shadow: tailor::engine::DEFAULT_SHADOW,
         fleet: Default::default(),
+        key_budget: Default::default(),
     })
     .expect("engine")
 }

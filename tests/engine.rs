@@ -33,6 +33,7 @@ fn engine_with(profiles: &Path, cache_dir: &Path) -> Engine {
         pools: Default::default(),
         shadow: tailor::engine::DEFAULT_SHADOW,
         fleet: Default::default(),
+        key_budget: Default::default(),
     })
     .expect("engine")
 }
@@ -66,6 +67,7 @@ fn stage(kind: &EventKind) -> &'static str {
         EventKind::CacheNotice { .. } => "cache_notice",
         EventKind::Building { .. } => "building",
         EventKind::FleetBuilding { .. } => "fleet_building",
+        EventKind::Generalized { .. } => "generalized",
         EventKind::Step(_) => "step",
         EventKind::Compiled { .. } => "compiled",
         EventKind::TransformFailed { .. } => "transform_failed",
@@ -1271,6 +1273,7 @@ fn shadow_verification_rejects_a_variant_wrong_on_a_later_input() {
         pools: Default::default(),
         shadow: 1.0,
         fleet: Default::default(),
+        key_budget: Default::default(),
     })
     .expect("engine");
     let first = engine.run_spec(&smooth).expect("smooth");

@@ -45,6 +45,7 @@ fn engine_with(fleet: FleetSetup, dir: Option<&Path>) -> Engine {
         // A hit is served as found: no shadow run builds generic behind it.
         shadow: 0.0,
         fleet,
+        key_budget: Default::default(),
     })
     .expect("engine")
 }
@@ -181,6 +182,7 @@ fn redis_killed_mid_replay_loses_no_request_and_the_breaker_closes_after_restart
         },
         shadow: 0.0,
         fleet: fleet(&redis.url(), KEY),
+        key_budget: Default::default(),
     })
     .expect("engine");
     let mut failed = Vec::new();
@@ -333,8 +335,63 @@ fn redis_without_a_fleet_key_is_refused_at_start() {
             key: None,
             redis: Some(RedisConfig::new("redis://127.0.0.1:1")),
         },
+        key_budget: Default::default(),
     })
     .err()
     .expect("refused");
     assert!(err.to_string().contains("needs a fleet key"), "{err}");
+}
+
+#[test]
+fn ever_changing_sizes_trip_the_key_budget_and_the_cache_stops_growing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(root().join("kernels/sum.c"), dir.path().join("sum.c")).expect("copy");
+    let spec = |len: usize| {
+        let path = dir.path().join(format!("sum-{len}.yaml"));
+        std::fs::write(
+            &path,
+            format!(
+                "kernel: sum.c\nentry: sum\nargs:\n  - a: {{ array: f64, gen: {{ dist: uniform, len: {len}, seed: 1, min: 0.0, max: 1.0 }} }}\n  - n: {{ i64: len(a) }}\n"
+            ),
+        )
+        .expect("write spec");
+        path
+    };
+    let e = engine_with(FleetSetup::default(), None);
+    let events = e.subscribe();
+    let mut entries = Vec::new();
+    for (i, len) in (100..220).enumerate() {
+        let r = e.run_spec(&spec(len)).expect("run");
+        assert!(r.result.is_some());
+        entries.push(e.cache().stats().entries);
+        if i >= 12 {
+            assert!(
+                !r.plan.bound_values().iter().any(|(d, _)| d == "bind n"),
+                "size {len} is still bound: {:?}",
+                r.plan.bound_values()
+            );
+        }
+    }
+    let limit = tailor::engine::KeyBudgetConfig::default().limit;
+    let seen: Vec<_> = events.try_iter().collect();
+    let tripped: Vec<_> = seen
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Generalized { tripped, .. } if !tripped.is_empty() => Some(tripped.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(tripped.iter().any(|d| d == "bind n"), "{tripped:?}");
+    assert_eq!(e.stats().budget_trips as usize, tripped.len());
+    assert!(e.stats().generalized >= 25, "{:?}", e.stats());
+    // The buffer's padded size changes every eight lengths, so it takes
+    // longer to trip; once it has, sizes share power-of-two buckets and
+    // growth stops.
+    assert!(tripped.iter().any(|d| d == "bytes of arg 0"), "{tripped:?}");
+    assert!(
+        entries[119] <= entries[80] + 1,
+        "the cache kept growing: {entries:?}"
+    );
+    assert!(entries[119] <= 2 * limit + 4, "{entries:?}");
 }

@@ -69,6 +69,7 @@ fn engine_over(profiles: &Path, cache_dir: &Path) -> Engine {
         pools: Default::default(),
         shadow: tailor::engine::DEFAULT_SHADOW,
         fleet: Default::default(),
+        key_budget: Default::default(),
     })
     .expect("engine")
 }
@@ -1436,6 +1437,7 @@ fn one_executor_engine(cache_dir: &Path) -> Engine {
         },
         shadow: tailor::engine::DEFAULT_SHADOW,
         fleet: Default::default(),
+        key_budget: Default::default(),
     })
     .expect("engine")
 }

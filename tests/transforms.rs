@@ -1240,6 +1240,7 @@ mod engine {
             pools: Default::default(),
             shadow: tailor::engine::DEFAULT_SHADOW,
             fleet: Default::default(),
+            key_budget: Default::default(),
         })
         .expect("engine");
         (engine, dir)

@@ -93,6 +93,7 @@ fn bench_engine(profiles: &Path) -> Result<Engine, String> {
         pools: Default::default(),
         shadow: crate::engine::DEFAULT_SHADOW,
         fleet: Default::default(),
+        key_budget: Default::default(),
     })
     .map_err(|e| e.to_string())
 }

@@ -85,6 +85,28 @@ pub fn line(e: &Event) -> String {
             ),
         ),
         EventKind::CacheNotice { message } => ("cache", message.clone()),
+        EventKind::Generalized {
+            dims,
+            tripped,
+            limit,
+            window_secs,
+            ..
+        } => (
+            "budget",
+            format!(
+                "left dynamic: {}{}",
+                if dims.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    dims.join(", ")
+                },
+                if tripped.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (over {limit} distinct values in {window_secs} s)")
+                }
+            ),
+        ),
         EventKind::FleetBuilding {
             key,
             holder,

@@ -69,6 +69,17 @@ pub enum EventKind {
     Planned {
         plan: Plan,
     },
+    /// The key budget left bound dimensions of this Plan dynamic (`dims`),
+    /// because they took more than `limit` distinct values in the window;
+    /// `tripped` and `rebound` say what changed with this request.
+    Generalized {
+        profile: String,
+        dims: Vec<String>,
+        tripped: Vec<String>,
+        rebound: Vec<String>,
+        limit: usize,
+        window_secs: u64,
+    },
     /// The selected profile could not be planned; generic serves.
     PlanFailed {
         error: String,

@@ -10,11 +10,13 @@
 //! snapshot of the profile store, and concurrent misses of one thing (a
 //! variant, a generic build, a kernel load) build it once (see [`flight`]).
 
+pub mod budget;
 pub mod event;
 pub mod flight;
 pub mod spec;
 pub mod verify;
 
+pub use budget::KeyBudgetConfig;
 pub use event::{Event, EventKind, Served, StepEvent};
 
 use crate::analyze::{self, CharacteristicVector};
@@ -265,6 +267,12 @@ pub struct EngineStats {
     pub builds: u64,
     /// Kernels loaded (clang for C, then a worker), once per source.
     pub loads: u64,
+    /// Requests served a Plan the key budget generalized.
+    #[serde(default)]
+    pub generalized: u64,
+    /// Dimensions the key budget stopped binding.
+    #[serde(default)]
+    pub budget_trips: u64,
 }
 
 pub struct EngineConfig {
@@ -277,6 +285,8 @@ pub struct EngineConfig {
     pub shadow: f64,
     /// The fleet key and the fleet's Redis, if any.
     pub fleet: FleetSetup,
+    /// The guard against key explosion.
+    pub key_budget: KeyBudgetConfig,
 }
 
 /// One hit in a hundred is shadow-verified.
@@ -417,6 +427,7 @@ struct Shared {
     failed: Mutex<LruCache<VariantKey, Failed>>,
     /// Inputs materialized from specs (see [`spec`]).
     inputs: spec::Inputs,
+    budget: budget::KeyBudget,
 }
 
 /// The request path over one profile store, one cache and the sandbox's
@@ -523,6 +534,7 @@ impl Engine {
                 builds: Flights::default(),
                 failed: lru(),
                 inputs: spec::Inputs::default(),
+                budget: budget::KeyBudget::new(config.key_budget),
             }),
         })
     }
@@ -1009,20 +1021,54 @@ impl Engine {
                 error: error.clone(),
             });
         }
-        self.emit(req, || EventKind::Planned {
-            plan: memo.plan.clone(),
-        });
+        let (plan, key) = self.within_budget(req, kernel, &memo);
+        self.emit(req, || EventKind::Planned { plan: plan.clone() });
         let sandbox = memo.profile.sandbox;
         Ok(Decided {
             profile: memo.profile.clone(),
-            plan: memo.plan.clone(),
-            key: memo.key.clone(),
+            plan,
+            key,
             policy: ExecPolicy {
                 isolation: sandbox.isolation,
                 deadline_ms: sandbox.execute_ms,
             },
             store: live.store.clone(),
         })
+    }
+
+    /// The Plan and key to serve: the decision's, or (when its kernel and
+    /// profile have bound too many distinct values lately) the Plan with
+    /// those dimensions left dynamic, so the keys stop multiplying.
+    fn within_budget(&self, req: &Ctx, kernel: &Kernel, memo: &Memo) -> (Plan, VariantKey) {
+        let Some(g) = self
+            .shared
+            .budget
+            .observe(&kernel.hash, &memo.plan, Instant::now())
+        else {
+            return (memo.plan.clone(), memo.key.clone());
+        };
+        let config = self.shared.budget.config();
+        if !g.tripped.is_empty() || !g.rebound.is_empty() {
+            self.count(|s| s.budget_trips += g.tripped.len() as u64);
+            for dim in &g.tripped {
+                tracing::info!(target: "tailor::engine", kernel = %kernel.name, profile = %memo.plan.profile, "key budget: {dim} took more than {} values in {} s; no longer bound", config.limit, config.window.as_secs());
+            }
+        }
+        self.emit(req, || EventKind::Generalized {
+            profile: memo.plan.profile.clone(),
+            dims: g.dims.iter().cloned().collect(),
+            tripped: g.tripped.clone(),
+            rebound: g.rebound.clone(),
+            limit: config.limit,
+            window_secs: config.window.as_secs(),
+        });
+        if g.dims.is_empty() {
+            return (memo.plan.clone(), memo.key.clone());
+        }
+        self.count(|s| s.generalized += 1);
+        let plan = memo.plan.generalized(&g.dims);
+        let key = self.key_of(kernel, &plan);
+        (plan, key)
     }
 
     /// The memoized decision for this vector, decided now if it is new.

@@ -66,6 +66,82 @@ impl Plan {
             .any(|s| matches!(s.step, super::params::Step::Vectorize { reassoc: true, .. }))
     }
 
+    /// The values this Plan takes from its input that a later input may
+    /// not share, by dimension: each specialize binding (`bind n`) and
+    /// each dereferenceable size (`bytes of arg 0`). A dimension whose
+    /// value changes on almost every request makes a key per request
+    /// (the engine's key budget watches these).
+    pub fn bound_values(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for s in &self.steps {
+            match &s.step {
+                Step::Specialize { bind } => {
+                    for b in bind {
+                        out.push((format!("bind {}", b.arg), b.value.to_string()));
+                    }
+                }
+                Step::Layout {
+                    dereferenceable, ..
+                } => {
+                    for d in dereferenceable {
+                        out.push((format!("bytes of arg {}", d.arg), d.bytes.to_string()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// This Plan with the dimensions `dims` (named as [`Plan::bound_values`]
+    /// names them) no longer bound to one input: a binding is dropped (the
+    /// parameter stays dynamic) and a dereferenceable size is rounded down
+    /// to a power of two (still true of every input at least that large).
+    /// A specialize step left with no binding is dropped, and the change is
+    /// said among the skipped nodes.
+    pub fn generalized(&self, dims: &std::collections::BTreeSet<String>) -> Plan {
+        let mut plan = self.clone();
+        let mut said = Vec::new();
+        plan.steps.retain_mut(|s| match &mut s.step {
+            Step::Specialize { bind } => {
+                bind.retain(|b| {
+                    let dim = format!("bind {}", b.arg);
+                    let keep = !dims.contains(&dim);
+                    if !keep {
+                        said.push((s.node.clone(), format!("{} left dynamic", b.arg)));
+                    }
+                    keep
+                });
+                !bind.is_empty()
+            }
+            Step::Layout {
+                dereferenceable, ..
+            } => {
+                for d in dereferenceable.iter_mut() {
+                    if dims.contains(&format!("bytes of arg {}", d.arg)) && d.bytes > 0 {
+                        let bucket = 1u64 << (63 - d.bytes.leading_zeros());
+                        if bucket != d.bytes {
+                            said.push((
+                                s.node.clone(),
+                                format!("bytes of arg {} rounded to {bucket}", d.arg),
+                            ));
+                        }
+                        d.bytes = bucket;
+                    }
+                }
+                true
+            }
+            _ => true,
+        });
+        for (node, what) in said {
+            plan.skipped.push(SkippedNode {
+                node,
+                reason: format!("{what}: too many distinct values (key budget)"),
+            });
+        }
+        plan
+    }
+
     /// Everything that determines the pipeline's output, as canonical JSON:
     /// the profile version (its tolerance decides verification), the steps
     /// that run with their parameters, and the finishing pipeline. Skipped

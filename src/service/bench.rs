@@ -150,6 +150,7 @@ pub fn bench(
         pools: PoolSizes::default(),
         shadow: 0.0,
         fleet: Default::default(),
+        key_budget: Default::default(),
     })
     .map_err(|e| e.to_string())?;
     let made = engine.spec_request(spec).map_err(|e| e.to_string())?;

@@ -88,6 +88,14 @@ pub struct ServeArgs {
     /// evicts them).
     #[arg(long, env = "TAILOR_REDIS_TTL_SECS")]
     pub redis_ttl_secs: Option<u64>,
+    /// Distinct values a bound dimension (a size, a flag) may take per
+    /// kernel and profile within --key-window-secs before it is left
+    /// dynamic (0: no limit).
+    #[arg(long, env = "TAILOR_KEY_LIMIT")]
+    pub key_limit: Option<usize>,
+    /// The key budget's window, in seconds.
+    #[arg(long, env = "TAILOR_KEY_WINDOW_SECS")]
+    pub key_window_secs: Option<u64>,
     /// Print the settings in force (tokens hidden) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -119,6 +127,8 @@ pub struct FileConfig {
     pub redis_timeout_ms: Option<u64>,
     pub redis_lease_ms: Option<u64>,
     pub redis_ttl_secs: Option<u64>,
+    pub key_limit: Option<usize>,
+    pub key_window_secs: Option<u64>,
     /// Client tokens by tenant name.
     #[serde(default)]
     pub tenants: BTreeMap<String, String>,
@@ -149,6 +159,8 @@ pub struct Settings {
     pub redis_timeout_ms: u64,
     pub redis_lease_ms: u64,
     pub redis_ttl_secs: u64,
+    pub key_limit: usize,
+    pub key_window_secs: u64,
     /// The fleet key and Redis, as the engine takes them.
     #[serde(skip)]
     pub fleet: crate::cache::FleetSetup,
@@ -279,6 +291,9 @@ impl Settings {
             0,
             366 * 24 * 3600
         );
+        let budget = crate::engine::KeyBudgetConfig::default();
+        let key_limit = pick!(key_limit, budget.limit, 0, 1 << 16);
+        let key_window_secs = pick!(key_window_secs, budget.window.as_secs(), 1, 7 * 24 * 3600);
         let fleet = Self::fleet(args, file, file_path, &mut problems).map(|(key, url)| {
             crate::cache::FleetSetup {
                 key,
@@ -394,6 +409,8 @@ impl Settings {
             redis_timeout_ms,
             redis_lease_ms,
             redis_ttl_secs,
+            key_limit,
+            key_window_secs,
             fleet: fleet.unwrap_or_default(),
         })
     }

@@ -87,7 +87,7 @@ impl Metrics {
         let engine = Totals::default();
         registry.register(
             "engine",
-            "Engine counters since start: requests, hits, misses, rejected, failed, builds, loads",
+            "Engine counters since start: requests, hits, misses, rejected, failed, builds, loads, generalized (requests served a Plan the key budget left partly dynamic), budget_trips (dimensions it stopped binding)",
             engine.clone(),
         );
         let cache = Totals::default();
@@ -204,6 +204,8 @@ impl Metrics {
             ("failed", e.failed),
             ("builds", e.builds),
             ("loads", e.loads),
+            ("generalized", e.generalized),
+            ("budget_trips", e.budget_trips),
         ] {
             Self::set(&self.engine, k, v);
         }

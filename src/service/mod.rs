@@ -174,6 +174,10 @@ pub fn serve(settings: Settings, say: impl Fn(&str)) -> Result<(), ServiceError>
         },
         shadow: settings.shadow,
         fleet: settings.fleet.clone(),
+        key_budget: crate::engine::KeyBudgetConfig {
+            limit: settings.key_limit,
+            window: std::time::Duration::from_secs(settings.key_window_secs),
+        },
     })?;
     // Files edited on disk go live as the workbench's do.
     let watched = engine.clone();

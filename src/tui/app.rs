@@ -231,6 +231,27 @@ impl Model {
                 self.log(Level::Warn, message);
             }
             EventKind::Building { profile, .. } => r.building = Some(profile),
+            EventKind::Generalized {
+                profile,
+                tripped,
+                rebound,
+                limit,
+                window_secs,
+                ..
+            } => {
+                for dim in tripped {
+                    self.log(
+                        Level::Warn,
+                        format!("key budget: {profile} {dim} took over {limit} values in {window_secs} s; left dynamic"),
+                    );
+                }
+                for dim in rebound {
+                    self.log(
+                        Level::Info,
+                        format!("key budget: {profile} {dim} settled; bound again"),
+                    );
+                }
+            }
             EventKind::FleetBuilding {
                 key,
                 holder,

@@ -358,6 +358,7 @@ pub fn spawn(profiles: PathBuf, cache: CacheConfig, sink: Sink) -> WorkerHandle 
                 pools: Default::default(),
                 shadow: crate::engine::DEFAULT_SHADOW,
                 fleet: Default::default(),
+                key_budget: Default::default(),
             };
             let panic_sink = sink.clone();
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
