@@ -190,6 +190,29 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Two `tailor serve` engines sharing one Redis: builds per key when
+    /// both miss at once, then a fixed load alternating between them (hit
+    /// rate and latency per tier, resident memory, and requests lost while
+    /// Redis is killed for a stretch).
+    Fleet {
+        /// Input specs (default: the shipped small ones).
+        inputs: Vec<PathBuf>,
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+        /// Requests per second across both engines.
+        #[arg(long, default_value_t = 100.0)]
+        rate: f64,
+        /// Each engine's memory tier, in entries (fewer than the inputs'
+        /// keys, so Redis serves some).
+        #[arg(long, default_value_t = 4)]
+        cache_entries: usize,
+        /// Use this Redis instead of starting one (it is then not taken
+        /// down).
+        #[arg(long, value_name = "URL")]
+        redis: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Cached requests per second from 1, 2, 4, ... threads on one engine.
     Throughput {
         #[arg(default_value = "sample-inputs/sum-small.yaml")]
@@ -459,6 +482,25 @@ fn main() -> ExitCode {
             &args.profiles(),
             concurrency,
             seconds,
+            json,
+        )),
+        Some(Command::Bench {
+            command:
+                BenchCommand::Fleet {
+                    ref inputs,
+                    seconds,
+                    rate,
+                    cache_entries,
+                    ref redis,
+                    json,
+                },
+        }) => finish(cli::bench_fleet(
+            inputs,
+            &args.profiles(),
+            seconds,
+            rate,
+            cache_entries,
+            redis.clone(),
             json,
         )),
         Some(Command::Bench {

@@ -615,6 +615,54 @@ pub fn bench_throughput(
 }
 
 /// `tailor bench serve`.
+/// `tailor bench fleet`.
+pub fn bench_fleet(
+    inputs: &[PathBuf],
+    profiles: &Path,
+    seconds: f64,
+    rate: f64,
+    cache_entries: usize,
+    redis: Option<String>,
+    as_json: bool,
+) -> Result<Output, CliError> {
+    if !(1.0..=3600.0).contains(&seconds) {
+        return Err(CliError::Other(format!(
+            "--seconds {seconds}: give a duration from 1 to 3600"
+        )));
+    }
+    if !(1.0..=100_000.0).contains(&rate) {
+        return Err(CliError::Other(format!(
+            "--rate {rate}: give 1 to 100000 requests per second"
+        )));
+    }
+    if cache_entries == 0 {
+        return Err(CliError::Other("--cache-entries: at least 1".into()));
+    }
+    let inputs = if inputs.is_empty() {
+        crate::service::fleet_bench::default_inputs(Path::new("sample-inputs"))
+    } else {
+        inputs.to_vec()
+    };
+    if inputs.is_empty() {
+        return Err(CliError::Other(
+            "no inputs: give input specs, or run from the repository (sample-inputs/)".into(),
+        ));
+    }
+    let bench = crate::service::fleet_bench::FleetBench {
+        inputs,
+        profiles: profiles.to_owned(),
+        seconds,
+        rate,
+        cache_entries,
+        redis,
+    };
+    let report = crate::service::fleet_bench::run(&bench).map_err(CliError::Other)?;
+    if as_json {
+        return Ok(Output::ok(json_text(json!(report))));
+    }
+    Ok(Output::ok(crate::service::fleet_bench::table(&report)))
+}
+
 pub fn bench_serve(
     input: &Path,
     profiles: &Path,

@@ -13,6 +13,7 @@ pub mod bench;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod fleet_bench;
 pub mod metrics;
 pub mod profiles;
 pub mod queue;
