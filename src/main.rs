@@ -135,7 +135,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum CacheCommand {
-    /// Every entry, in memory and on disk.
+    /// Every entry, in memory and on disk, and each tier's counters. With
+    /// the global --connect URL, a running service's (memory, disk and
+    /// Redis).
     Ls {
         #[arg(long)]
         json: bool,
@@ -439,7 +441,14 @@ fn main() -> ExitCode {
             finish(cli::run::replay(args.engine(), workload, json))
         }
         Some(Command::Cache { ref command }) => match command {
-            CacheCommand::Ls { json } => finish(cli::cache::ls(args.cache(), *json)),
+            CacheCommand::Ls { json } => match &args.connect {
+                Some(url) => finish(cli::cache::ls_remote(
+                    url,
+                    args.token_file.as_deref(),
+                    *json,
+                )),
+                None => finish(cli::cache::ls(args.cache(), *json)),
+            },
             CacheCommand::Show { key, json } => finish(cli::cache::show(args.cache(), key, *json)),
             CacheCommand::Clear => finish(cli::cache::clear(args.cache())),
         },

@@ -23,6 +23,7 @@ fn cache_config(dir: &Path) -> CacheConfig {
         max_entries: 256,
         max_bytes: 256 << 20,
         dir: Some(dir.to_owned()),
+        disk_max_bytes: tailor::cache::DEFAULT_DISK_BYTES,
     }
 }
 

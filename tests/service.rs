@@ -864,6 +864,24 @@ fn two_services_share_a_variant_through_redis() {
     let listed = b.get("/v1/cache", Some(ADMIN)).json();
     assert_eq!(listed["fleet"]["hits"], json!(1), "{listed}");
     assert_eq!(listed["fleet"]["breaker"], json!("closed"));
+    assert_eq!(listed["redis"]["maxmemory_policy"], json!("allkeys-lru"));
+
+    // Every tier's counters, as an operator reads them.
+    let out = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["--connect", &b.base, "cache", "ls"])
+        .env("TAILOR_TOKEN", ADMIN)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("memory: 1 entries"), "{text}");
+    assert!(text.contains("disk:   off"), "{text}");
+    assert!(text.contains("redis:  up · 1 hits"), "{text}");
+    assert!(text.contains("allkeys-lru"), "{text}");
 }
 
 #[test]

@@ -459,13 +459,41 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> io::Resu
     }
 }
 
+/// Writes a variant's file; its size.
 pub(crate) fn write_variant(
     dir: &Path,
     variant: &Variant,
     fleet: Option<&FleetKey>,
-) -> Result<(), String> {
+) -> Result<u64, String> {
     let bytes = encode(variant, fleet)?;
-    write_atomic(&variant_path(dir, &variant.key), &bytes, true).map_err(|e| e.to_string())
+    let len = bytes.len() as u64;
+    write_atomic(&variant_path(dir, &variant.key), &bytes, true)
+        .map(|()| len)
+        .map_err(|e| e.to_string())
+}
+
+/// The variant files in `dir` with their sizes and last use in
+/// nanoseconds since the epoch (the later of the sidecar's and the file's
+/// modification time), least recently used first.
+pub(crate) fn files_by_use(dir: &Path) -> Vec<(VariantKey, u64, u128)> {
+    let Ok(keys) = keys_on_disk(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(VariantKey, u64, u128)> = keys
+        .into_iter()
+        .filter_map(|key| {
+            let meta = fs::metadata(variant_path(dir, &key)).ok()?;
+            let written = meta
+                .modified()
+                .ok()
+                .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            let used = read_stats(dir, &key).map_or(0, |s| u128::from(s.last_use) * 1_000_000_000);
+            Some((key, meta.len(), written.max(used)))
+        })
+        .collect();
+    out.sort_by(|a, b| a.2.cmp(&b.2).then(a.0.cmp(&b.0)));
+    out
 }
 
 /// The sidecar; missing or unreadable means "no record" (it is best-effort

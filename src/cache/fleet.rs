@@ -775,6 +775,18 @@ impl Fleet {
         *Self::lock(&self.inner.warnings) = warnings;
     }
 
+    /// The server's memory and evictions (`INFO`), when it answers.
+    pub fn server(&self) -> Option<ServerInfo> {
+        let text: String = self
+            .call(&mut Vec::new(), |mut c| async move {
+                let memory: String = redis::cmd("INFO").arg("memory").query_async(&mut c).await?;
+                let stats: String = redis::cmd("INFO").arg("stats").query_async(&mut c).await?;
+                Ok(format!("{memory}\n{stats}"))
+            })
+            .ok()?;
+        Some(ServerInfo::parse(&text))
+    }
+
     pub fn stats(&self) -> FleetStats {
         let c = &self.inner.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -792,6 +804,36 @@ impl Fleet {
             last_error: Self::lock(&self.inner.last_error).clone(),
             warnings: Self::lock(&self.inner.warnings).clone(),
         }
+    }
+}
+
+/// The Redis server's side of the tier: its memory and its evictions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub used_memory: u64,
+    /// 0: no limit.
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    /// Keys Redis evicted since it started (all users of the server).
+    pub evicted_keys: u64,
+}
+
+impl ServerInfo {
+    fn parse(text: &str) -> ServerInfo {
+        let mut info = ServerInfo::default();
+        for line in text.lines() {
+            let Some((k, v)) = line.trim().split_once(':') else {
+                continue;
+            };
+            match k {
+                "used_memory" => info.used_memory = v.parse().unwrap_or(0),
+                "maxmemory" => info.maxmemory = v.parse().unwrap_or(0),
+                "maxmemory_policy" => info.maxmemory_policy = v.to_owned(),
+                "evicted_keys" => info.evicted_keys = v.parse().unwrap_or(0),
+                _ => {}
+            }
+        }
+        info
     }
 }
 
@@ -865,6 +907,17 @@ mod tests {
         assert!(b.admit(probe));
         assert_eq!(b.state, BreakerState::Closed);
         assert_eq!(b.backoff, MIN_BACKOFF);
+    }
+
+    #[test]
+    fn server_info_reads_memory_and_evictions() {
+        let info = ServerInfo::parse(
+            "# Memory\r\nused_memory:1048576\r\nmaxmemory:268435456\r\nmaxmemory_policy:allkeys-lru\r\n# Stats\r\nevicted_keys:12\r\n",
+        );
+        assert_eq!(info.used_memory, 1 << 20);
+        assert_eq!(info.maxmemory, 256 << 20);
+        assert_eq!(info.maxmemory_policy, "allkeys-lru");
+        assert_eq!(info.evicted_keys, 12);
     }
 
     #[test]

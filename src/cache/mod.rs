@@ -60,6 +60,9 @@ pub struct CacheConfig {
     pub max_bytes: usize,
     /// The disk tier's directory; `None` keeps the cache in memory only.
     pub dir: Option<PathBuf>,
+    /// Bytes of variant files the disk tier holds at most; past it the
+    /// least recently used files are removed.
+    pub disk_max_bytes: u64,
 }
 
 impl CacheConfig {
@@ -90,9 +93,13 @@ impl Default for CacheConfig {
             max_entries: 256,
             max_bytes: 256 << 20,
             dir: CacheConfig::default_dir(),
+            disk_max_bytes: DEFAULT_DISK_BYTES,
         }
     }
 }
+
+/// The disk tier's default budget.
+pub const DEFAULT_DISK_BYTES: u64 = 4 << 30;
 
 /// Counters since the cache was made, and what memory holds now.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -116,6 +123,12 @@ pub struct CacheStats {
     pub entries: usize,
     /// Bytes in memory.
     pub bytes: usize,
+    /// Variant files removed from disk by its byte budget.
+    #[serde(default)]
+    pub disk_evictions: u64,
+    /// Bytes of variant files on disk (as this cache counted them).
+    #[serde(default)]
+    pub disk_bytes: u64,
 }
 
 /// Where a `get` found its variant.
@@ -140,6 +153,8 @@ pub enum CacheNotice {
     },
     /// Pushed out of memory by a budget (still on disk if the tier is on).
     Evicted { key: VariantKey },
+    /// Removed from disk by the disk tier's byte budget.
+    DiskEvicted { key: VariantKey },
     /// The disk tier could not be read or written; the cache went on
     /// without it for this operation.
     DiskError { path: PathBuf, reason: String },
@@ -244,6 +259,12 @@ pub struct VariantCache {
     memory: Mutex<Memory>,
     /// Seals disk files and checks them (and is the fleet's key).
     seal: Option<FleetKey>,
+    /// Bytes of variant files on disk, counted at start and kept up to
+    /// date by this cache's writes and removals (another process sharing
+    /// the directory makes it an estimate, corrected by each sweep).
+    disk_bytes: std::sync::atomic::AtomicU64,
+    /// One sweep of the disk tier at a time.
+    sweeping: Mutex<()>,
     fleet: Option<Fleet>,
 }
 
@@ -292,6 +313,10 @@ impl VariantCache {
             disk::sweep_tmp(dir).map_err(io)?;
             disk::sweep_orphan_stats(dir).map_err(io)?;
         }
+        let disk_bytes = config
+            .dir
+            .as_deref()
+            .map_or(0, |d| disk::files_by_use(d).iter().map(|f| f.1).sum());
         Ok(VariantCache {
             config,
             memory: Mutex::new(Memory {
@@ -300,6 +325,8 @@ impl VariantCache {
                 stats: CacheStats::default(),
             }),
             seal: None,
+            disk_bytes: std::sync::atomic::AtomicU64::new(disk_bytes),
+            sweeping: Mutex::new(()),
             fleet: None,
         })
     }
@@ -341,6 +368,7 @@ impl VariantCache {
         CacheStats {
             entries: m.lru.len(),
             bytes: m.bytes,
+            disk_bytes: self.disk_bytes.load(std::sync::atomic::Ordering::Relaxed),
             ..m.stats
         }
     }
@@ -469,7 +497,11 @@ impl VariantCache {
                 });
             } else {
                 match disk::write_variant(dir, &variant, self.seal.as_ref()) {
-                    Ok(()) => on_disk = true,
+                    Ok(written) => {
+                        on_disk = true;
+                        self.disk_bytes
+                            .fetch_add(written, std::sync::atomic::Ordering::Relaxed);
+                    }
                     Err(reason) => notices.push(CacheNotice::DiskError {
                         path: disk::variant_path(dir, &key),
                         reason,
@@ -515,7 +547,45 @@ impl VariantCache {
             persist
         };
         self.persist(persist, &mut notices);
+        if on_disk
+            && self.disk_bytes.load(std::sync::atomic::Ordering::Relaxed)
+                > self.config.disk_max_bytes
+        {
+            self.shrink_disk(&mut notices);
+        }
         (variant, notices)
+    }
+
+    /// Removes the least recently used variant files until the disk tier
+    /// is under nine tenths of its budget (so a sweep, which lists the
+    /// directory, is not needed at every write). Memory keeps what it holds.
+    fn shrink_disk(&self, notices: &mut Vec<CacheNotice>) {
+        let Some(dir) = self.config.dir.as_deref() else {
+            return;
+        };
+        let Ok(_sweep) = self.sweeping.try_lock() else {
+            return;
+        };
+        let files = disk::files_by_use(dir);
+        let mut total: u64 = files.iter().map(|f| f.1).sum();
+        let target = self.config.disk_max_bytes / 10 * 9;
+        let mut evicted = 0;
+        for (key, size, _) in files {
+            if total <= target {
+                break;
+            }
+            if disk::remove_key(dir, &key).unwrap_or(false) {
+                total = total.saturating_sub(size);
+                evicted += 1;
+                if let Some(e) = self.memory().lru.peek_mut(&key) {
+                    e.on_disk = false;
+                }
+                notices.push(CacheNotice::DiskEvicted { key });
+            }
+        }
+        self.disk_bytes
+            .store(total, std::sync::atomic::Ordering::Relaxed);
+        self.memory().stats.disk_evictions += evicted;
     }
 
     /// The variant if memory holds it; no counting, no LRU update.

@@ -70,6 +70,7 @@ fn mem_only(max_entries: usize, max_bytes: usize) -> VariantCache {
         max_entries,
         max_bytes,
         dir: None,
+        disk_max_bytes: super::DEFAULT_DISK_BYTES,
     }) {
         Ok(c) => c,
         Err(e) => panic!("memory cache: {e}"),
@@ -81,6 +82,7 @@ fn on_disk(dir: &Path, max_entries: usize, max_bytes: usize) -> VariantCache {
         max_entries,
         max_bytes,
         dir: Some(dir.to_owned()),
+        disk_max_bytes: super::DEFAULT_DISK_BYTES,
     }) {
         Ok(c) => c,
         Err(e) => panic!("disk cache: {e}"),
@@ -678,6 +680,7 @@ fn uncreatable_dir_is_an_error_naming_it() {
             max_entries: 1,
             max_bytes: 1,
             dir: Some(path.clone()),
+            disk_max_bytes: 1,
         })
         .unwrap_err();
         assert!(matches!(err, CacheError::CreateDir { .. }), "{err:?}");
@@ -837,4 +840,44 @@ fn a_sealed_disk_tier_refuses_files_made_without_its_fleet_key() {
         .get(&sealed.key)
         .0
         .is_some());
+}
+
+#[test]
+fn the_disk_tier_keeps_under_its_byte_budget_dropping_the_least_recently_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = disk::encode(&variant("v0", 4096), None).unwrap().len() as u64;
+    let cache = VariantCache::new(CacheConfig {
+        max_entries: 100,
+        max_bytes: usize::MAX,
+        dir: Some(dir.path().to_owned()),
+        disk_max_bytes: 4 * one,
+    })
+    .unwrap();
+    let vs: Vec<Variant> = (0..10).map(|i| variant(&format!("v{i}"), 4096)).collect();
+    let mut evicted = Vec::new();
+    for v in &vs {
+        let (_, notices) = cache.put(v.clone());
+        evicted.extend(notices.into_iter().filter_map(|n| match n {
+            CacheNotice::DiskEvicted { key } => Some(key),
+            _ => None,
+        }));
+    }
+    let on_disk = disk::keys_on_disk(dir.path()).unwrap();
+    let bytes: u64 = disk::files_by_use(dir.path()).iter().map(|f| f.1).sum();
+    assert!(
+        bytes <= 4 * one,
+        "{bytes} bytes on disk, budget {}",
+        4 * one
+    );
+    assert_eq!(on_disk.len() + evicted.len(), vs.len());
+    assert!(!evicted.is_empty());
+    let stats = cache.stats();
+    assert_eq!(stats.disk_evictions as usize, evicted.len());
+    assert_eq!(stats.disk_bytes, bytes);
+    // The newest is kept; memory still holds what it held.
+    assert!(on_disk.contains(&vs[9].key));
+    assert!(
+        cache.get(&vs[0].key).0.is_some(),
+        "memory keeps an entry evicted from disk"
+    );
 }

@@ -1,9 +1,10 @@
 //! `tailor cache ls|show|clear`.
 
 use super::{json_text, table::Table, CliError, Output};
-use crate::cache::{CacheConfig, VariantCache, Verification};
+use crate::cache::{CacheConfig, EntryInfo, VariantCache, Verification};
 use serde_json::json;
 use std::fmt::Write as _;
+use std::path::Path;
 
 fn verdict(v: &Verification) -> String {
     match v {
@@ -11,6 +12,30 @@ fn verdict(v: &Verification) -> String {
         Verification::Verified => "verified".to_owned(),
         Verification::Rejected(why) => format!("rejected: {why}"),
     }
+}
+
+fn entry_table(entries: &[EntryInfo]) -> String {
+    let mut t = Table::new(&[
+        "key",
+        "kernel",
+        "profile",
+        "size",
+        "hits",
+        "verification",
+        "plan",
+    ]);
+    for e in entries {
+        t.row(vec![
+            e.key.short().to_owned(),
+            format!("{} ({})", e.kernel_name, e.entry),
+            e.profile.clone(),
+            format!("{:.1} KiB", e.size as f64 / 1024.0),
+            e.hits.to_string(),
+            verdict(&e.verification),
+            e.plan_summary.clone(),
+        ]);
+    }
+    t.render()
 }
 
 pub fn ls(config: CacheConfig, as_json: bool) -> Result<Output, CliError> {
@@ -23,27 +48,7 @@ pub fn ls(config: CacheConfig, as_json: bool) -> Result<Output, CliError> {
             "notices": notices.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>(),
         }))));
     }
-    let mut t = Table::new(&[
-        "key",
-        "kernel",
-        "profile",
-        "size",
-        "hits",
-        "verification",
-        "plan",
-    ]);
-    for e in &entries {
-        t.row(vec![
-            e.key.short().to_owned(),
-            format!("{} ({})", e.kernel_name, e.entry),
-            e.profile.clone(),
-            format!("{:.1} KiB", e.size as f64 / 1024.0),
-            e.hits.to_string(),
-            verdict(&e.verification),
-            e.plan_summary.clone(),
-        ]);
-    }
-    let mut out = t.render();
+    let mut out = entry_table(&entries);
     let _ = writeln!(
         out,
         "{} entries in {}",
@@ -54,6 +59,96 @@ pub fn ls(config: CacheConfig, as_json: bool) -> Result<Output, CliError> {
             .as_ref()
             .map_or("memory".to_owned(), |d| d.display().to_string())
     );
+    if cache.config().dir.is_some() {
+        let _ = writeln!(
+            out,
+            "disk: {} of {} (the least recently used go first past it)",
+            mib(cache.stats().disk_bytes),
+            mib(cache.config().disk_max_bytes)
+        );
+    }
+    Ok(Output::ok(out))
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
+}
+
+/// A running service's entries and every tier's counters, from
+/// `GET /v1/cache`.
+pub fn ls_remote(url: &str, token_file: Option<&Path>, as_json: bool) -> Result<Output, CliError> {
+    let token = crate::service::client::token(token_file).map_err(CliError::Other)?;
+    let client = crate::service::client::Client::new(url, token);
+    let v = client.get("/v1/cache").map_err(CliError::Other)?;
+    if as_json {
+        return Ok(Output::ok(json_text(v)));
+    }
+    let entries: Vec<EntryInfo> =
+        serde_json::from_value(v["entries"].clone()).map_err(|e| CliError::Other(e.to_string()))?;
+    let mut out = entry_table(&entries);
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    let s = &v["stats"];
+    let _ = writeln!(
+        out,
+        "memory: {} entries, {} · {} hits, {} misses, {} evictions, {} rejections",
+        n(&s["entries"]),
+        mib(n(&s["bytes"])),
+        n(&s["hits"]),
+        n(&s["misses"]),
+        n(&s["evictions"]),
+        n(&s["rejections"]),
+    );
+    match v["disk_max_bytes"].as_u64() {
+        Some(max) => {
+            let _ = writeln!(
+                out,
+                "disk:   {} of {} · {} hits, {} evictions, {} corrupt removed",
+                mib(n(&s["disk_bytes"])),
+                mib(max),
+                n(&s["disk_hits"]),
+                n(&s["disk_evictions"]),
+                n(&s["corrupt"]),
+            );
+        }
+        None => out.push_str("disk:   off\n"),
+    }
+    let f = &v["fleet"];
+    if f.is_null() {
+        out.push_str("redis:  off\n");
+    } else {
+        let r = &v["redis"];
+        let _ = writeln!(
+            out,
+            "redis:  {} · {} hits, {} misses, {} published, {} refused, {} errors, {} outages · leases won {}, lost {}, duplicate builds {}",
+            f["breaker"].as_str().map_or("?", |b| if b == "closed" { "up" } else { "down (circuit open)" }),
+            n(&f["hits"]),
+            n(&f["misses"]),
+            n(&f["published"]),
+            n(&f["refused"]),
+            n(&f["errors"]),
+            n(&f["outages"]),
+            n(&f["leases_won"]),
+            n(&f["leases_lost"]),
+            n(&f["duplicate_builds"]),
+        );
+        if !r.is_null() {
+            let _ = writeln!(
+                out,
+                "        server: {} used of {} ({}), {} keys evicted",
+                mib(n(&r["used_memory"])),
+                if n(&r["maxmemory"]) == 0 {
+                    "no maxmemory".to_owned()
+                } else {
+                    mib(n(&r["maxmemory"]))
+                },
+                r["maxmemory_policy"].as_str().unwrap_or("?"),
+                n(&r["evicted_keys"]),
+            );
+        }
+        for w in f["warnings"].as_array().into_iter().flatten() {
+            let _ = writeln!(out, "        warning: {}", w.as_str().unwrap_or_default());
+        }
+    }
     Ok(Output::ok(out))
 }
 

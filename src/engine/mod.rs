@@ -784,6 +784,9 @@ impl Engine {
                         path.display()
                     ),
                     CacheNotice::Evicted { key } => format!("evicted {} from memory", key.short()),
+                    CacheNotice::DiskEvicted { key } => {
+                        format!("evicted {} from disk (its byte budget)", key.short())
+                    }
                     CacheNotice::DiskError { path, reason } => {
                         format!("cache disk error at {}: {reason}", path.display())
                     }

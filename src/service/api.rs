@@ -694,13 +694,16 @@ pub async fn rollback(
 // ------------------------------------------------------------ cache
 
 pub async fn cache_list(State(app): State<Arc<App>>) -> Answer {
-    let (entries, stats, fleet, engine, sandbox) = admin_work(move || {
+    let config = app.engine.cache().config();
+    let disk_max_bytes = config.dir.as_ref().map(|_| config.disk_max_bytes);
+    let (entries, stats, fleet, server, engine, sandbox) = admin_work(move || {
         let (entries, _) = app.engine.cache().list();
         let (workers, executors) = app.engine.sandbox_pids();
         Ok((
             entries,
             app.engine.cache().stats(),
             app.engine.cache().fleet_stats(),
+            app.engine.cache().fleet().and_then(|f| f.server()),
             app.engine.stats(),
             (workers.len(), executors.len()),
         ))
@@ -712,6 +715,8 @@ pub async fn cache_list(State(app): State<Arc<App>>) -> Answer {
             "entries": entries,
             "stats": stats,
             "fleet": fleet,
+            "redis": server,
+            "disk_max_bytes": disk_max_bytes,
             "engine": engine,
             "sandbox": {"workers": sandbox.0, "executors": sandbox.1},
         }),

@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// Bytes of variants the memory tier holds at most, in MiB.
     #[arg(long, env = "TAILOR_CACHE_MIB")]
     pub cache_mib: Option<usize>,
+    /// Bytes of variant files the disk tier holds at most, in MiB (the
+    /// least recently used go first).
+    #[arg(long, env = "TAILOR_DISK_CACHE_MIB")]
+    pub disk_cache_mib: Option<usize>,
     /// The largest request body accepted, in MiB.
     #[arg(long, env = "TAILOR_BODY_MIB")]
     pub body_mib: Option<usize>,
@@ -116,6 +120,7 @@ pub struct FileConfig {
     pub executors: Option<usize>,
     pub cache_entries: Option<usize>,
     pub cache_mib: Option<usize>,
+    pub disk_cache_mib: Option<usize>,
     pub body_mib: Option<usize>,
     pub request_ms: Option<u64>,
     pub concurrency: Option<usize>,
@@ -150,6 +155,7 @@ pub struct Settings {
     pub executors: usize,
     pub cache_entries: usize,
     pub cache_mib: usize,
+    pub disk_cache_mib: usize,
     pub body_mib: usize,
     pub request_ms: u64,
     pub concurrency: usize,
@@ -268,6 +274,12 @@ impl Settings {
         let executors = pick!(executors, cores, 1, 64);
         let cache_entries = pick!(cache_entries, 1024, 1, 1 << 20);
         let cache_mib = pick!(cache_mib, 512, 1, 1 << 20);
+        let disk_cache_mib = pick!(
+            disk_cache_mib,
+            (crate::cache::DEFAULT_DISK_BYTES >> 20) as usize,
+            1,
+            1 << 24
+        );
         let body_mib = pick!(body_mib, 64, 1, 4096);
         let request_ms = pick!(request_ms, 120_000, 100, 3_600_000);
         let concurrency = pick!(concurrency, 2 * executors, 1, 4096);
@@ -397,6 +409,7 @@ impl Settings {
             executors,
             cache_entries,
             cache_mib,
+            disk_cache_mib,
             body_mib,
             request_ms,
             concurrency,

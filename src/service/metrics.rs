@@ -93,13 +93,13 @@ impl Metrics {
         let cache = Totals::default();
         registry.register(
             "cache",
-            "Cache counters since start (hits, misses, insertions, evictions, rejections, disk_hits, fleet_hits, corrupt) and what memory holds (entries, bytes)",
+            "Cache counters since start (hits, misses, insertions, evictions, rejections, disk_hits, fleet_hits, corrupt, disk_evictions) and what the tiers hold (entries and bytes in memory, disk_bytes)",
             cache.clone(),
         );
         let fleet = Totals::default();
         registry.register(
             "fleet",
-            "The fleet tier (Redis) since start: hits, misses, published, refused (forged, corrupt or foreign values deleted), errors, leases_won, leases_lost, duplicate_builds (keys the fleet built more than once), outages (times the breaker opened), up (1 while Redis answers)",
+            "The fleet tier (Redis) since start: hits, misses, published, refused (forged, corrupt or foreign values deleted), errors, leases_won, leases_lost, duplicate_builds (keys the fleet built more than once), outages (times the breaker opened), up (1 while Redis answers), and the server's redis_used_memory_bytes, redis_maxmemory_bytes, redis_evicted_keys",
             fleet.clone(),
         );
         let processes = Totals::default();
@@ -221,6 +221,8 @@ impl Metrics {
             ("corrupt", c.corrupt),
             ("entries", c.entries as u64),
             ("bytes", c.bytes as u64),
+            ("disk_evictions", c.disk_evictions),
+            ("disk_bytes", c.disk_bytes),
         ] {
             Self::set(&self.cache, k, v);
         }
@@ -239,6 +241,15 @@ impl Metrics {
                 ("up", u64::from(up)),
             ] {
                 Self::set(&self.fleet, k, v);
+            }
+            if let Some(server) = engine.cache().fleet().and_then(|f| f.server()) {
+                for (k, v) in [
+                    ("redis_used_memory_bytes", server.used_memory),
+                    ("redis_maxmemory_bytes", server.maxmemory),
+                    ("redis_evicted_keys", server.evicted_keys),
+                ] {
+                    Self::set(&self.fleet, k, v);
+                }
             }
         }
         let (workers, executors) = engine.sandbox_pids();

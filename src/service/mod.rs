@@ -168,6 +168,7 @@ pub fn serve(settings: Settings, say: impl Fn(&str)) -> Result<(), ServiceError>
             max_entries: settings.cache_entries,
             max_bytes: settings.cache_mib << 20,
             dir: settings.cache_dir.clone(),
+            disk_max_bytes: (settings.disk_cache_mib as u64) << 20,
         },
         pools: PoolSizes {
             workers: settings.workers,

@@ -318,8 +318,23 @@ impl CachePane {
         let line2 = Line::from(vec![
             Span::styled(
                 format!(
-                    "gets {} hit / {} miss · {} from disk · {} evictions · {} rejected · {} corrupt",
-                    s.hits, s.misses, s.disk_hits, s.evictions, s.rejections, s.corrupt
+                    "gets {} hit / {} miss · {} from disk{} · {} evictions{} · {} rejected · {} corrupt",
+                    s.hits,
+                    s.misses,
+                    s.disk_hits,
+                    if s.fleet_hits > 0 {
+                        format!(" · {} from redis", s.fleet_hits)
+                    } else {
+                        String::new()
+                    },
+                    s.evictions,
+                    if s.disk_evictions > 0 {
+                        format!(" ({} from disk)", s.disk_evictions)
+                    } else {
+                        String::new()
+                    },
+                    s.rejections,
+                    s.corrupt
                 ),
                 dim(),
             ),
