@@ -895,3 +895,66 @@ fn redis_without_a_fleet_key_does_not_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no fleet key"), "{err}");
 }
+
+#[test]
+fn the_readme_fleet_example_works_as_written() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let (_, rest) = readme
+        .split_once("<!-- fleet-example -->")
+        .expect("the README marks its fleet example");
+    let (example, _) = rest
+        .split_once("<!-- /fleet-example -->")
+        .expect("end marker");
+    // The same commands on ports and folders of this test's own.
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port")
+    };
+    let (redis, one, two) = (free(), free(), free());
+    let dirs = tempfile::tempdir().expect("temp dir");
+    let tailor = env!("CARGO_BIN_EXE_tailor");
+    let script: String = example
+        .lines()
+        .filter(|l| !l.starts_with("```"))
+        .map(|l| {
+            format!(
+                "{}\n",
+                l.replace("6379", &redis.to_string())
+                    .replace("7878", &one.to_string())
+                    .replace("7879", &two.to_string())
+                    .replace(
+                        "/tmp/engine-",
+                        &format!("{}/engine-", dirs.path().display())
+                    )
+                    .replace("target/release/tailor", tailor)
+            )
+        })
+        .collect();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -euo pipefail\ntrap 'redis-cli -p {redis} shutdown nosave 2>/dev/null || true; kill $(jobs -p) 2>/dev/null || true' EXIT\n{script}"
+        ))
+        .current_dir(root())
+        .env_remove("TAILOR_FLEET_KEY")
+        .env_remove("TAILOR_ADMIN_TOKEN")
+        .env("HOME", dirs.path())
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let caches: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("\"cache\""))
+        .collect();
+    assert_eq!(caches.len(), 2, "{stdout}");
+    assert!(caches[0].contains(r#""hit":false"#), "{stdout}");
+    assert!(caches[1].contains(r#""tier":"redis""#), "{stdout}");
+    assert!(stdout.contains("redis:  up · 1 hits"), "{stdout}");
+}
