@@ -609,6 +609,27 @@ const CASES: &[Case] = &[
         "garbage_bc.yaml",
         E::Refused(&["malformed IR"]),
     ),
+    // Found by fuzzing the IR loader: malformed bitcode on which LLVM
+    // itself aborts (asking for 32 GiB), or dereferences null in its
+    // bitcode reader or its verifier. The worker dies; the engine says so.
+    case(
+        "bitcode on which LLVM aborts (a 32 GiB vector)",
+        "llvm_crash_1.bc",
+        "llvm_crash_1.yaml",
+        E::Refused(&["llvm_crash_1.bc", "loading the kernel", "the worker died"]),
+    ),
+    case(
+        "bitcode that crashes LLVM's verifier",
+        "llvm_crash_4.bc",
+        "llvm_crash_4.yaml",
+        E::Refused(&["llvm_crash_4.bc", "loading the kernel", "signal 11"]),
+    ),
+    case(
+        "bitcode that crashes LLVM's bitcode reader",
+        "llvm_crash_5.bc",
+        "llvm_crash_5.yaml",
+        E::Refused(&["llvm_crash_5.bc", "loading the kernel", "signal 11"]),
+    ),
     case(
         "bitcode: truncated in half",
         "truncated.bc",
