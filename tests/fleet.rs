@@ -395,3 +395,91 @@ fn ever_changing_sizes_trip_the_key_budget_and_the_cache_stops_growing() {
     );
     assert!(entries[119] <= 2 * limit + 4, "{entries:?}");
 }
+
+#[test]
+fn a_lease_left_by_a_dead_builder_expires_and_the_key_is_built() {
+    let redis = Redis::start();
+    let a = engine(&redis);
+    let first = a.run_spec(&sample("sum-small")).expect("build");
+    // As if a builder had claimed the key and died: no value, a lease
+    // that nobody renews.
+    let hot = redis.keys(&format!("*{{{}}}:hot", first.key)).remove(0);
+    let prefix = hot.trim_end_matches(":hot");
+    let mut c = redis.connection().expect("connect");
+    let _: () = redis::cmd("DEL")
+        .arg(&hot)
+        .arg(format!("{prefix}:ir"))
+        .query(&mut c)
+        .expect("DEL");
+    let _: () = redis::cmd("SET")
+        .arg(format!("{prefix}:lease"))
+        .arg("dead-engine:1:0")
+        .arg("PX")
+        .arg(1500)
+        .query(&mut c)
+        .expect("SET");
+
+    let b = engine(&redis);
+    let events = b.subscribe();
+    let r = b.run_spec(&sample("sum-small")).expect("run while leased");
+    assert_eq!(r.served_by, Served::Generic, "generic serves meanwhile");
+    let seen: Vec<_> = events.try_iter().collect();
+    assert!(
+        seen.iter().any(|e| matches!(&e.kind, EventKind::FleetBuilding { holder, waiting: false, .. } if holder == "dead-engine:1:0")),
+        "{seen:?}"
+    );
+    std::thread::sleep(Duration::from_millis(1600));
+    let r = b.run_spec(&sample("sum-small")).expect("run after expiry");
+    assert_eq!(r.served_by, Served::Variant, "built once the lease expired");
+    assert!(!redis.keys(&format!("*{{{}}}:hot", first.key)).is_empty());
+}
+
+#[test]
+fn a_hung_redis_delays_no_request_past_its_deadline() {
+    let redis = Redis::start();
+    // No memory tier to speak of: every request asks Redis.
+    let e = Engine::new(EngineConfig {
+        profiles: root().join("profiles"),
+        cache: CacheConfig {
+            dir: None,
+            max_entries: 1,
+            ..CacheConfig::default()
+        },
+        pools: PoolSizes {
+            workers: 1,
+            executors: 1,
+        },
+        shadow: 0.0,
+        fleet: fleet(&redis.url(), KEY),
+        key_budget: Default::default(),
+    })
+    .expect("engine");
+    for name in ["sum-small", "reduce"] {
+        e.run_spec(&sample(name)).expect("warm");
+    }
+    redis.signal(libc::SIGSTOP);
+    let mut slowest = 0;
+    for i in 0..40 {
+        let name = ["sum-small", "reduce"][i % 2];
+        let r = e.run_spec(&sample(name)).expect("served while Redis hangs");
+        slowest = slowest.max(r.timings.lookup);
+    }
+    redis.signal(libc::SIGCONT);
+    // Each Redis call waits 100 ms at most (a lookup makes one); the
+    // breaker then stops asking.
+    assert!(slowest < 500_000, "a lookup took {slowest} µs");
+    let stats = e.cache().fleet_stats().expect("fleet");
+    assert!(stats.outages >= 1, "{stats:?}");
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while e.cache().fleet_stats().expect("fleet").breaker != BreakerState::Closed {
+        assert!(
+            Instant::now() < deadline,
+            "the breaker never closed: {:?}",
+            e.cache().fleet_stats()
+        );
+        for name in ["sum-small", "reduce"] {
+            e.run_spec(&sample(name)).expect("traffic");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

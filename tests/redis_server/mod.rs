@@ -81,6 +81,16 @@ impl Redis {
         }
     }
 
+    /// Stops or resumes the server (SIGSTOP, SIGCONT): a Redis that hangs.
+    pub fn signal(&self, signal: i32) {
+        if let Some(c) = &self.child {
+            // SAFETY: signalling our own child by its pid.
+            unsafe {
+                libc::kill(c.id() as i32, signal);
+            }
+        }
+    }
+
     pub fn connection(&self) -> redis::RedisResult<redis::Connection> {
         redis::Client::open(self.url())?.get_connection_with_timeout(Duration::from_secs(1))
     }
