@@ -70,6 +70,8 @@ pub struct Report {
     pub builds: u64,
     pub builds_per_key: f64,
     pub duplicate_builds: u64,
+    /// Redis's used memory after phase 1 (its own baseline included).
+    pub redis_used_bytes: u64,
     /// Phase 2.
     pub seconds: f64,
     pub rate: f64,
@@ -81,6 +83,12 @@ pub struct Report {
     pub outage: Option<(f64, f64)>,
     pub failed_during_outage: usize,
     pub requests_during_outage: usize,
+    /// Phase 3: a third engine started against the warm fleet, each input
+    /// once: how many Redis served, and their latency beside phase 1's
+    /// (cold misses of the same inputs), engine side.
+    pub cold_start_from_redis: usize,
+    pub cold_start_p50_us: f64,
+    pub phase1_miss_p50_us: f64,
 }
 
 struct Engine {
@@ -293,23 +301,30 @@ pub fn run(bench: &FleetBench) -> Result<Report, String> {
     let requests = Arc::new(requests);
 
     // Phase 1: every input to both engines at once, cold.
-    std::thread::scope(|s| -> Result<(), String> {
+    let mut phase1: Vec<u64> = std::thread::scope(|s| -> Result<Vec<u64>, String> {
         let threads: Vec<_> = requests
             .iter()
             .flat_map(|r| engines.iter().map(move |e| (r, e)))
-            .map(|((req, parts), e)| s.spawn(move || e.client.run(req, parts).map(|_| ())))
+            .map(|((req, parts), e)| s.spawn(move || e.client.run(req, parts)))
             .collect();
+        let mut misses = Vec::new();
         for t in threads {
-            t.join().map_err(|_| "a thread panicked".to_owned())??;
+            let v = t.join().map_err(|_| "a thread panicked".to_owned())??;
+            if v["cache"]["hit"] == Value::Bool(false) {
+                misses.push(v["timings"]["total"].as_u64().unwrap_or(0));
+            }
         }
-        Ok(())
+        Ok(misses)
     })?;
+    phase1.sort_unstable();
     let mut builds = 0;
     let mut duplicate_builds = 0;
+    let mut redis_used_bytes = 0;
     for e in &engines {
         let text = metrics_text(&e.base, &admin)?;
         builds += metric(&text, "engine", "builds");
         duplicate_builds += metric(&text, "fleet", "duplicate_builds");
+        redis_used_bytes = metric(&text, "fleet", "redis_used_memory_bytes");
     }
     let distinct_keys = redis_builds_keys(&redis_url)?;
 
@@ -436,6 +451,23 @@ pub fn run(bench: &FleetBench) -> Result<Report, String> {
             }
         })
         .collect();
+    // Phase 3: a cold engine against the warm fleet (Redis restarted
+    // during phase 2 holds what was built since).
+    let third = start_engine(bench, &redis_url, &fleet_key, &admin)?;
+    for input in &bench.inputs {
+        third.client.spec_request(input, None)?;
+    }
+    let mut cold = Vec::new();
+    let mut from_redis = 0;
+    for (req, parts) in requests.iter() {
+        let v = third.client.run(req, parts)?;
+        if v["cache"]["tier"] == "redis" {
+            from_redis += 1;
+            cold.push(v["timings"]["total"].as_u64().unwrap_or(0));
+        }
+    }
+    cold.sort_unstable();
+    third.stop();
     for e in engines {
         e.stop();
     }
@@ -446,6 +478,7 @@ pub fn run(bench: &FleetBench) -> Result<Report, String> {
         builds,
         builds_per_key: builds as f64 / distinct_keys.max(1) as f64,
         duplicate_builds,
+        redis_used_bytes,
         seconds: bench.seconds,
         rate: bench.rate,
         requests: samples.len() + failed_at.len(),
@@ -456,6 +489,9 @@ pub fn run(bench: &FleetBench) -> Result<Report, String> {
         failed_during_outage: failed_at.iter().filter(|t| within(**t)).count(),
         requests_during_outage: samples.iter().filter(|s| within(s.at)).count()
             + failed_at.iter().filter(|t| within(**t)).count(),
+        cold_start_from_redis: from_redis,
+        cold_start_p50_us: percentile_us(&cold, 0.5),
+        phase1_miss_p50_us: percentile_us(&phase1, 0.5),
     })
 }
 
@@ -494,8 +530,13 @@ pub fn table(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "shared misses: {} inputs sent to both engines at once: {} keys built {} times ({:.2} builds per key, {} duplicate)",
-        r.inputs, r.distinct_keys, r.builds, r.builds_per_key, r.duplicate_builds
+        "shared misses: {} inputs sent to both engines at once: {} keys built {} times ({:.2} builds per key, {} duplicate); Redis then used {:.1} MiB",
+        r.inputs,
+        r.distinct_keys,
+        r.builds,
+        r.builds_per_key,
+        r.duplicate_builds,
+        r.redis_used_bytes as f64 / f64::from(1u32 << 20)
     );
     let _ = writeln!(
         out,
@@ -541,6 +582,11 @@ pub fn table(r: &Report) -> String {
             let _ = writeln!(out, "(Redis given with --redis: not taken down)");
         }
     }
+    let _ = writeln!(
+        out,
+        "\ncold engine against the warm fleet: {} of {} first requests served from Redis, p50 {:.0} µs (a cold miss of the same inputs in phase 1: p50 {:.0} µs)",
+        r.cold_start_from_redis, r.inputs, r.cold_start_p50_us, r.phase1_miss_p50_us
+    );
     out
 }
 
