@@ -1442,6 +1442,32 @@ fn workers_that_died_idle_fail_no_request() {
     assert_eq!(r.result, Some(Scalar::I64(42)));
 }
 
+#[test]
+fn replacements_of_killed_sandbox_processes_are_confined_as_the_first_ones() {
+    let _serial = serial();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let engine = hostile_engine(cache.path());
+    Good::new().check(&engine, "start-up");
+    let (workers, executors) = engine.sandbox_pids();
+    kill_all(&workers);
+    kill_all(&executors);
+    // Each replacement answers the self-check before it serves (a weak one
+    // would fail this request instead).
+    Good::new().check(&engine, "after every sandbox process was killed");
+    let (new_workers, new_executors) = engine.sandbox_pids();
+    assert!(new_workers.iter().all(|p| !workers.contains(p)));
+    assert!(new_executors.iter().all(|p| !executors.contains(p)));
+    let (wr, er) = engine.confinement();
+    for report in wr.iter().chain(&er) {
+        for item in tailor::sandbox::confine::REQUIRED {
+            assert!(
+                report.iter().any(|line| line.starts_with(item)),
+                "a replacement lacks {item}: {report:?}"
+            );
+        }
+    }
+}
+
 // ---- nothing crosses between requests ---------------------------------------------
 
 /// An engine with one executor, so every request runs where the last did.

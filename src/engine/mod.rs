@@ -496,12 +496,7 @@ impl Engine {
         };
         let mut reports = label("worker", workers.confinement());
         reports.extend(label("executor", executors.confinement()));
-        let optional: Vec<String> = std::env::var("TAILOR_SANDBOX_OPTIONAL")
-            .unwrap_or_default()
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
+        let optional = crate::sandbox::confine::optional_from_env();
         if reports.is_empty() {
             return Err(
                 SandboxError::Weak("no sandbox process answered the self-check".into()).into(),

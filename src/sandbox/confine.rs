@@ -304,6 +304,16 @@ pub fn confine(role: Role, address_space: u64) -> Vec<String> {
 /// held, unless `optional` names it (`TAILOR_SANDBOX_OPTIONAL`, a comma
 /// list, for machines that cannot give it). The error names the process
 /// and the item, and says how to run without it.
+/// The items `TAILOR_SANDBOX_OPTIONAL` (comma-separated) lets go.
+pub fn optional_from_env() -> Vec<String> {
+    std::env::var("TAILOR_SANDBOX_OPTIONAL")
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 pub fn check(reports: &[(String, Vec<String>)], optional: &[String]) -> Result<(), String> {
     let mut missing = Vec::new();
     for (who, report) in reports {

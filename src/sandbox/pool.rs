@@ -453,8 +453,25 @@ fn spawn_executor(binary: &std::path::Path, id: u64) -> Result<ExecSlot, String>
 impl ExecPool {
     pub fn new(config: SandboxConfig) -> Result<ExecPool, SandboxError> {
         let binary = config.exec_binary.clone();
-        let slots = ProcPool::new(config.executors, move |id| spawn_executor(&binary, id))
-            .map_err(SandboxError::Start)?;
+        let first = config.executors.max(1) as u64;
+        let slots = ProcPool::new(config.executors, move |id| {
+            let mut e = spawn_executor(&binary, id)?;
+            // The engine checks the first ones itself; a replacement is
+            // checked here before it serves.
+            if id > first {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                let confinement = match e.request(&ExecRequest::Ping, &[], deadline) {
+                    Ok(ExecReply::Pong { confinement, .. }) => confinement,
+                    _ => Vec::new(),
+                };
+                super::confine::check(
+                    &[(format!("executor #{id} (a replacement)"), confinement)],
+                    &super::confine::optional_from_env(),
+                )?;
+            }
+            Ok(e)
+        })
+        .map_err(SandboxError::Start)?;
         Ok(ExecPool { slots })
     }
 

@@ -221,8 +221,29 @@ const SMALL_REPLY: u64 = 1 << 20;
 
 impl WorkerPool {
     pub fn new(binary: PathBuf, size: usize) -> Result<WorkerPool, super::SandboxError> {
-        let procs = ProcPool::new(size, move |id| Proc::spawn(&binary, &["worker"], id))
-            .map_err(super::SandboxError::Start)?;
+        let first = size.max(1) as u64;
+        let procs = ProcPool::new(size, move |id| {
+            let mut p = Proc::spawn(&binary, &["worker"], id)?;
+            // The engine checks the first ones itself; a replacement is
+            // checked here before it serves (a dropped `Proc` is killed).
+            if id > first {
+                let confinement = match p.request::<_, WorkerReply>(
+                    &WorkerRequest::Ping,
+                    &[],
+                    Instant::now() + Duration::from_secs(10),
+                    SMALL_REPLY,
+                ) {
+                    Ok((WorkerReply::Pong { confinement, .. }, _)) => confinement,
+                    _ => Vec::new(),
+                };
+                super::confine::check(
+                    &[(format!("worker #{id} (a replacement)"), confinement)],
+                    &super::confine::optional_from_env(),
+                )?;
+            }
+            Ok(p)
+        })
+        .map_err(super::SandboxError::Start)?;
         Ok(WorkerPool { procs })
     }
 
