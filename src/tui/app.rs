@@ -539,7 +539,10 @@ impl App {
         if let Some(scroll) = self.help {
             match keymap::lookup(&[Scope::Global], &ev) {
                 Some(Action::Help | Action::Back) => self.help = None,
-                Some(Action::Quit) => self.quit = true,
+                Some(Action::Quit) => {
+                    self.help = None;
+                    self.ask_quit();
+                }
                 Some(Action::Down) => self.help = Some(scroll.saturating_add(1)),
                 Some(Action::Up) => self.help = Some(scroll.saturating_sub(1)),
                 Some(Action::PageDown) => self.help = Some(scroll.saturating_add(10)),
@@ -581,10 +584,32 @@ impl App {
         }
     }
 
+    /// Quits, asking first when profiles have unsaved edits.
+    fn ask_quit(&mut self) {
+        let unsaved = self.profiles.unsaved();
+        if unsaved.is_empty() {
+            self.quit = true;
+            return;
+        }
+        let names: Vec<String> = unsaved
+            .iter()
+            .map(|f| {
+                f.file_name().map_or_else(
+                    || f.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            })
+            .collect();
+        self.confirm = Some(Confirm {
+            question: format!("Quit and drop the unsaved edits of {}?", names.join(", ")),
+            purpose: ConfirmFor::QuitWithEdits,
+        });
+    }
+
     fn global(&mut self, action: Action) {
         let n = PaneId::ALL.len();
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.ask_quit(),
             Action::Help => self.help = Some(0),
             Action::NextPane => self.focus = PaneId::ALL[(self.focus.index() + 1) % n],
             Action::PrevPane => self.focus = PaneId::ALL[(self.focus.index() + n - 1) % n],
@@ -625,6 +650,7 @@ impl App {
             ConfirmFor::Evict(k) => self.model.send(Command::Evict(k)),
             ConfirmFor::Revert => self.profiles.revert(&mut self.model),
             ConfirmFor::OverwriteOnSave => self.profiles.save(&mut self.model, true),
+            ConfirmFor::QuitWithEdits => self.quit = true,
         }
     }
 

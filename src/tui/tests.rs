@@ -1002,3 +1002,30 @@ fn every_pane_draws_at_any_size_without_panicking() {
         }
     }
 }
+
+#[test]
+fn quitting_with_unsaved_edits_asks_first() {
+    let mut clean = app();
+    key(&mut clean, KeyCode::Char('q'));
+    assert!(clean.quit, "nothing unsaved: q quits at once");
+
+    let mut app = app();
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('G'));
+    key(&mut app, KeyCode::Char('w'));
+    keys(&mut app, "a.len > 8");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('q'));
+    assert!(!app.quit, "unsaved edits: q asks");
+    let screen = render(&mut app, 100, 34);
+    assert!(
+        screen.contains("Quit and drop the unsaved edits of"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Char('n'));
+    assert!(!app.quit && app.confirm.is_none(), "declined: still open");
+    key(&mut app, KeyCode::Char('q'));
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.quit, "confirmed: quits");
+}

@@ -93,6 +93,8 @@ pub enum ConfirmFor {
     Evict(String),
     Revert,
     OverwriteOnSave,
+    /// Quit although profiles have unsaved edits.
+    QuitWithEdits,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -114,6 +114,18 @@ pub struct ProfilesPane {
 }
 
 impl ProfilesPane {
+    /// The files with edits not saved yet.
+    pub fn unsaved(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = self
+            .editors
+            .iter()
+            .filter(|(_, e)| e.dirty())
+            .map(|(f, _)| f.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
     pub fn in_graph(&self) -> bool {
         self.graph
     }
