@@ -54,6 +54,26 @@ fn engine(redis: &Redis) -> Engine {
     engine_with(fleet(&redis.url(), KEY), None)
 }
 
+/// An engine whose memory tier holds `entries` variants, with no disk.
+fn engine_holding(redis: &Redis, entries: usize) -> Engine {
+    Engine::new(EngineConfig {
+        profiles: root().join("profiles"),
+        cache: CacheConfig {
+            dir: None,
+            max_entries: entries,
+            ..CacheConfig::default()
+        },
+        pools: PoolSizes {
+            workers: 1,
+            executors: 1,
+        },
+        shadow: 0.0,
+        fleet: fleet(&redis.url(), KEY),
+        key_budget: Default::default(),
+    })
+    .expect("engine")
+}
+
 fn built(events: &[tailor::engine::Event]) -> bool {
     events.iter().any(|e| {
         matches!(
@@ -169,22 +189,7 @@ fn redis_killed_mid_replay_loses_no_request_and_the_breaker_closes_after_restart
     let mut redis = Redis::start();
     // A memory tier smaller than the replay's three keys, and no disk:
     // every request looks in Redis.
-    let e = Engine::new(EngineConfig {
-        profiles: root().join("profiles"),
-        cache: CacheConfig {
-            dir: None,
-            max_entries: 2,
-            ..CacheConfig::default()
-        },
-        pools: PoolSizes {
-            workers: 1,
-            executors: 1,
-        },
-        shadow: 0.0,
-        fleet: fleet(&redis.url(), KEY),
-        key_budget: Default::default(),
-    })
-    .expect("engine");
+    let e = engine_holding(&redis, 2);
     let mut failed = Vec::new();
     for i in 0..1000 {
         if i == 400 {
@@ -438,22 +443,7 @@ fn a_lease_left_by_a_dead_builder_expires_and_the_key_is_built() {
 fn a_hung_redis_delays_no_request_past_its_deadline() {
     let redis = Redis::start();
     // No memory tier to speak of: every request asks Redis.
-    let e = Engine::new(EngineConfig {
-        profiles: root().join("profiles"),
-        cache: CacheConfig {
-            dir: None,
-            max_entries: 1,
-            ..CacheConfig::default()
-        },
-        pools: PoolSizes {
-            workers: 1,
-            executors: 1,
-        },
-        shadow: 0.0,
-        fleet: fleet(&redis.url(), KEY),
-        key_budget: Default::default(),
-    })
-    .expect("engine");
+    let e = engine_holding(&redis, 1);
     for name in ["sum-small", "reduce"] {
         e.run_spec(&sample(name)).expect("warm");
     }

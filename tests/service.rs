@@ -680,18 +680,27 @@ fn print_config_shows_what_is_in_force_without_tokens() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--body-mib (or TAILOR_BODY_MIB) is 0"));
 }
 
-#[test]
-fn the_readme_curl_examples_work_as_written() {
+/// The shell lines of the README between `<!-- NAME -->` and
+/// `<!-- /NAME -->`.
+fn readme_block(name: &str) -> Vec<String> {
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
     let (_, rest) = readme
-        .split_once("<!-- curl-examples -->")
-        .expect("the README marks its curl examples");
-    let (examples, _) = rest
-        .split_once("<!-- /curl-examples -->")
+        .split_once(&format!("<!-- {name} -->"))
+        .unwrap_or_else(|| panic!("the README marks its {name}"));
+    let (block, _) = rest
+        .split_once(&format!("<!-- /{name} -->"))
         .expect("end marker");
-    let script: String = examples
+    block
         .lines()
         .filter(|l| !l.starts_with("```"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_readme_curl_examples_work_as_written() {
+    let script: String = readme_block("curl-examples")
+        .iter()
         .map(|l| format!("{l}\n"))
         .collect();
     assert!(script.matches("curl ").count() >= 10, "{script}");
@@ -898,13 +907,6 @@ fn redis_without_a_fleet_key_does_not_start() {
 
 #[test]
 fn the_readme_fleet_example_works_as_written() {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
-    let (_, rest) = readme
-        .split_once("<!-- fleet-example -->")
-        .expect("the README marks its fleet example");
-    let (example, _) = rest
-        .split_once("<!-- /fleet-example -->")
-        .expect("end marker");
     // The same commands on ports and folders of this test's own.
     let free = || {
         std::net::TcpListener::bind("127.0.0.1:0")
@@ -915,9 +917,8 @@ fn the_readme_fleet_example_works_as_written() {
     let (redis, one, two) = (free(), free(), free());
     let dirs = tempfile::tempdir().expect("temp dir");
     let tailor = env!("CARGO_BIN_EXE_tailor");
-    let script: String = example
-        .lines()
-        .filter(|l| !l.starts_with("```"))
+    let script: String = readme_block("fleet-example")
+        .iter()
         .map(|l| {
             format!(
                 "{}\n",

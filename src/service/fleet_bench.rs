@@ -237,18 +237,6 @@ fn start_engine(
     })
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// `tailor_KIND{kind="NAME"} VALUE` from a metrics text.
 fn metric(text: &str, family: &str, kind: &str) -> u64 {
     let prefix = format!("tailor_{family}{{kind=\"{kind}\"}} ");
@@ -346,7 +334,7 @@ pub fn run(bench: &FleetBench) -> Result<Report, String> {
                 std::thread::sleep(Duration::from_secs(1));
                 for (e, m) in engines.iter().zip(&memory) {
                     if let Ok(mut m) = m.lock() {
-                        m.push(rss_kib(e.child.id()));
+                        m.push(crate::bench::rss_kib(e.child.id()));
                     }
                 }
             }
