@@ -9,6 +9,7 @@ use std::sync::mpsc::Receiver;
 use tailor::cache::{CacheConfig, Tier, VariantCache, Verification};
 use tailor::engine::{Engine, EngineConfig, Event, EventKind, Response, Served};
 use tailor::input::Scalar;
+use tailor::profile::Reload;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -1297,4 +1298,32 @@ fn shadow_verification_rejects_a_variant_wrong_on_a_later_input() {
     let third = engine.run_spec(&smooth).expect("smooth again");
     assert_eq!(third.served_by, Served::Generic);
     assert_eq!(third.result, Some(Scalar::F64(1002.0)));
+}
+
+#[test]
+fn a_broken_profile_put_back_as_it_was_clears_its_error_at_once() {
+    let profiles = tempfile::tempdir().expect("tempdir");
+    for e in std::fs::read_dir(root().join("profiles")).expect("profiles") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), profiles.path().join(e.file_name())).expect("copy");
+    }
+    let cache = tempfile::tempdir().expect("tempdir");
+    let engine = engine_with(profiles.path(), cache.path());
+    let file = profiles.path().join("narrow-ints.yaml");
+    let good = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, good.replace("priority: 30", "priority: 30x")).expect("break");
+    assert!(matches!(engine.reload_file(&file), Reload::Failed { .. }));
+    assert_eq!(engine.store().errors().len(), 1);
+    std::fs::write(&file, &good).expect("restore");
+    assert_eq!(
+        engine.reload_file(&file),
+        Reload::Restored {
+            name: "narrow-ints".into()
+        }
+    );
+    assert!(
+        engine.store().errors().is_empty(),
+        "{:?}",
+        engine.store().errors()
+    );
 }

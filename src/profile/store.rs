@@ -54,6 +54,9 @@ pub enum Reload {
         errors: Vec<ProfileError>,
         kept: Option<String>,
     },
+    /// A broken file was put back as its live version: nothing changed
+    /// but its errors, which are gone.
+    Restored { name: String },
     /// Not a profile file, or nothing changed.
     Unchanged,
 }
@@ -145,6 +148,7 @@ impl ProfileStore {
                         == path.parent().map(|d| d.canonicalize().ok()))
         };
         let current = self.profiles.iter().find(|p| same_file(&p.file)).cloned();
+        let had_errors = self.errors.iter().any(|e| same_file(&e.file));
         self.errors
             .retain(|e| !same_file(&e.file) && !matches!(*e.kind, ErrorKind::NoGeneric));
         if !path.exists() {
@@ -161,7 +165,11 @@ impl ProfileStore {
             Ok(p) => {
                 if current.as_ref().is_some_and(|c| c.source == p.source) {
                     self.check_generic();
-                    return Reload::Unchanged;
+                    return if had_errors {
+                        Reload::Restored { name: p.name }
+                    } else {
+                        Reload::Unchanged
+                    };
                 }
                 let (name, version) = (p.name.clone(), p.version.clone());
                 self.profiles.retain(|q| !same_file(&q.file));

@@ -499,6 +499,26 @@ fn hot_reload_keeps_the_last_good_version_until_the_file_is_fixed() {
     );
     assert_eq!(store.errors().len(), 1);
 
+    // Put back exactly as the live version: nothing to load, but the
+    // errors go at once and the reload says so.
+    std::fs::write(
+        &file,
+        "name: small\npriority: 25\nmatch: a.len <= 256\npipeline: {}\n",
+    )
+    .expect("write");
+    assert_eq!(
+        store.reload_file(&file, None),
+        Reload::Restored {
+            name: "small".into()
+        }
+    );
+    assert!(store.errors().is_empty());
+    assert_eq!(
+        store.reload_file(&file, None),
+        Reload::Unchanged,
+        "once restored, the same file again is no change"
+    );
+
     std::fs::write(&file, "name: small\npriority: 30\npipeline: {}\n").expect("write");
     assert!(matches!(
         store.reload_file(&file, None),

@@ -326,6 +326,10 @@ impl Model {
                 ),
             ),
             Reload::Removed { name } => (true, format!("{file} removed: {name} unloaded")),
+            Reload::Restored { name } => (
+                true,
+                format!("{file} is back to the live {name}: its errors are cleared"),
+            ),
             Reload::Failed { errors, kept } => {
                 let first = errors
                     .first()
