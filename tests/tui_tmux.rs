@@ -343,7 +343,10 @@ fn workbench_end_to_end_in_tmux() {
 
     // Ctrl-C ends it the same way, even in the middle of a replay.
     tmux.run(&["kill-session", "-t", "main"]);
-    let started = tmux.run(&[
+    // Killing the last session ends the tmux server, and a new session
+    // asked for while it shuts down can fail: try again a few times.
+    let root = root_dir.display().to_string();
+    let new_session = [
         "new-session",
         "-d",
         "-s",
@@ -353,10 +356,22 @@ fn workbench_end_to_end_in_tmux() {
         "-y",
         "30",
         "-c",
-        &root_dir.display().to_string(),
+        &root,
         &cmd,
-    ]);
-    assert!(started.status.success());
+    ];
+    let mut started = tmux.run(&new_session);
+    for _ in 0..20 {
+        if started.status.success() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        started = tmux.run(&new_session);
+    }
+    assert!(
+        started.status.success(),
+        "tmux new-session: {}",
+        String::from_utf8_lossy(&started.stderr)
+    );
     tmux.wait("the engine to be up again", |s| {
         status(s).contains("sandbox ") && status(s).contains(" idle")
     });
