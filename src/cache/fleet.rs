@@ -427,6 +427,11 @@ impl Fleet {
         format!("{}:{{{}}}:{kind}", self.inner.prefix, key.0)
     }
 
+    /// Values' lifetime in Redis, in milliseconds (`None`: until evicted).
+    fn ttl_ms(&self) -> Option<u64> {
+        self.inner.ttl.map(|t| t.as_millis().max(1) as u64)
+    }
+
     /// The prefix every key of this engine's namespace starts with.
     pub fn prefix(&self) -> &str {
         &self.inner.prefix
@@ -571,7 +576,7 @@ impl Fleet {
             self.redis_key(&variant.key, "hot"),
             self.redis_key(&variant.key, "ir"),
         );
-        let ttl = self.inner.ttl.map(|t| t.as_millis().max(1) as u64);
+        let ttl = self.ttl_ms();
         self.call(notices, |mut c| async move {
             let mut p = redis::pipe();
             for (k, v) in [(&hot_key, &hot), (&ir_key, &cold)] {
@@ -691,15 +696,15 @@ impl Fleet {
         })
     }
 
-    /// Counts a build of `key` across the fleet; whether the fleet had built
-    /// it before (a duplicate build).
+    /// Counts a build of `key` across the fleet; the count so far (above 1:
+    /// a duplicate build, counted as such).
     pub fn count_build(
         &self,
         key: &VariantKey,
         notices: &mut Vec<CacheNotice>,
     ) -> Result<u64, FleetError> {
         let k = self.redis_key(key, "builds");
-        let ttl = self.inner.ttl.map(|t| t.as_millis().max(1) as u64);
+        let ttl = self.ttl_ms();
         let (n,): (u64,) = self.call(notices, |mut c| async move {
             let mut p = redis::pipe();
             p.cmd("INCR").arg(&k);

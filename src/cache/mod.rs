@@ -449,8 +449,10 @@ impl VariantCache {
             Ok(Some(variant)) => {
                 let (variant, local) = self.store_locally(variant, false);
                 notices.extend(local);
-                self.memory().stats.fleet_hits += 1;
-                self.memory().stats.hits += 1;
+                let mut m = self.memory();
+                m.stats.fleet_hits += 1;
+                m.stats.hits += 1;
+                drop(m);
                 Some(variant)
             }
             Ok(None) => None,
