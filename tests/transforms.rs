@@ -409,6 +409,30 @@ fn vectorize_uses_the_requested_width() {
     }
 }
 
+/// `reassoc: false` keeps C's order of additions even though `vectorize`
+/// forces the loop: LLVM would otherwise take the forcing metadata as
+/// licence to reorder the sum (`-hints-allow-reordering`, set off once per
+/// process by `llvm::set_options`). Bit for bit generic's result, under a
+/// tolerance of zero.
+#[test]
+fn vectorize_without_reassoc_keeps_the_order_of_a_float_sum() {
+    let prepared = sample("sum-large");
+    let plan = custom_plan(
+        "name: ordered\npriority: 1\ntolerance: { rel: 0, abs: 0 }\npipeline:\n  vec: { transform: vectorize, width: 8, interleave: 4 }\n",
+        &prepared,
+    );
+    let variant = build(&prepared, &plan);
+    let mut exec = InProcess::default();
+    let (g, v) = against_generic(&mut exec, &prepared, &variant)
+        .expect("an ordered sum is generic's sum, bit for bit");
+    assert_eq!(g.ret, v.ret);
+    let f = entry_ir(&variant.optimized_ir, &prepared);
+    assert!(
+        lines_with(f, &["fadd", "<8 x double>"]).is_empty(),
+        "no reassociated vector sum:\n{f}"
+    );
+}
+
 /// The fast path to `hit_block` is guarded by a comparison with the pinned
 /// target: the callee against `@target` (`icmp eq ptr`), or, once
 /// instcombine has seen through the constant table, the table index against

@@ -54,6 +54,36 @@ pub fn callee(inst: InstructionValue<'_>) -> Option<Callee> {
     Some(Callee::Indirect)
 }
 
+/// The LLVM options every build in this process runs under, set once
+/// before the first pass:
+///
+/// - `-hints-allow-reordering=false`. LLVM lets a loop whose vectorization
+///   is forced by metadata (`llvm.loop.vectorize.enable`, or a width above
+///   one) reorder floating-point operations, as `#pragma clang loop
+///   vectorize(enable)` does in C. `vectorize` forces loops, and its
+///   `reassoc: false` must mean C's order of additions; reassociation is
+///   licensed only by `reassoc: true`, on the instructions themselves.
+///   The generic build carries no hints, so it is unaffected.
+pub fn set_options() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let args = [
+            c"tailor".as_ptr(),
+            c"-hints-allow-reordering=false".as_ptr(),
+        ];
+        // SAFETY: two NUL-terminated strings that live for the whole call;
+        // LLVM copies what it keeps. Called once per process, before any
+        // pass runs (cl::opt parsing is not thread-safe with itself).
+        unsafe {
+            inkwell::llvm_sys::support::LLVMParseCommandLineOptions(
+                args.len() as i32,
+                args.as_ptr(),
+                c"tailor".as_ptr(),
+            );
+        }
+    });
+}
+
 /// The host as LLVM sees it: triple, CPU and its features. Initializes the
 /// native target once.
 pub fn host_machine(
@@ -81,6 +111,7 @@ pub fn host_machine(
 /// `function(instcombine,gvn)`); the error is LLVM's own message.
 pub fn check_pass_pipeline(pipeline: &str) -> Result<(), String> {
     use inkwell::passes::PassBuilderOptions;
+    set_options();
     let machine = host_machine(inkwell::OptimizationLevel::Default)?;
     let context = inkwell::context::Context::create();
     let module = context.create_module("pipeline-check");

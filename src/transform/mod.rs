@@ -84,6 +84,7 @@ impl<'ctx> Cx<'ctx> {
     /// Runs a new-pass-manager pipeline with the vectorizers and unroller
     /// enabled, as clang does at -O2 and above.
     pub fn run_passes(&self, pipeline: &str) -> Result<(), String> {
+        crate::llvm::set_options();
         let pipeline = &normalize_pipeline(pipeline);
         let options = PassBuilderOptions::create();
         options.set_loop_vectorization(true);
