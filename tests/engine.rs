@@ -74,6 +74,10 @@ fn stage(kind: &EventKind) -> &'static str {
         EventKind::Compiled { .. } => "compiled",
         EventKind::TransformFailed { .. } => "transform_failed",
         EventKind::Verified { .. } => "verified",
+        EventKind::Timed { .. } => "timed",
+        EventKind::Fallback { .. } => "fallback",
+        EventKind::Deferred { .. } => "deferred",
+        EventKind::Ready { .. } => "ready",
         EventKind::Executed { .. } => "executed",
         EventKind::Finished { .. } => "finished",
         EventKind::Failed { .. } => "failed",
@@ -197,8 +201,8 @@ fn the_second_request_with_the_same_plan_is_a_hit_that_builds_nothing() {
         ["received", "analyzed", "selected", "planned", "cache"]
     );
     assert_eq!(
-        stages(&kinds)[kinds.len() - 3..],
-        ["verified", "executed", "finished"]
+        stages(&kinds)[kinds.len() - 4..],
+        ["verified", "timed", "executed", "finished"]
     );
 
     let (second, kinds) = request(&engine, &events, &spec);
@@ -405,6 +409,8 @@ fn a_truncated_cache_file_is_removed_reported_and_rebuilt() {
 
 #[test]
 fn verification_rejects_a_reassociated_sum_under_zero_tolerance_and_generic_serves() {
+    // With no fallback chain (`guard.fallbacks: 0`): the chain has its own
+    // tests in tests/guard.rs.
     let dir = tempfile::tempdir().expect("tempdir");
     let profiles = tempfile::tempdir().expect("tempdir");
     write(
@@ -415,7 +421,7 @@ fn verification_rejects_a_reassociated_sum_under_zero_tolerance_and_generic_serv
     write(
         profiles.path(),
         "exact.yaml",
-        "name: exact\npriority: 100\nmatch: size(arrays) > 0\ntolerance: { rel: 0, abs: 0 }\npipeline:\n  vec: { transform: vectorize, width: 8, interleave: 4, reassoc: true }\n",
+        "name: exact\npriority: 100\nmatch: size(arrays) > 0\ntolerance: { rel: 0, abs: 0 }\nguard: { fallbacks: 0 }\npipeline:\n  vec: { transform: vectorize, width: 8, interleave: 4, reassoc: true }\n",
     );
     let engine = engine_with(profiles.path(), dir.path());
     assert!(
@@ -679,9 +685,10 @@ fn run_json_prints_one_event_per_line_in_stage_order() {
         first[..5],
         ["received", "analyzed", "selected", "planned", "cache"]
     );
+    // Verified, then timed against generic by the guard.
     assert_eq!(
-        first[first.len() - 3..],
-        ["verified", "executed", "finished"]
+        first[first.len() - 4..],
+        ["verified", "timed", "executed", "finished"]
     );
     assert_eq!(first.iter().filter(|s| *s == "building").count(), 2);
     assert_eq!(first.iter().filter(|s| *s == "compiled").count(), 2);
@@ -840,7 +847,13 @@ fn every_shipped_input_runs_agrees_with_generic_and_hits_on_repeat() {
         if plan["profile"] != "generic" {
             let verified = find(1, "verified");
             let served_by = &find(1, "executed")["served_by"];
+            // The guard's verdict, taken on this input (a variant slower
+            // than generic on it is not served: the chain or generic is).
+            let slower = || find(1, "timed")["timed"]["slower"] == true;
             match verified["verification"]["state"].as_str() {
+                Some("verified") if slower() => {
+                    assert_ne!(served_by, "variant", "{name}");
+                }
                 Some("verified") => {
                     assert_eq!(served_by, "variant", "{name}");
                     assert_eq!(finished["result"], verified["variant"], "{name}");
@@ -1294,9 +1307,12 @@ fn shadow_verification_rejects_a_variant_wrong_on_a_later_input() {
         "{:?}",
         second.verification
     );
-    // And the key is rejected for good: even the smooth input gets generic.
+    // And the key is rejected for good: even the smooth input is served
+    // by something else (the chain's Plan without reassociation, or
+    // generic), never the rejected variant.
     let third = engine.run_spec(&smooth).expect("smooth again");
-    assert_eq!(third.served_by, Served::Generic);
+    assert_ne!(third.served_by, Served::Variant);
+    assert_ne!(third.served_key, first.key);
     assert_eq!(third.result, Some(Scalar::F64(1002.0)));
 }
 

@@ -125,6 +125,43 @@ fn kernels_upload_once_and_run_by_hash_then_hit_in_memory() {
     );
 }
 
+/// The service's default: a miss is answered at once by the generic build
+/// and the variant is built behind it; a later request of the key gets it.
+#[test]
+fn tiered_serving_answers_a_miss_with_generic_then_serves_the_variant() {
+    let s = Server::start(&["--tiered", "true"]);
+    let data: Vec<f64> = (1..=100).map(f64::from).collect();
+    let request = sum_request(c_source(SUM_C, "sum"), &data);
+    let first = s.run(&request).json();
+    assert_eq!(first["result"], json!({"f64": 5050.0}), "{first}");
+    assert_eq!(first["cache"]["hit"], json!(false));
+    assert_eq!(first["deferred"], json!(true), "{first}");
+    assert_eq!(first["served_by"], json!("generic"));
+    assert_ne!(first["profile"], json!("generic"));
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = s.run(&request).json();
+        assert_eq!(v["result"], json!({"f64": 5050.0}), "{v}");
+        if v["served_by"] == json!("variant") {
+            assert_eq!(v["cache"]["hit"], json!(true));
+            assert_eq!(v["deferred"], json!(false));
+            assert_eq!(v["served_key"], first["cache"]["key"]);
+            break;
+        }
+        assert!(Instant::now() < until, "the variant never came: {v}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let metrics = s.get("/metrics", Some(ADMIN)).body;
+    // Every miss before the variant was ready was answered by generic.
+    let deferred: u64 = metrics
+        .lines()
+        .find(|l| l.starts_with("tailor_engine{kind=\"deferred\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{metrics}"));
+    assert!(deferred >= 1, "{metrics}");
+}
+
 #[test]
 fn outputs_come_back_as_data_summary_or_npy_and_arrays_come_as_parts() {
     let s = Server::start(&[]);

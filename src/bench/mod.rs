@@ -72,12 +72,20 @@ pub struct Speedup {
     pub input: PathBuf,
     pub kernel: String,
     pub profile: String,
+    /// What serves the input: the selected variant, a fallback of its
+    /// chain, or generic (the guard or verification refused the others).
+    pub served_by: Served,
+    /// The profile of what serves.
+    pub served_profile: String,
     pub generic_ns: u64,
+    /// What serves, timed (generic's time again when generic serves).
     pub variant_ns: u64,
-    /// generic / variant: above 1 the variant is faster.
+    /// generic / what serves: above 1 it is faster.
     pub speedup: f64,
-    /// The variant agrees with generic on this input (§6).
+    /// The selected variant agrees with generic on this input (§6).
     pub verified: bool,
+    /// The guard's verdict on the selected variant, when it was timed.
+    pub guard: Option<crate::cache::Timed>,
     pub runs: usize,
 }
 
@@ -112,7 +120,10 @@ fn speedup_in(engine: &Engine, input: &Path, runs: usize) -> Result<Speedup, Str
     let first = engine
         .run(made.request.clone())
         .map_err(|e| e.to_string())?;
-    let variant = engine.cache().load(&first.key).map_err(|e| e.to_string())?;
+    let variant = engine
+        .cache()
+        .load(&first.served_key)
+        .map_err(|e| e.to_string())?;
     let input_data = &made.request.input;
     let generic = engine
         .generic_variant(&made.kernel, input_data)
@@ -143,14 +154,22 @@ fn speedup_in(engine: &Engine, input: &Path, runs: usize) -> Result<Speedup, Str
     g.sort_unstable();
     v.sort_unstable();
     let (gm, vm) = (g[g.len() / 2], v[v.len() / 2]);
+    let generic_serves = first.served_by == Served::Generic;
     Ok(Speedup {
         input: input.to_owned(),
         kernel: made.kernel.name.clone(),
         profile: first.profile.clone(),
+        served_by: first.served_by,
+        served_profile: variant.plan.profile.clone(),
         generic_ns: gm,
-        variant_ns: vm,
-        speedup: gm as f64 / (vm.max(1)) as f64,
+        variant_ns: if generic_serves { gm } else { vm },
+        speedup: if generic_serves {
+            1.0
+        } else {
+            gm as f64 / (vm.max(1)) as f64
+        },
         verified,
+        guard: first.timed,
         runs,
     })
 }
@@ -168,6 +187,13 @@ pub struct MissHit {
     /// Median over the hits.
     pub hit_us: u64,
     pub ratio: f64,
+    /// Tiered serving: the first request of the key, with the kernel's
+    /// generic build cached (generic answers; the variant builds behind).
+    pub tiered_first_us: u64,
+    /// A hit on the generic build (median), measured beside it.
+    pub generic_hit_us: u64,
+    /// tiered_first / generic_hit.
+    pub tiered_ratio: f64,
 }
 
 pub fn miss_hit(input: &Path, profiles: &Path, hits: usize) -> Result<MissHit, String> {
@@ -188,6 +214,33 @@ pub fn miss_hit(input: &Path, profiles: &Path, hits: usize) -> Result<MissHit, S
     }
     h.sort_unstable();
     let hit_us = h[h.len() / 2];
+
+    // Tiered: a new key of a kernel whose generic build is cached.
+    engine.cache().clear().map_err(|e| e.to_string())?;
+    let made = engine.spec_request(input).map_err(|e| e.to_string())?;
+    let mut generic_request = made.request.clone();
+    generic_request.profile = Some(crate::profile::GENERIC.to_owned());
+    engine
+        .run(generic_request.clone())
+        .map_err(|e| e.to_string())?;
+    let mut g: Vec<u64> = Vec::new();
+    for _ in 0..hits.max(1) {
+        let r = engine
+            .run(generic_request.clone())
+            .map_err(|e| e.to_string())?;
+        g.push(r.timings.total);
+    }
+    g.sort_unstable();
+    let generic_hit_us = g[g.len() / 2];
+    engine.serve_tiered(true);
+    let first = engine.run(made.request.clone());
+    engine.serve_tiered(false);
+    let tiered_first_us = first.map_err(|e| e.to_string())?.timings.total;
+    // Let the background build end before the engine goes.
+    let until = Instant::now() + Duration::from_secs(120);
+    while engine.pending() > 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     Ok(MissHit {
         input: input.to_owned(),
         profile: miss.profile.clone(),
@@ -197,6 +250,9 @@ pub fn miss_hit(input: &Path, profiles: &Path, hits: usize) -> Result<MissHit, S
         verify_us: miss.timings.verify,
         hit_us,
         ratio: miss.timings.total as f64 / hit_us.max(1) as f64,
+        tiered_first_us,
+        generic_hit_us,
+        tiered_ratio: tiered_first_us as f64 / generic_hit_us.max(1) as f64,
     })
 }
 

@@ -74,6 +74,8 @@ pub(crate) struct Meta {
     pub plan_summary: String,
     pub size: usize,
     pub verification: Verification,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timed: Option<super::Timed>,
     pub created: u64,
     /// The tailor and LLVM that built it ([`build_id`]); a file of another
     /// build is left alone for that build, never loaded by this one.
@@ -92,6 +94,7 @@ impl Meta {
             plan_summary: super::plan_summary(&variant.plan),
             size: variant.size(),
             verification: variant.verification.clone(),
+            timed: variant.timed,
             created: variant.created,
             build: build_id().to_owned(),
         }

@@ -39,7 +39,7 @@ mod tests;
 pub use disk::FORMAT_VERSION;
 pub use fleet::{Fleet, FleetSetup, FleetStats, RedisConfig};
 pub use seal::FleetKey;
-pub use variant::{Variant, VariantKey, Verification};
+pub use variant::{Timed, Variant, VariantKey, Verification};
 
 use crate::profile::Plan;
 use crate::target::build_id;
@@ -186,6 +186,8 @@ pub struct EntryInfo {
     /// Seconds since the Unix epoch (the build time if never used).
     pub last_use: u64,
     pub verification: Verification,
+    /// The guard's timing against generic, if it was timed.
+    pub timed: Option<Timed>,
     pub in_memory: bool,
     pub on_disk: bool,
 }
@@ -745,6 +747,7 @@ impl VariantCache {
                 hits: use_stats.hits,
                 last_use: use_stats.last_use,
                 verification: v.verification.clone(),
+                timed: v.timed,
                 in_memory: true,
                 // Checked rather than trusted: someone may have removed the
                 // file by hand.
@@ -789,6 +792,7 @@ impl VariantCache {
                         hits: use_stats.hits,
                         last_use: use_stats.last_use,
                         verification: meta.verification,
+                        timed: meta.timed,
                         in_memory: false,
                         on_disk: true,
                     });

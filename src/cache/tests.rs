@@ -54,6 +54,7 @@ fn variant(tag: &str, object_len: usize) -> Variant {
         transform_micros: 10,
         codegen_micros: 20,
         verification: Verification::Verified,
+        timed: None,
         created: 1_700_000_000,
     }
 }

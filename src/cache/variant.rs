@@ -55,6 +55,64 @@ pub enum Verification {
     Rejected(String),
 }
 
+/// What the performance guard measured of a verified variant against the
+/// generic build, on the input it was verified on: the fastest of `runs`
+/// interleaved runs of each, and the verdict at the profile's margin.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Timed {
+    pub generic_ns: u64,
+    pub variant_ns: u64,
+    pub runs: u32,
+    /// The fraction of generic's time the variant was allowed to lose.
+    pub margin: f64,
+    /// Slower than generic by more than `margin`: generic serves the key.
+    pub slower: bool,
+}
+
+impl Timed {
+    /// generic / variant: above 1 the variant is faster.
+    pub fn speedup(&self) -> f64 {
+        self.generic_ns as f64 / self.variant_ns.max(1) as f64
+    }
+
+    /// The verdict for two times at `margin`. A difference under
+    /// [`Timed::NOISE_FLOOR_NS`] is never "slower": one run of a kernel
+    /// that short is mostly the clock and the call, which jitter by about
+    /// that much, and it is nothing next to a request's own cost.
+    pub fn judge(generic_ns: u64, variant_ns: u64, runs: u32, margin: f64) -> Timed {
+        Timed {
+            generic_ns,
+            variant_ns,
+            runs,
+            margin,
+            slower: variant_ns as f64 > generic_ns as f64 * (1.0 + margin)
+                && variant_ns.saturating_sub(generic_ns) > Self::NOISE_FLOOR_NS,
+        }
+    }
+
+    /// Below this a difference in one run's kernel time is not measured.
+    pub const NOISE_FLOOR_NS: u64 = 500;
+}
+
+impl fmt::Display for Timed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let us = |ns: u64| ns as f64 / 1000.0;
+        write!(
+            f,
+            "{:.2}× ({:.1} µs against generic's {:.1} µs, {} runs{})",
+            self.speedup(),
+            us(self.variant_ns),
+            us(self.generic_ns),
+            self.runs,
+            if self.slower {
+                format!("; slower by more than {:.0}%", self.margin * 100.0)
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Variant {
     pub key: VariantKey,
@@ -75,6 +133,11 @@ pub struct Variant {
     pub transform_micros: u64,
     pub codegen_micros: u64,
     pub verification: Verification,
+    /// The guard's timing against generic (`None`: not timed, as the
+    /// generic build itself, a variant from before the guard, or a profile
+    /// with the guard off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timed: Option<Timed>,
     /// Seconds since the Unix epoch when it was built.
     pub created: u64,
 }
@@ -102,11 +165,19 @@ impl Variant {
             transform_micros: built.transform_micros,
             codegen_micros: built.codegen_micros,
             verification,
+            timed: None,
             created: std::time::SystemTime::now()
                 .duration_since(std::time::SystemTime::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
         }
+    }
+
+    /// Whether requests of its key are answered by it: verified (or the
+    /// reference itself) and not slower than generic.
+    pub fn serves(&self) -> bool {
+        !matches!(self.verification, Verification::Rejected(_))
+            && !self.timed.is_some_and(|t| t.slower)
     }
 
     /// Bytes it holds, as counted against the cache's byte budget.

@@ -14,6 +14,16 @@ fn verdict(v: &Verification) -> String {
     }
 }
 
+/// The guard's verdict in a column: the speedup, and whether generic
+/// serves instead.
+pub(crate) fn guard_cell(t: Option<&crate::cache::Timed>) -> String {
+    match t {
+        None => "-".to_owned(),
+        Some(t) if t.slower => format!("{:.2}× slower: generic serves", t.speedup()),
+        Some(t) => format!("{:.2}×", t.speedup()),
+    }
+}
+
 fn entry_table(entries: &[EntryInfo]) -> String {
     let mut t = Table::new(&[
         "key",
@@ -22,6 +32,7 @@ fn entry_table(entries: &[EntryInfo]) -> String {
         "size",
         "hits",
         "verification",
+        "guard",
         "plan",
     ]);
     for e in entries {
@@ -32,6 +43,7 @@ fn entry_table(entries: &[EntryInfo]) -> String {
             format!("{:.1} KiB", e.size as f64 / 1024.0),
             e.hits.to_string(),
             verdict(&e.verification),
+            guard_cell(e.timed.as_ref()),
             e.plan_summary.clone(),
         ]);
     }
@@ -157,7 +169,7 @@ pub fn variant_json(v: &crate::cache::Variant) -> serde_json::Value {
     json!({
         "key": v.key, "kernel": v.kernel_name, "kernel_hash": v.kernel_hash, "entry": v.entry,
         "plan": v.plan, "target": v.target, "object_bytes": v.object.len(),
-        "verification": v.verification, "transform_micros": v.transform_micros,
+        "verification": v.verification, "timed": v.timed, "transform_micros": v.transform_micros,
         "codegen_micros": v.codegen_micros, "created": v.created,
         "steps": v.steps.iter().map(crate::engine::StepEvent::from).collect::<Vec<_>>(),
         "optimized_ir": v.optimized_ir,
@@ -188,6 +200,9 @@ pub fn show(config: CacheConfig, key: &str, as_json: bool) -> Result<Output, Cli
     let _ = writeln!(out, "target       {} {}", v.target.triple, v.target.cpu);
     let _ = writeln!(out, "object       {} bytes", v.object.len());
     let _ = writeln!(out, "verification {}", verdict(&v.verification));
+    if let Some(t) = &v.timed {
+        let _ = writeln!(out, "guard        {t}");
+    }
     let _ = writeln!(
         out,
         "built in     {} transform + {} codegen",

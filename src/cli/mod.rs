@@ -527,22 +527,38 @@ pub fn bench_run(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "specialized against generic (kernel time, median of {runs} interleaved runs each):"
+        "what serves against generic (kernel time, median of {runs} interleaved runs each):"
     );
     let mut t = Table::new(&[
-        "input", "profile", "generic", "variant", "speedup", "verified",
+        "input", "selected", "served", "generic", "served", "speedup", "verified", "guard",
     ]);
     for r in &rows {
         t.row(vec![
             file_label(&r.input).to_owned(),
             r.profile.clone(),
+            match r.served_by {
+                crate::engine::Served::Variant => "variant".to_owned(),
+                crate::engine::Served::Fallback => format!("fallback {}", r.served_profile),
+                crate::engine::Served::Generic => "generic".to_owned(),
+            },
             trace::nanos(r.generic_ns),
             trace::nanos(r.variant_ns),
             format!("{:.2}x", r.speedup),
             if r.verified { "yes" } else { "NO" }.to_owned(),
+            cache::guard_cell(r.guard.as_ref()),
         ]);
     }
     out.push_str(&t.render());
+    if !rows.is_empty() {
+        let geomean =
+            (rows.iter().map(|r| r.speedup.max(1e-9).ln()).sum::<f64>() / rows.len() as f64).exp();
+        let worst = rows.iter().map(|r| r.speedup).fold(f64::INFINITY, f64::min);
+        let _ = writeln!(
+            out,
+            "geometric mean {geomean:.2}x over {} inputs; lowest {worst:.2}x",
+            rows.len()
+        );
+    }
     let _ = writeln!(
         out,
         "\nmiss against hit (end to end, one engine, memory cache):"
@@ -556,6 +572,9 @@ pub fn bench_run(
         "verify",
         "hit (median)",
         "miss/hit",
+        "tiered first",
+        "generic hit",
+        "tiered/hit",
     ]);
     for r in &latencies {
         t.row(vec![
@@ -567,6 +586,9 @@ pub fn bench_run(
             trace::ms(r.verify_us),
             trace::ms(r.hit_us),
             format!("{:.0}x", r.ratio),
+            trace::ms(r.tiered_first_us),
+            trace::ms(r.generic_hit_us),
+            format!("{:.2}x", r.tiered_ratio),
         ]);
     }
     out.push_str(&t.render());

@@ -188,6 +188,69 @@ pub fn line(e: &Event) -> String {
                 ),
             },
         ),
+        EventKind::Timed {
+            key,
+            profile,
+            timed,
+        } => (
+            if timed.slower { "guard" } else { "timed" },
+            format!(
+                "{} {profile}: {timed}{}",
+                &key[..12.min(key.len())],
+                if timed.slower { "; not served" } else { "" }
+            ),
+        ),
+        EventKind::Fallback {
+            from,
+            profile,
+            key,
+            why,
+            to,
+            of,
+        } => (
+            "fallback",
+            format!(
+                "{} {} {}; trying {to}/{of}: {profile} {why} {}",
+                &from.key[..12.min(from.key.len())],
+                from.profile,
+                from.verdict,
+                &key[..12.min(key.len())],
+            ),
+        ),
+        EventKind::Deferred {
+            key,
+            profile,
+            queued,
+        } => (
+            "tiered",
+            format!(
+                "{} {profile}: generic serves now; {}",
+                &key[..12.min(key.len())],
+                if *queued {
+                    "the variant builds in the background"
+                } else {
+                    "the variant is already building in the background"
+                }
+            ),
+        ),
+        EventKind::Ready {
+            key,
+            served_by,
+            profile,
+            micros,
+        } => (
+            "ready",
+            format!(
+                "{} built in the background ({}): {}",
+                &key[..12.min(key.len())],
+                ms(*micros),
+                match served_by {
+                    Served::Variant => format!("{profile} serves it"),
+                    Served::Fallback => format!("fallback {profile} serves it"),
+                    Served::Generic => "generic serves it".to_owned(),
+                }
+            ),
+        ),
         EventKind::Executed {
             variant,
             served_by,
@@ -198,6 +261,7 @@ pub fn line(e: &Event) -> String {
                 "{} {} {}, {}, kernel {}",
                 match served_by {
                     Served::Variant => "variant",
+                    Served::Fallback => "fallback",
                     Served::Generic => "generic",
                 },
                 &variant[..12.min(variant.len())],

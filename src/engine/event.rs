@@ -2,7 +2,7 @@
 //! The CLI prints events, the workbench draws them, tests assert on them,
 //! and a service would stream them; the engine never knows who listens.
 
-use crate::cache::Verification;
+use crate::cache::{Timed, Verification};
 use crate::input::Scalar;
 use crate::profile::{Candidate, Plan};
 use crate::sandbox::Execution;
@@ -124,6 +124,37 @@ pub enum EventKind {
         generic: Option<Scalar>,
         micros: u64,
     },
+    /// The guard timed a verified variant against generic on this input.
+    Timed {
+        key: String,
+        profile: String,
+        timed: Timed,
+    },
+    /// A Plan of the chain did not serve (`from`); the next is tried:
+    /// `to` of `of` fallbacks.
+    Fallback {
+        from: Try,
+        profile: String,
+        key: String,
+        why: String,
+        to: usize,
+        of: usize,
+    },
+    /// Tiered serving: generic answers now, and the variant of `key` is
+    /// built (verified, timed, its chain walked) in the background
+    /// (`queued`: by this request; otherwise one already was).
+    Deferred {
+        key: String,
+        profile: String,
+        queued: bool,
+    },
+    /// A background build is done: what requests of `key` get from now on.
+    Ready {
+        key: String,
+        served_by: Served,
+        profile: String,
+        micros: u64,
+    },
     Executed {
         variant: String,
         served_by: Served,
@@ -139,12 +170,55 @@ pub enum EventKind {
     },
 }
 
+/// One Plan a request's chain considered, in order, and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Try {
+    pub profile: String,
+    pub key: String,
+    /// Why it is in the chain: `selected`, `reassoc off`, `next profile`.
+    pub why: String,
+    #[serde(flatten)]
+    pub verdict: TryVerdict,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum TryVerdict {
+    Served,
+    /// Verification found it wrong on this input.
+    Rejected {
+        reason: String,
+    },
+    /// Right, but slower than generic past the profile's margin.
+    Slower {
+        timed: Timed,
+    },
+    /// No variant: the build failed, or another engine is building it.
+    Unbuilt {
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for TryVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TryVerdict::Served => f.write_str("served"),
+            TryVerdict::Rejected { reason } => write!(f, "rejected: {reason}"),
+            TryVerdict::Slower { timed } => write!(f, "slower: {timed}"),
+            TryVerdict::Unbuilt { reason } => write!(f, "not built: {reason}"),
+        }
+    }
+}
+
 /// Which build answered a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Served {
     /// The selected profile's variant.
     Variant,
+    /// A later Plan of the fallback chain (the selected one was rejected
+    /// or slower than generic).
+    Fallback,
     /// The generic build, because the variant was rejected or could not be
     /// built, or generic was selected.
     Generic,

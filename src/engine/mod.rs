@@ -11,13 +11,14 @@
 //! variant, a generic build, a kernel load) build it once (see [`flight`]).
 
 pub mod budget;
+mod chain;
 pub mod event;
 pub mod flight;
 pub mod spec;
 pub mod verify;
 
 pub use budget::KeyBudgetConfig;
-pub use event::{Event, EventKind, Served, StepEvent};
+pub use event::{Event, EventKind, Served, StepEvent, Try, TryVerdict};
 
 use crate::analyze::{self, CharacteristicVector};
 use crate::cache::fleet::{Claim, Lease};
@@ -244,7 +245,18 @@ pub struct Response {
     /// Where the lookup found the variant (`None` on a miss).
     pub tier: Option<Tier>,
     pub served_by: Served,
+    /// The key of what ran: the selected variant, a fallback or generic.
+    pub served_key: String,
+    /// The selected Plan's verification.
     pub verification: Verification,
+    /// The selected Plan's timing against generic (the guard), if timed.
+    pub timed: Option<crate::cache::Timed>,
+    /// The fallback chain, when it went past the selected Plan: each Plan
+    /// tried, in order, with its verdict.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<Try>,
+    /// Tiered serving: generic answered while the variant builds.
+    pub deferred: bool,
     pub execution: Execution,
     pub result: Option<Scalar>,
     pub outputs: Vec<OutputSummary>,
@@ -273,6 +285,15 @@ pub struct EngineStats {
     /// Dimensions the key budget stopped binding.
     #[serde(default)]
     pub budget_trips: u64,
+    /// Verified variants the guard found slower than generic.
+    #[serde(default)]
+    pub slower: u64,
+    /// Requests a later Plan of the fallback chain served.
+    #[serde(default)]
+    pub fallbacks: u64,
+    /// Misses tiered serving answered with generic while the variant built.
+    #[serde(default)]
+    pub deferred: u64,
 }
 
 pub struct EngineConfig {
@@ -394,6 +415,8 @@ struct Memo {
     plan_error: Option<String>,
     plan: Plan,
     key: VariantKey,
+    /// The fallback chain's Plans, planned when first needed.
+    fallbacks: std::sync::OnceLock<Vec<(Plan, &'static str)>>,
 }
 
 /// Decisions memoized, at most.
@@ -428,6 +451,10 @@ struct Shared {
     /// Inputs materialized from specs (see [`spec`]).
     inputs: spec::Inputs,
     budget: budget::KeyBudget,
+    /// Serve tiered ([`Engine::serve_tiered`]).
+    tiered: std::sync::atomic::AtomicBool,
+    /// Selected keys whose chain is being built in the background.
+    pending: Mutex<std::collections::HashSet<VariantKey>>,
 }
 
 /// The request path over one profile store, one cache and the sandbox's
@@ -445,12 +472,19 @@ struct Ctx {
 
 /// What the decide stage settled: the profile, its Plan and key, and how
 /// to run it.
+#[derive(Clone)]
 struct Decided {
     profile: Arc<Profile>,
     plan: Plan,
     key: VariantKey,
     policy: ExecPolicy,
     store: Arc<ProfileStore>,
+    /// The decision as memoized (its fallback chain).
+    memo: Arc<Memo>,
+    /// Dimensions the key budget left dynamic (the chain's Plans too).
+    dims: std::collections::BTreeSet<String>,
+    /// The profile the request forced, if any.
+    forced: Option<String>,
 }
 
 /// Loads the profiles in `dir` the way the engine does: pass pipelines are
@@ -530,6 +564,8 @@ impl Engine {
                 failed: lru(),
                 inputs: spec::Inputs::default(),
                 budget: budget::KeyBudget::new(config.key_budget),
+                tiered: Default::default(),
+                pending: Default::default(),
             }),
         })
     }
@@ -870,26 +906,31 @@ impl Engine {
         t.lookup = micros(at);
         let (hit, tier) = (found.is_some(), found.as_ref().map(|f| f.1));
 
-        let variant = match found {
-            Some((v, _)) => Some(v),
-            None => {
-                let at = Instant::now();
-                let v = self.build_and_verify(req, &kernel, input, &vector, &decided, &mut t)?;
-                t.build = micros(at);
-                v
-            }
-        };
-
         let at = Instant::now();
-        let (serving, served_by, verification) =
-            self.guard(req, &kernel, &vector, &decided, variant)?;
-        t.guard = micros(at);
-
-        let (mut execution, mut outputs) =
-            self.execute(req, &serving, &kernel, input, &decided.policy, served_by);
-        let mut served_by = served_by;
-        let mut verification = verification;
-        if hit && served_by == Served::Variant && self.shadow_due() {
+        let choice = self.choose(
+            req,
+            &kernel,
+            input,
+            &vector,
+            &decided,
+            found.map(|(v, _)| v),
+            true,
+            &mut t,
+        )?;
+        // The chain's own time, builds aside.
+        t.guard = micros(at).saturating_sub(t.build);
+        let serving = choice.variant;
+        let (mut execution, mut outputs) = self.execute(
+            req,
+            &serving,
+            &kernel,
+            input,
+            &decided.policy,
+            choice.served_by,
+        );
+        let mut served_by = choice.served_by;
+        let mut verification = choice.verification;
+        if hit && served_by != Served::Generic && self.shadow_due() {
             if let Some((g, g_out, reason)) = self.shadow(
                 req, &kernel, input, &vector, &decided, &serving, &execution, &outputs,
             )? {
@@ -919,7 +960,11 @@ impl Engine {
             hit,
             tier,
             served_by,
+            served_key: serving.key.0.clone(),
             verification,
+            timed: choice.timed,
+            chain: choice.tries,
+            deferred: choice.deferred,
             result: execution.ret,
             execution,
             outputs: summaries,
@@ -980,19 +1025,7 @@ impl Engine {
             analyze::exact_bounds(input, vector);
             memo = self.settle(live, kernel, vector, forced)?;
             if memo.plan.changes_results() {
-                let reads = memo.profile.expression_reads();
-                let sampled: Vec<String> = vector
-                    .args
-                    .iter()
-                    .flat_map(|a| {
-                        a.features
-                            .iter()
-                            .filter(|(f, _, exact)| {
-                                !exact && (reads.everything || reads.features.contains(f))
-                            })
-                            .map(move |(f, _, _)| format!("{}.{f}", a.name))
-                    })
-                    .collect();
+                let sampled = chain::sampled_reads(&memo.profile, vector);
                 if !sampled.is_empty() {
                     let plan = self.generic_plan(&live.store, kernel, vector)?;
                     memo = Arc::new(Memo {
@@ -1005,6 +1038,7 @@ impl Engine {
                         )),
                         key: self.key_of(kernel, &plan),
                         plan,
+                        fallbacks: Default::default(),
                     });
                 }
             }
@@ -1019,7 +1053,7 @@ impl Engine {
                 error: error.clone(),
             });
         }
-        let (plan, key) = self.within_budget(req, kernel, &memo);
+        let (plan, key, dims) = self.within_budget(req, kernel, &memo);
         self.emit(req, || EventKind::Planned { plan: plan.clone() });
         let sandbox = memo.profile.sandbox;
         Ok(Decided {
@@ -1031,19 +1065,27 @@ impl Engine {
                 deadline_ms: sandbox.execute_ms,
             },
             store: live.store.clone(),
+            memo,
+            dims,
+            forced: forced.map(str::to_owned),
         })
     }
 
     /// The Plan and key to serve: the decision's, or (when its kernel and
     /// profile have bound too many distinct values lately) the Plan with
     /// those dimensions left dynamic, so the keys stop multiplying.
-    fn within_budget(&self, req: &Ctx, kernel: &Kernel, memo: &Memo) -> (Plan, VariantKey) {
+    fn within_budget(
+        &self,
+        req: &Ctx,
+        kernel: &Kernel,
+        memo: &Memo,
+    ) -> (Plan, VariantKey, std::collections::BTreeSet<String>) {
         let Some(g) = self
             .shared
             .budget
             .observe(&kernel.hash, &memo.plan, Instant::now())
         else {
-            return (memo.plan.clone(), memo.key.clone());
+            return (memo.plan.clone(), memo.key.clone(), Default::default());
         };
         let config = self.shared.budget.config();
         if !g.tripped.is_empty() || !g.rebound.is_empty() {
@@ -1061,12 +1103,12 @@ impl Engine {
             window_secs: config.window.as_secs(),
         });
         if g.dims.is_empty() {
-            return (memo.plan.clone(), memo.key.clone());
+            return (memo.plan.clone(), memo.key.clone(), g.dims);
         }
         self.count(|s| s.generalized += 1);
         let plan = memo.plan.generalized(&g.dims);
         let key = self.key_of(kernel, &plan);
-        (plan, key)
+        (plan, key, g.dims)
     }
 
     /// The memoized decision for this vector, decided now if it is new.
@@ -1133,6 +1175,7 @@ impl Engine {
             plan_error,
             plan,
             key,
+            fallbacks: Default::default(),
         })
     }
 
@@ -1172,10 +1215,12 @@ impl Engine {
         found
     }
 
-    /// A miss: builds the Plan's variant and verifies it against generic on
-    /// this input, once per key however many requests miss it at once. A
-    /// key whose build failed fails at once with the remembered reason.
-    /// `None` when no variant could be built (generic serves).
+    /// A miss: builds a candidate's variant, verifies it against generic
+    /// on this input and (its profile's guard on) times it against generic,
+    /// once per key however many requests miss it at once, and caches it
+    /// with both verdicts. A key whose build failed fails at once with the
+    /// remembered reason.
+    #[allow(clippy::too_many_arguments)]
     fn build_and_verify(
         &self,
         req: &Ctx,
@@ -1183,15 +1228,16 @@ impl Engine {
         input: &Input,
         vector: &CharacteristicVector,
         decided: &Decided,
+        cand: &chain::Cand,
         t: &mut Timings,
-    ) -> Result<Option<Arc<Variant>>, EngineError> {
-        let is_generic = decided.plan.profile == profile::GENERIC;
-        let key = &decided.key;
+    ) -> Result<chain::Got, EngineError> {
+        let is_generic = cand.plan.profile == profile::GENERIC;
+        let key = &cand.key;
         let failed = lock(&self.shared.failed).get(key).cloned();
         let result = match failed {
             Some(reason) => Err(Unbuilt::Failed(reason)),
             None => {
-                let wait = self.build_wait(&decided.profile);
+                let wait = self.build_wait(&cand.profile);
                 let work = || -> Result<Arc<Variant>, Unbuilt> {
                     // The generic build is what every request needs: wait
                     // for another engine's. A variant is not: generic
@@ -1210,7 +1256,7 @@ impl Engine {
                         req,
                         &decided.store,
                         kernel,
-                        &decided.plan,
+                        &cand.plan,
                         key,
                         verification,
                     ) {
@@ -1221,8 +1267,8 @@ impl Engine {
                             return Err(Unbuilt::Failed(reason));
                         }
                     };
-                    t.transform = v.transform_micros;
-                    t.codegen = v.codegen_micros;
+                    t.transform += v.transform_micros;
+                    t.codegen += v.codegen_micros;
                     if is_generic {
                         let (v, notices) = self.cache().put(v);
                         self.notices(req, notices);
@@ -1230,8 +1276,8 @@ impl Engine {
                     }
                     let at = Instant::now();
                     let checked = self.verify(req, kernel, input, vector, decided, &v);
-                    t.verify = micros(at);
-                    let (verification, transient) = match checked {
+                    t.verify += micros(at);
+                    let (verification, transient, pair) = match checked {
                         Ok(c) => c,
                         Err(e) => return Err(Unbuilt::Failed(e.to_string())),
                     };
@@ -1240,6 +1286,18 @@ impl Engine {
                         // The sandbox could not run one of the builds: no
                         // verdict on the variant, so nothing is cached.
                         return Ok(Arc::new(v));
+                    }
+                    let guard = &cand.profile.guard;
+                    if guard.enabled && v.verification == Verification::Verified {
+                        let timed = self.time_against_generic(
+                            req, kernel, input, vector, decided, &v, guard, pair,
+                        );
+                        match timed {
+                            Some(timed) => v.timed = Some(timed),
+                            // A run failed in the sandbox: no verdict, so
+                            // nothing is cached (as above).
+                            None => return Ok(Arc::new(v)),
+                        }
                     }
                     let (v, notices) = self.cache().put(v);
                     self.notices(req, notices);
@@ -1252,9 +1310,9 @@ impl Engine {
             }
         };
         match result {
-            Ok(v) => Ok(Some(v)),
+            Ok(v) => Ok(chain::Got::Variant(v)),
             // Said by the FleetBuilding event; generic serves meanwhile.
-            Err(Unbuilt::Elsewhere(_)) => Ok(None),
+            Err(Unbuilt::Elsewhere(holder)) => Ok(chain::Got::Elsewhere(holder)),
             Err(Unbuilt::Failed(error)) => {
                 self.emit(req, || EventKind::TransformFailed {
                     error: error.clone(),
@@ -1265,7 +1323,7 @@ impl Engine {
                         error: TransformError::Codegen(error),
                     });
                 }
-                Ok(None)
+                Ok(chain::Got::Failed(error))
             }
         }
     }
@@ -1480,8 +1538,9 @@ impl Engine {
     }
 
     /// Runs a new variant beside the generic build on this request's input;
-    /// the verdict, and whether it is only transient (the sandbox, not the
-    /// kernel, failed one of the runs).
+    /// the verdict, whether it is only transient (the sandbox, not the
+    /// kernel, failed one of the runs), and the two runs' kernel times
+    /// (generic's, the variant's: the guard's first pair).
     fn verify(
         &self,
         req: &Ctx,
@@ -1490,7 +1549,7 @@ impl Engine {
         vector: &CharacteristicVector,
         decided: &Decided,
         variant: &Variant,
-    ) -> Result<(Verification, bool), EngineError> {
+    ) -> Result<(Verification, bool, (u64, u64)), EngineError> {
         let at = Instant::now();
         let (g, g_out) = self.run_generic(req, kernel, input, vector, decided)?;
         let (v, v_out) =
@@ -1510,34 +1569,7 @@ impl Engine {
             generic: g.ret,
             micros: micros(at),
         });
-        Ok((verification, transient))
-    }
-
-    /// What serves this request: the variant, unless verification rejected
-    /// it or it could not be built, when the generic build does.
-    fn guard(
-        &self,
-        req: &Ctx,
-        kernel: &Kernel,
-        vector: &CharacteristicVector,
-        decided: &Decided,
-        variant: Option<Arc<Variant>>,
-    ) -> Result<(Arc<Variant>, Served, Verification), EngineError> {
-        match variant {
-            Some(v) if !matches!(v.verification, Verification::Rejected(_)) => {
-                let verification = v.verification.clone();
-                Ok((v, Served::Variant, verification))
-            }
-            other => {
-                let verification = match other {
-                    Some(v) => v.verification.clone(),
-                    None => Verification::Rejected("the variant could not be built".to_owned()),
-                };
-                self.count(|s| s.rejected += 1);
-                let generic = self.generic(req, kernel, vector, &decided.store)?;
-                Ok((generic, Served::Generic, verification))
-            }
-        }
+        Ok((verification, transient, (g.kernel_nanos, v.kernel_nanos)))
     }
 
     fn shadow_due(&self) -> bool {

@@ -18,7 +18,8 @@ pub mod watch;
 pub use error::{ErrorKind, ProfileError};
 pub use expr::{Expr, KernelInfo, Reads, Scope};
 pub use model::{
-    Drift, Isolation, Node, PassCheck, Profile, SandboxPolicy, Tolerance, DEFAULT_FINISH,
+    Drift, GuardPolicy, Isolation, Node, PassCheck, Profile, SandboxPolicy, Tolerance,
+    DEFAULT_FINISH,
 };
 pub use params::{Binding, Step, TransformKind};
 pub use plan::{plan, plan_in, Plan, PlanError, PlannedStep, SkippedNode};

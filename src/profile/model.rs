@@ -87,6 +87,15 @@ pub struct SandboxPolicy {
     /// Deadline of building a variant (LLVM on hostile IR).
     #[serde(default = "default_transform_ms")]
     pub transform_ms: u64,
+    /// On a miss, answer at once with the generic build and build the
+    /// variant in the background (when the engine serves tiered). `false`:
+    /// the first request of a key waits for its variant.
+    #[serde(default = "yes")]
+    pub tiered: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The longest an execution may be given: a minute.
@@ -108,6 +117,65 @@ impl Default for SandboxPolicy {
             isolation: Default::default(),
             execute_ms: default_execute_ms(),
             transform_ms: default_transform_ms(),
+            tiered: true,
+        }
+    }
+}
+
+/// The performance guard: a new variant is timed against the generic build
+/// on the request's input (interleaved runs in the sandbox) and is not
+/// served when it is slower by more than `margin`; then the fallback chain
+/// is tried, up to `fallbacks` Plans past the selected one.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardPolicy {
+    /// `false`: a verified variant is served however fast it is.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The fraction of generic's time a variant may lose (0.03: 3%).
+    #[serde(default = "default_margin")]
+    pub margin: f64,
+    /// Runs of each build, interleaved, at most.
+    #[serde(default = "default_guard_runs")]
+    pub runs: u32,
+    /// Timing stops once this much time went to it (one pair always runs).
+    #[serde(default = "default_guard_ms")]
+    pub budget_ms: u64,
+    /// Plans tried after the selected one is rejected or slower: the same
+    /// DAG without reassociation, then the next matching profiles.
+    #[serde(default = "default_fallbacks")]
+    pub fallbacks: u32,
+}
+
+fn default_margin() -> f64 {
+    0.03
+}
+
+fn default_guard_runs() -> u32 {
+    5
+}
+
+fn default_guard_ms() -> u64 {
+    200
+}
+
+fn default_fallbacks() -> u32 {
+    3
+}
+
+/// The most fallbacks a profile may ask for.
+pub const MAX_FALLBACKS: u32 = 8;
+/// The most timed runs of each build.
+pub const MAX_GUARD_RUNS: u32 = 100;
+
+impl Default for GuardPolicy {
+    fn default() -> Self {
+        GuardPolicy {
+            enabled: true,
+            margin: default_margin(),
+            runs: default_guard_runs(),
+            budget_ms: default_guard_ms(),
+            fallbacks: default_fallbacks(),
         }
     }
 }
@@ -144,6 +212,7 @@ pub struct Profile {
     pub tolerance: Tolerance,
     pub finish: String,
     pub sandbox: SandboxPolicy,
+    pub guard: GuardPolicy,
     /// Nodes in file order.
     pub nodes: Vec<Node>,
     pub dag: Dag,
@@ -197,6 +266,8 @@ struct RawProfile {
     finish: Option<String>,
     #[serde(default)]
     sandbox: SandboxPolicy,
+    #[serde(default)]
+    guard: GuardPolicy,
     #[serde(default)]
     pipeline: serde_yaml::Mapping,
 }
@@ -423,6 +494,48 @@ impl Profile {
                 );
             }
         }
+        let g = raw.guard;
+        let guard_problem = if !(g.margin.is_finite() && (0.0..=10.0).contains(&g.margin)) {
+            Some((
+                "margin",
+                format!("{} is out of range: give a fraction from 0 to 10", g.margin),
+            ))
+        } else if !(1..=MAX_GUARD_RUNS).contains(&g.runs) {
+            Some((
+                "runs",
+                format!(
+                    "{} is out of range: give 1 to {MAX_GUARD_RUNS} runs",
+                    g.runs
+                ),
+            ))
+        } else if !(1..=MAX_EXECUTE_MS).contains(&g.budget_ms) {
+            Some((
+                "budget_ms",
+                format!(
+                    "{} is out of range: give 1 to {MAX_EXECUTE_MS} milliseconds",
+                    g.budget_ms
+                ),
+            ))
+        } else if g.fallbacks > MAX_FALLBACKS {
+            Some((
+                "fallbacks",
+                format!("{} is out of range: give 0 to {MAX_FALLBACKS}", g.fallbacks),
+            ))
+        } else {
+            None
+        };
+        if let Some((param, problem)) = guard_problem {
+            errors.push(
+                ProfileError::new(
+                    path,
+                    ErrorKind::BadParameter {
+                        param: format!("guard.{param}"),
+                        problem,
+                    },
+                )
+                .at(loc.top("guard")),
+            );
+        }
         let finish = raw
             .finish
             .clone()
@@ -492,6 +605,7 @@ impl Profile {
                 tolerance: raw.tolerance.unwrap_or_default(),
                 finish,
                 sandbox: raw.sandbox,
+                guard: raw.guard,
                 nodes,
                 dag,
             }),

@@ -142,6 +142,30 @@ impl Plan {
         plan
     }
 
+    /// This Plan with every vectorize step's reassociation off (its width
+    /// and interleave kept), said among the skipped nodes; `None` when no
+    /// step reassociates. The first fallback of a Plan whose variant was
+    /// rejected or slower: reassociation is what most often makes a
+    /// variant differ (masked gathers, a reordered sum past tolerance).
+    pub fn without_reassoc(&self) -> Option<Plan> {
+        if !self.changes_results() {
+            return None;
+        }
+        let mut plan = self.clone();
+        for s in &mut plan.steps {
+            if let Step::Vectorize { reassoc, .. } = &mut s.step {
+                if *reassoc {
+                    *reassoc = false;
+                    plan.skipped.push(SkippedNode {
+                        node: s.node.clone(),
+                        reason: "reassoc off (fallback)".to_owned(),
+                    });
+                }
+            }
+        }
+        Some(plan)
+    }
+
     /// Everything that determines the pipeline's output, as canonical JSON:
     /// the profile version (its tolerance decides verification), the steps
     /// that run with their parameters, and the finishing pipeline. Skipped

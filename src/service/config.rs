@@ -100,6 +100,12 @@ pub struct ServeArgs {
     /// The key budget's window, in seconds.
     #[arg(long, env = "TAILOR_KEY_WINDOW_SECS")]
     pub key_window_secs: Option<u64>,
+    /// Tiered serving: a miss is answered by the generic build at once and
+    /// its variant built in the background (a profile can opt out with
+    /// `sandbox: { tiered: false }`). `false`: the first request of a key
+    /// waits for its variant.
+    #[arg(long, env = "TAILOR_TIERED", value_name = "BOOL")]
+    pub tiered: Option<bool>,
     /// Print the settings in force (tokens hidden) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -134,6 +140,7 @@ pub struct FileConfig {
     pub redis_ttl_secs: Option<u64>,
     pub key_limit: Option<usize>,
     pub key_window_secs: Option<u64>,
+    pub tiered: Option<bool>,
     /// Client tokens by tenant name.
     #[serde(default)]
     pub tenants: BTreeMap<String, String>,
@@ -167,6 +174,7 @@ pub struct Settings {
     pub redis_ttl_secs: u64,
     pub key_limit: usize,
     pub key_window_secs: u64,
+    pub tiered: bool,
     /// The fleet key and Redis, as the engine takes them.
     #[serde(skip)]
     pub fleet: crate::cache::FleetSetup,
@@ -424,6 +432,7 @@ impl Settings {
             redis_ttl_secs,
             key_limit,
             key_window_secs,
+            tiered: args.tiered.or(file.tiered).unwrap_or(true),
             fleet: fleet.unwrap_or_default(),
         })
     }

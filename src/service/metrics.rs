@@ -87,7 +87,7 @@ impl Metrics {
         let engine = Totals::default();
         registry.register(
             "engine",
-            "Engine counters since start: requests, hits, misses, rejected, failed, builds, loads, generalized (requests served a Plan the key budget left partly dynamic), budget_trips (dimensions it stopped binding)",
+            "Engine counters since start: requests, hits, misses, rejected, failed, builds, loads, generalized (requests served a Plan the key budget left partly dynamic), budget_trips (dimensions it stopped binding), slower (variants the guard found slower than generic), fallbacks (requests a later Plan of the chain served), deferred (misses tiered serving answered with generic)",
             engine.clone(),
         );
         let cache = Totals::default();
@@ -206,6 +206,9 @@ impl Metrics {
             ("loads", e.loads),
             ("generalized", e.generalized),
             ("budget_trips", e.budget_trips),
+            ("slower", e.slower),
+            ("fallbacks", e.fallbacks),
+            ("deferred", e.deferred),
         ] {
             Self::set(&self.engine, k, v);
         }

@@ -181,6 +181,7 @@ pub fn serve(settings: Settings, say: impl Fn(&str)) -> Result<(), ServiceError>
             window: std::time::Duration::from_secs(settings.key_window_secs),
         },
     })?;
+    engine.serve_tiered(settings.tiered);
     // Files edited on disk go live as the workbench's do.
     let watched = engine.clone();
     let watcher = crate::profile::watch::watch(&settings.profiles, move |changed| match changed {

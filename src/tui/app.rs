@@ -67,6 +67,15 @@ pub struct RunRecord {
     pub compiled: bool,
     pub transform_error: Option<String>,
     pub verification: Option<Verification>,
+    /// The guard's timing of the selected variant against generic.
+    pub timed: Option<crate::cache::Timed>,
+    /// The fallback chain as it was walked: each Plan that did not serve,
+    /// then the one tried next (`profile why`).
+    pub chain: Vec<(crate::engine::Try, String)>,
+    /// Tiered serving answered with generic; the variant builds.
+    pub deferred: bool,
+    /// The background build is done: what serves the key now.
+    pub ready: Option<String>,
     pub served_by: Option<Served>,
     pub execution: Option<Execution>,
     pub result: Option<Scalar>,
@@ -285,7 +294,28 @@ impl Model {
                 r.transform_error = Some(error);
                 r.building = None;
             }
-            EventKind::Verified { verification, .. } => r.verification = Some(verification),
+            EventKind::Verified { verification, .. } => {
+                if r.verification.is_none() {
+                    r.verification = Some(verification);
+                }
+            }
+            EventKind::Timed { key, timed, .. } => {
+                if r.key.as_deref() == Some(key.as_str()) {
+                    r.timed = Some(timed);
+                }
+            }
+            EventKind::Fallback {
+                from, profile, why, ..
+            } => r.chain.push((from, format!("{profile} {why}"))),
+            EventKind::Deferred { .. } => r.deferred = true,
+            EventKind::Ready {
+                served_by, profile, ..
+            } => {
+                r.ready = Some(match served_by {
+                    Served::Generic => "generic".to_owned(),
+                    _ => profile,
+                });
+            }
             EventKind::Executed {
                 served_by,
                 execution,

@@ -377,8 +377,13 @@ fn variant() -> Variant {
         transform_micros: 10_000,
         codegen_micros: 2000,
         verification: Verification::Verified,
+        timed: None,
         created: NOW / 1000 - 120,
     }
+}
+
+fn tailor_timed(generic_ns: u64, variant_ns: u64) -> crate::cache::Timed {
+    crate::cache::Timed::judge(generic_ns, variant_ns, 5, 0.03)
 }
 
 fn cache_view() -> CacheView {
@@ -397,12 +402,28 @@ fn cache_view() -> CacheView {
         hits,
         last_use: NOW / 1000 - ago_s,
         verification,
+        timed: None,
         in_memory: mem,
         on_disk: true,
     };
+    // The guard's verdicts: one variant faster than generic, one slower
+    // (verified, but generic serves its key).
+    let timed = |generic_ns, variant_ns| Some(tailor_timed(generic_ns, variant_ns));
+    let mut fast = entry(KEY, "small", Verification::Verified, 41, 3, true);
+    fast.timed = timed(1430, 1000);
+    let mut slow = entry(
+        &"5e".repeat(32),
+        "bound",
+        Verification::Verified,
+        0,
+        30,
+        true,
+    );
+    slow.timed = timed(22_200, 353_800);
     CacheView {
         entries: vec![
-            entry(KEY, "small", Verification::Verified, 41, 3, true),
+            fast,
+            slow,
             entry(
                 &"cf".repeat(32),
                 "generic",
@@ -427,8 +448,8 @@ fn cache_view() -> CacheView {
             evictions: 1,
             rejections: 1,
             disk_hits: 1,
-            entries: 2,
-            bytes: 77_000,
+            entries: 3,
+            bytes: 115_500,
             ..CacheStats::default()
         },
         engine: EngineStats {

@@ -50,6 +50,9 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 impl Server {
+    /// A service that builds before it answers (`--tiered false`) unless
+    /// `extra` says otherwise: most tests assert that a second request is
+    /// a hit, which under tiered serving waits for a background build.
     pub fn start(extra: &[&str]) -> Server {
         let profiles = tempfile::tempdir().expect("tempdir");
         copy_dir(&root().join("profiles"), profiles.path());
@@ -60,6 +63,11 @@ impl Server {
             .arg("--no-disk-cache")
             .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
             .arg(state.path())
+            .args(if extra.iter().any(|a| a.starts_with("--tiered")) {
+                &[][..]
+            } else {
+                &["--tiered", "false"][..]
+            })
             .args(extra)
             .env("TAILOR_ADMIN_TOKEN", ADMIN)
             .env("TAILOR_CLIENT_TOKEN", CLIENT)

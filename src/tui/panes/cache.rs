@@ -47,11 +47,17 @@ pub fn bytes(n: usize) -> String {
     }
 }
 
-fn verification(v: &Verification) -> (String, Style) {
-    match v {
-        Verification::Verified => ("verified".into(), good()),
-        Verification::Reference => ("generic".into(), dim()),
-        Verification::Rejected(_) => ("rejected".into(), bad()),
+/// An entry's state: its verification, and the guard's verdict beside it
+/// (`ok 1.43×` against generic, or `slow 0.06×`: it does not serve).
+fn verification(v: &Verification, timed: Option<&crate::cache::Timed>) -> (String, Style) {
+    match (v, timed) {
+        (Verification::Verified, Some(t)) if t.slower => {
+            (format!("slow {:.2}×", t.speedup()), warn())
+        }
+        (Verification::Verified, Some(t)) => (format!("ok {:.2}×", t.speedup()), good()),
+        (Verification::Verified, None) => ("verified".into(), good()),
+        (Verification::Reference, _) => ("generic".into(), dim()),
+        (Verification::Rejected(_), _) => ("rejected".into(), bad()),
     }
 }
 
@@ -223,7 +229,7 @@ impl CachePane {
             .entries
             .iter()
             .map(|e| {
-                let (state, style) = verification(&e.verification);
+                let (state, style) = verification(&e.verification, e.timed.as_ref());
                 let tier = match (e.in_memory, e.on_disk) {
                     (true, true) => "mem+disk",
                     (true, false) => "memory",
@@ -265,7 +271,7 @@ impl CachePane {
                 Constraint::Length(9),
                 Constraint::Length(5),
                 Constraint::Length(8),
-                Constraint::Length(8),
+                Constraint::Length(10),
                 Constraint::Length(8),
                 Constraint::Min(10),
             ]
@@ -276,7 +282,7 @@ impl CachePane {
                 Constraint::Length(15),
                 Constraint::Length(4),
                 Constraint::Length(8),
-                Constraint::Length(8),
+                Constraint::Length(10),
                 Constraint::Min(8),
             ]
         };
@@ -355,7 +361,7 @@ impl CachePane {
         let [head, body] =
             Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
         let (state, style) = entry
-            .map(|e| verification(&e.verification))
+            .map(|e| verification(&e.verification, e.timed.as_ref()))
             .unwrap_or(("gone".into(), warn()));
         let mut head_lines = vec![Line::from(vec![
             Span::styled(
@@ -379,6 +385,11 @@ impl CachePane {
             head_lines.push(Line::from(Span::styled(
                 truncate(&format!("rejected: {why}"), area.width as usize),
                 bad(),
+            )));
+        } else if let Some(t) = entry.and_then(|e| e.timed).filter(|t| t.slower) {
+            head_lines.push(Line::from(Span::styled(
+                truncate(&format!("not served: {t}"), area.width as usize),
+                warn(),
             )));
         } else if let Some(e) = entry {
             head_lines.push(Line::from(Span::styled(

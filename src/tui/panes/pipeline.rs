@@ -370,8 +370,27 @@ impl PipelinePane {
                     )),
                     Some(Verification::Reference) | None => {}
                 }
-                if r.served_by == Some(Served::Generic) {
-                    facts.push(Span::styled(" · served by generic", warn()));
+                if let Some(t) = &r.timed {
+                    facts.push(Span::styled(
+                        format!(" · {:.2}× generic", t.speedup()),
+                        if t.slower { bad() } else { good() },
+                    ));
+                }
+                match r.served_by {
+                    Some(Served::Generic) if r.deferred => facts.push(Span::styled(
+                        match &r.ready {
+                            Some(p) => format!(" · generic served; built in background: {p}"),
+                            None => " · generic served; variant building in background".into(),
+                        },
+                        warn(),
+                    )),
+                    Some(Served::Generic) => {
+                        facts.push(Span::styled(" · served by generic", warn()))
+                    }
+                    Some(Served::Fallback) => {
+                        facts.push(Span::styled(" · served by a fallback", warn()))
+                    }
+                    _ => {}
                 }
                 if let Some(e) = &r.plan_error {
                     facts.push(Span::styled(
@@ -389,6 +408,15 @@ impl PipelinePane {
                     facts.push(Span::styled(format!(" · failed: {e}"), bad()));
                 }
                 out.push(Line::from(facts));
+                // The fallback chain, one line per Plan that did not serve.
+                for (i, (from, next)) in r.chain.iter().enumerate() {
+                    out.push(Line::from(vec![
+                        Span::styled(format!("  chain {}: ", i + 1), dim()),
+                        Span::styled(format!("{} {} ", from.profile, from.why), dim()),
+                        Span::styled(truncate(&from.verdict.to_string(), 50), bad()),
+                        Span::styled(format!(" → {next}"), warn()),
+                    ]));
+                }
             }
             (None, Shown::Variant(k)) => {
                 let v = model

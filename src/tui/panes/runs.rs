@@ -41,6 +41,24 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 }
 
 fn verified(r: &RunRecord) -> (String, Style) {
+    if r.deferred && r.served_by == Some(Served::Generic) {
+        return match &r.ready {
+            Some(p) => (format!("generic; now {p}"), dim()),
+            None => ("generic; building".into(), warn()),
+        };
+    }
+    if r.served_by == Some(Served::Fallback) {
+        let (from, to) = match r.chain.last() {
+            Some((_, to)) => (r.chain.len(), to.clone()),
+            None => (0, String::new()),
+        };
+        return (format!("fallback {from}: {to}"), warn());
+    }
+    if let (Some(t), Some(Served::Generic)) = (r.timed, r.served_by) {
+        if t.slower {
+            return (format!("slower {:.2}×: generic", t.speedup()), warn());
+        }
+    }
     match (&r.verification, r.served_by, r.hit) {
         (_, Some(Served::Generic), _) if r.profile.as_deref() != Some(crate::profile::GENERIC) => {
             ("no: generic served".into(), bad())
