@@ -57,6 +57,9 @@ pub(super) struct Choice {
     pub tries: Vec<Try>,
     /// Generic answered because the variant is building in the background.
     pub deferred: bool,
+    /// Dropped when the request is answered: the background build waits
+    /// for it, so it does not compete with the answer for the machine.
+    pub answered: Option<std::sync::mpsc::Sender<()>>,
 }
 
 impl Engine {
@@ -186,6 +189,7 @@ impl Engine {
                     timed,
                     tries,
                     deferred: false,
+                    answered: None,
                 });
             }
             if matches!(got, Got::Elsewhere(_)) && tries.is_empty() {
@@ -231,6 +235,7 @@ impl Engine {
             timed,
             tries,
             deferred: false,
+            answered: None,
         })
     }
 
@@ -259,7 +264,10 @@ impl Engine {
             profile: decided.plan.profile.clone(),
             queued,
         });
+        let mut answered = None;
         if queued {
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            answered = Some(tx);
             let engine = self.clone();
             let (kernel, input, vector, decided) = (
                 kernel.clone(),
@@ -274,6 +282,9 @@ impl Engine {
             let spawned = std::thread::Builder::new()
                 .name("tailor-tiered".into())
                 .spawn(move || {
+                    // Until the request that queued it is answered (its
+                    // sender dropped), or a second at most.
+                    let _ = rx.recv_timeout(Duration::from_secs(1));
                     let at = Instant::now();
                     let mut t = Timings::default();
                     let (found, notices) = engine.cache().get(&decided.key);
@@ -307,6 +318,7 @@ impl Engine {
             timed,
             tries,
             deferred: true,
+            answered,
         })
     }
 

@@ -944,6 +944,8 @@ impl Engine {
         t.execute = execution.kernel_nanos / 1000;
         t.roundtrip = execution.roundtrip_nanos / 1000;
         let (summaries, out_arrays) = outputs_of(input, outputs);
+        // A background build queued by this request may start now.
+        drop(choice.answered);
         t.total = micros(req.started);
         self.emit(req, || EventKind::Finished {
             result: execution.ret,
