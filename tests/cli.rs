@@ -110,7 +110,7 @@ fn each_broken_profile_kind_fails_check_with_a_precise_message() {
     );
     assert_eq!(
         check_fails("unknown.yaml", "name: u\npipeline:\n  v: { transform: vectorise }\n"),
-        "unknown.yaml:3: node `v`: unknown transform `vectorise` (known: specialize, unroll, vectorize, inline_cache, layout, dce, passes)"
+        "unknown.yaml:3: node `v`: unknown transform `vectorise` (known: specialize, unroll, vectorize, inline_cache, layout, dce, passes, autotune)"
     );
     let feature = check_fails(
         "feature.yaml",

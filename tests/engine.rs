@@ -75,6 +75,7 @@ fn stage(kind: &EventKind) -> &'static str {
         EventKind::TransformFailed { .. } => "transform_failed",
         EventKind::Verified { .. } => "verified",
         EventKind::Timed { .. } => "timed",
+        EventKind::Tuned { .. } => "tuned",
         EventKind::Fallback { .. } => "fallback",
         EventKind::Deferred { .. } => "deferred",
         EventKind::Ready { .. } => "ready",
@@ -849,7 +850,19 @@ fn every_shipped_input_runs_agrees_with_generic_and_hits_on_repeat() {
             let served_by = &find(1, "executed")["served_by"];
             // The guard's verdict, taken on this input (a variant slower
             // than generic on it is not served: the chain or generic is).
-            let slower = || find(1, "timed")["timed"]["slower"] == true;
+            // With an autotune step, the kept candidate's timing (of the
+            // selected Plan's tuning, not a fallback's).
+            let slower = || {
+                let key = find(1, "cache")["key"].clone();
+                let tuned = of_request(&events, 1)
+                    .into_iter()
+                    .find(|e| e["stage"] == "tuned" && e["key"] == key)
+                    .cloned();
+                match tuned {
+                    Some(t) => t["timed"]["slower"] == true,
+                    None => find(1, "timed")["timed"]["slower"] == true,
+                }
+            };
             match verified["verification"]["state"].as_str() {
                 Some("verified") if slower() => {
                     assert_ne!(served_by, "variant", "{name}");

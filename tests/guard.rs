@@ -359,3 +359,77 @@ fn a_profile_can_opt_out_of_tiered_serving() {
     assert_eq!(first.served_by, Served::Variant);
     assert_eq!(s.engine.pending(), 0);
 }
+
+/// Candidates over unrolling (a node on or off, two counts) and two
+/// finishing pipelines: six distinct Plans once duplicates go.
+const TUNED: &str = "name: tuned\npriority: 50\nmatch: size(ints) > 0\nguard: { margin: 1 }\npipeline:\n  bind: { transform: specialize, bind: ints }\n  part: { transform: unroll, count: 2, after: bind }\n  tune: { transform: autotune, toggle: [part], unroll: [2, 8], finish: [\"default<O3>\", \"default<O1>\"] }\n";
+
+#[test]
+fn autotune_builds_its_candidates_keeps_the_fastest_verified_and_hits_skip_tuning() {
+    let s = setup(&[("tuned.yaml", TUNED)]);
+    let events = s.engine.subscribe();
+    let spec = filter_spec(s.work.path(), "f.yaml", 100_000, 10);
+
+    let (first, kinds) = run(&s.engine, &events, &spec);
+    assert_eq!(first.profile, "tuned");
+    assert!(first.plan.steps.iter().any(|st| st.node == "tune"));
+    let (tries, chosen) = kinds
+        .iter()
+        .find_map(|k| match k {
+            EventKind::Tuned { tries, chosen, .. } => Some((tries.clone(), chosen.clone())),
+            _ => None,
+        })
+        .expect("a Tuned event");
+    // 2 (part on/off) x 2 counts x 2 finishes, less the two Plans where
+    // `part` is off and the count changes nothing.
+    assert_eq!(tries.len(), 6, "{tries:?}");
+    let chosen = chosen.expect("a candidate verified");
+    assert!(tries.iter().any(|(l, _)| *l == chosen));
+    // One build per candidate, and generic's.
+    assert_eq!(built(&kinds), 7, "{kinds:?}");
+    assert_eq!(first.served_by, Served::Variant);
+    assert_eq!(first.result, generic_result(&s.engine, &spec));
+
+    // The choice is the cached entry's, under the Plan's own key.
+    let cached = s
+        .engine
+        .cache()
+        .peek(&tailor::cache::VariantKey(first.key.clone()))
+        .expect("cached");
+    assert_eq!(cached.tuned.as_deref(), Some(chosen.as_str()));
+    assert_eq!(cached.plan, first.plan);
+
+    let (again, kinds) = run(&s.engine, &events, &spec);
+    assert!(again.hit);
+    assert_eq!(built(&kinds), 0);
+    assert!(!kinds.iter().any(|k| matches!(k, EventKind::Tuned { .. })));
+    assert_eq!(again.result, first.result);
+}
+
+#[test]
+fn autotune_candidate_sets_are_checked_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (tune, expect) in [
+        ("toggle: [nothere]", "`nothere` is not a transform node"),
+        ("unroll: [0]", "0 is outside 1..=1024"),
+        ("width: 3", "expected a list of candidates"),
+        ("width: [3]", "3 is not a power of two"),
+        ("unroll: []", "give 1 to 8 candidates"),
+        ("unroll: [\"n\"]", "candidates are literals"),
+    ] {
+        let path = write(
+            dir.path(),
+            "p.yaml",
+            &format!(
+                "name: p\npriority: 1\npipeline:\n  part: {{ transform: unroll, count: 2 }}\n  tune: {{ transform: autotune, {tune} }}\n"
+            ),
+        );
+        let errors = tailor::profile::Profile::load(&path, None).expect_err(tune);
+        let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert!(
+            all.iter()
+                .any(|e| e.contains(expect) && e.contains("p.yaml:5")),
+            "{tune}: {all:?}"
+        );
+    }
+}

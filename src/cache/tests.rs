@@ -55,6 +55,7 @@ fn variant(tag: &str, object_len: usize) -> Variant {
         codegen_micros: 20,
         verification: Verification::Verified,
         timed: None,
+        tuned: None,
         created: 1_700_000_000,
     }
 }

@@ -138,6 +138,10 @@ pub struct Variant {
     /// with the guard off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timed: Option<Timed>,
+    /// The candidate of the Plan's `autotune` step this code is (its
+    /// label), when the Plan has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuned: Option<String>,
     /// Seconds since the Unix epoch when it was built.
     pub created: u64,
 }
@@ -166,6 +170,7 @@ impl Variant {
             codegen_micros: built.codegen_micros,
             verification,
             timed: None,
+            tuned: None,
             created: std::time::SystemTime::now()
                 .duration_since(std::time::SystemTime::UNIX_EPOCH)
                 .map(|d| d.as_secs())

@@ -280,6 +280,10 @@ fn param_text(v: &crate::profile::params::ParamValue) -> String {
                 .collect();
             format!("{{{}}}", inner.join(", "))
         }
+        ParamValue::List(items) => format!(
+            "[{}]",
+            items.iter().map(param_text).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 

@@ -217,6 +217,29 @@ pub fn line(e: &Event) -> String {
                 &key[..12.min(key.len())],
             ),
         ),
+        EventKind::Tuned {
+            key,
+            profile,
+            tries,
+            chosen,
+            ..
+        } => (
+            "tuned",
+            format!(
+                "{} {profile}: {} candidates; {} [{}]",
+                &key[..12.min(key.len())],
+                tries.len(),
+                match chosen {
+                    Some(c) => format!("kept `{c}`"),
+                    None => "none verified".to_owned(),
+                },
+                tries
+                    .iter()
+                    .map(|(l, v)| format!("{l}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
         EventKind::Deferred {
             key,
             profile,

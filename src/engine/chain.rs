@@ -452,6 +452,120 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// A miss of a Plan with an `autotune` step: every candidate it makes
+    /// ([`Plan::tuning`]) is built, verified and timed against generic on
+    /// this input, and the fastest verified one is cached under the Plan's
+    /// own key, its label in [`Variant::tuned`], so later hits skip tuning.
+    /// None verified: the entry is cached as rejected (the chain goes on).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn tune(
+        &self,
+        req: &Ctx,
+        kernel: &Kernel,
+        input: &Input,
+        vector: &CharacteristicVector,
+        decided: &Decided,
+        cand: &Cand,
+        candidates: Vec<(Plan, String)>,
+        t: &mut Timings,
+    ) -> Result<Arc<Variant>, Unbuilt> {
+        let guard = cand.profile.guard;
+        let mut tries: Tries = Vec::new();
+        let mut best: Option<(Variant, Timed, String)> = None;
+        let mut rejected: Option<Variant> = None;
+        for (plan, label) in candidates {
+            let key = self.key_of(kernel, &plan);
+            let mut v = match self.build(
+                req,
+                &decided.store,
+                kernel,
+                &plan,
+                &key,
+                Verification::Verified,
+            ) {
+                Ok(v) => v,
+                Err(e) => {
+                    tries.push((label, format!("not built: {e}")));
+                    continue;
+                }
+            };
+            t.transform += v.transform_micros;
+            t.codegen += v.codegen_micros;
+            let at = Instant::now();
+            let checked = self.verify(req, kernel, input, vector, decided, &v);
+            t.verify += micros(at);
+            let (verification, transient, pair) =
+                checked.map_err(|e| Unbuilt::Failed(e.to_string()))?;
+            if transient {
+                tries.push((label, "no verdict (the sandbox failed a run)".to_owned()));
+                continue;
+            }
+            if let Verification::Rejected(why) = &verification {
+                tries.push((label, format!("rejected: {why}")));
+                v.verification = verification;
+                rejected.get_or_insert(v);
+                continue;
+            }
+            let Some(timed) =
+                self.time_against_generic(req, kernel, input, vector, decided, &v, &guard, pair)
+            else {
+                tries.push((label, "no verdict (the sandbox failed a run)".to_owned()));
+                continue;
+            };
+            tries.push((label.clone(), timed.to_string()));
+            if best
+                .as_ref()
+                .is_none_or(|(_, b, _)| timed.variant_ns < b.variant_ns)
+            {
+                best = Some((v, timed, label));
+            }
+        }
+        let chosen = best.as_ref().map(|(_, _, l)| l.clone());
+        let kept = best.as_ref().map(|(_, t, _)| *t);
+        self.emit(req, || EventKind::Tuned {
+            key: cand.key.0.clone(),
+            profile: cand.plan.profile.clone(),
+            tries: tries.clone(),
+            chosen: chosen.clone(),
+            timed: kept,
+        });
+        let mut v = match (best, rejected) {
+            (Some((mut v, timed, label)), _) => {
+                v.verification = Verification::Verified;
+                v.timed = guard.enabled.then_some(timed);
+                v.tuned = Some(label);
+                v
+            }
+            (None, Some(mut v)) => {
+                v.verification = Verification::Rejected(format!(
+                    "no autotune candidate verified ({} tried)",
+                    tries.len()
+                ));
+                v
+            }
+            (None, None) => {
+                let reason = format!(
+                    "no autotune candidate could be built or run: {}",
+                    tries
+                        .iter()
+                        .map(|(l, v)| format!("{l}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+                return Err(Unbuilt::Failed(reason));
+            }
+        };
+        // The Plan's own key and Plan (with its autotune step), so lookups
+        // of this Plan find it; the code is the candidate's.
+        v.key = cand.key.clone();
+        v.plan = cand.plan.clone();
+        let (v, notices) = self.cache().put(v);
+        self.notices(req, notices);
+        Ok(v)
+    }
+}
+
 /// The features `profile` reads that this vector only sampled, as
 /// `arg.feature`: a Plan that changes results must not rest on them.
 pub(super) fn sampled_reads(profile: &Profile, vector: &CharacteristicVector) -> Vec<String> {

@@ -130,6 +130,17 @@ pub enum EventKind {
         profile: String,
         timed: Timed,
     },
+    /// An `autotune` step's candidates were built, verified and timed:
+    /// each one's label and verdict, and the one kept (`None`: none
+    /// verified).
+    Tuned {
+        key: String,
+        profile: String,
+        tries: Vec<(String, String)>,
+        chosen: Option<String>,
+        /// The kept candidate's timing against generic.
+        timed: Option<Timed>,
+    },
     /// A Plan of the chain did not serve (`from`); the next is tried:
     /// `to` of `of` fallbacks.
     Fallback {

@@ -357,6 +357,9 @@ struct Events {
 /// What a failed build leaves: its reason, for the next request of its key.
 type Failed = String;
 
+/// What `autotune` tried: each candidate's label and verdict.
+type Tries = Vec<(String, String)>;
+
 /// Why a build gave no variant.
 #[derive(Debug, Clone)]
 enum Unbuilt {
@@ -1249,6 +1252,12 @@ impl Engine {
                         Turn::Built(v) => return Ok(v),
                         Turn::Elsewhere(holder) => return Err(Unbuilt::Elsewhere(holder)),
                     };
+                    if !is_generic {
+                        if let Some(candidates) = cand.plan.tuning() {
+                            return self
+                                .tune(req, kernel, input, vector, decided, cand, candidates, t);
+                        }
+                    }
                     let verification = if is_generic {
                         Verification::Reference
                     } else {

@@ -152,7 +152,7 @@ fn default_margin() -> f64 {
 }
 
 fn default_guard_runs() -> u32 {
-    5
+    15
 }
 
 fn default_guard_ms() -> u64 {
@@ -575,6 +575,44 @@ impl Profile {
             }
         }
 
+        // `autotune` toggles name other nodes of this profile.
+        for node in nodes
+            .iter()
+            .filter(|n| n.transform == TransformKind::Autotune)
+        {
+            let Some(super::params::ParamValue::List(items)) = node
+                .params
+                .iter()
+                .find(|(k, _)| *k == "toggle")
+                .map(|(_, v)| v)
+            else {
+                continue;
+            };
+            for item in items {
+                let super::params::ParamValue::Text(name) = item else {
+                    continue;
+                };
+                let known = nodes
+                    .iter()
+                    .any(|n| n.name == *name && n.transform != TransformKind::Autotune);
+                if !known {
+                    errors.push(
+                        ProfileError::new(
+                            path,
+                            ErrorKind::BadParameter {
+                                param: "toggle".to_owned(),
+                                problem: format!(
+                                    "`{name}` is not a transform node of this profile"
+                                ),
+                            },
+                        )
+                        .at(loc.in_node(&node.name, "toggle").or(node.line))
+                        .in_node(&node.name),
+                    );
+                }
+            }
+        }
+
         // Edges to nodes that failed to load would only repeat those errors.
         let built = if errors.is_empty() {
             Some(Dag::build(&nodes))
@@ -733,20 +771,32 @@ fn parse_node(
                 };
                 match parse_param(spec, v) {
                     Ok(value) => {
-                        if let (
-                            ParamTy::Pipeline,
-                            Some(check),
-                            super::params::ParamValue::Text(p),
-                        ) = (spec.ty, pass_check, &value)
-                        {
-                            if let Err(problem) = check(p) {
-                                errors.push(err(
-                                    ErrorKind::BadParameter {
-                                        param: key.to_owned(),
-                                        problem,
-                                    },
-                                    Some(key),
-                                ));
+                        use super::params::ParamValue;
+                        let pipelines: Vec<&String> = match (spec.ty, &value) {
+                            (ParamTy::Pipeline, ParamValue::Text(p)) => vec![p],
+                            (ParamTy::List(ParamTy::Pipeline), ParamValue::List(items)) => items
+                                .iter()
+                                .filter_map(|v| match v {
+                                    ParamValue::Text(p) => Some(p),
+                                    _ => None,
+                                })
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        if let Some(check) = pass_check {
+                            for p in pipelines {
+                                if p == "none" && spec.ty != ParamTy::Pipeline {
+                                    continue;
+                                }
+                                if let Err(problem) = check(p) {
+                                    errors.push(err(
+                                        ErrorKind::BadParameter {
+                                            param: key.to_owned(),
+                                            problem,
+                                        },
+                                        Some(key),
+                                    ));
+                                }
                             }
                         }
                         params.push((spec.name, value));

@@ -23,6 +23,7 @@ pub enum TransformKind {
     Layout,
     Dce,
     Passes,
+    Autotune,
 }
 
 /// The type of one parameter.
@@ -41,7 +42,14 @@ pub enum ParamTy {
     Pipeline,
     /// Argument bindings of `specialize`.
     Bind,
+    /// The name of another node of the profile.
+    Node,
+    /// A list of literals of one type: `autotune`'s candidate sets.
+    List(&'static ParamTy),
 }
+
+/// The most entries a candidate list may hold.
+pub const MAX_LIST: usize = 8;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ParamSpec {
@@ -172,8 +180,42 @@ const PASSES: &[ParamSpec] = &[p(
     "a new-pass-manager pipeline, e.g. `function(instcombine,gvn)`",
 )];
 
+const AUTOTUNE: &[ParamSpec] = &[
+    p(
+        "toggle",
+        ParamTy::List(&ParamTy::Node),
+        false,
+        "nodes tried both on and off",
+    ),
+    p(
+        "unroll",
+        ParamTy::List(&int(1, 1024)),
+        false,
+        "counts tried for every partial unroll step",
+    ),
+    p(
+        "width",
+        ParamTy::List(&pow2(0, 64)),
+        false,
+        "vector widths tried for every vectorize step (0: the vectorizer's choice)",
+    ),
+    p(
+        "interleave",
+        ParamTy::List(&pow2(0, 16)),
+        false,
+        "interleave counts tried for every vectorize step",
+    ),
+    p(
+        "finish",
+        ParamTy::List(&ParamTy::Pipeline),
+        false,
+        "finishing pipelines tried",
+    ),
+    p("max", int(1, 16), false, "candidates built at most (8)"),
+];
+
 impl TransformKind {
-    pub const ALL: [TransformKind; 7] = [
+    pub const ALL: [TransformKind; 8] = [
         Self::Specialize,
         Self::Unroll,
         Self::Vectorize,
@@ -181,6 +223,7 @@ impl TransformKind {
         Self::Layout,
         Self::Dce,
         Self::Passes,
+        Self::Autotune,
     ];
 
     pub fn name(self) -> &'static str {
@@ -192,6 +235,7 @@ impl TransformKind {
             Self::Layout => "layout",
             Self::Dce => "dce",
             Self::Passes => "passes",
+            Self::Autotune => "autotune",
         }
     }
 
@@ -212,6 +256,7 @@ impl TransformKind {
             Self::Layout => LAYOUT,
             Self::Dce => DCE,
             Self::Passes => PASSES,
+            Self::Autotune => AUTOTUNE,
         }
     }
 
@@ -234,6 +279,7 @@ pub enum ParamValue {
     Text(String),
     Expr(Arc<Expr>),
     Bind(BindSpec),
+    List(Vec<ParamValue>),
 }
 
 impl ParamValue {
@@ -334,6 +380,29 @@ pub fn parse_param(spec: &ParamSpec, value: &serde_yaml::Value) -> Result<ParamV
                 Ok(ParamValue::Text(s.clone()))
             }
         }
+        (ParamTy::Node, Y::String(s)) => Ok(ParamValue::Text(s.clone())),
+        (ParamTy::List(inner), Y::Sequence(items)) => {
+            if items.is_empty() || items.len() > MAX_LIST {
+                return Err(bad(format!(
+                    "give 1 to {MAX_LIST} candidates, not {}",
+                    items.len()
+                )));
+            }
+            let spec = ParamSpec { ty: *inner, ..*spec };
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match parse_param(&spec, item)? {
+                    ParamValue::Expr(_) => {
+                        return Err(bad(format!(
+                            "candidates are literals, not expressions ({})",
+                            yaml_kind(item)
+                        )))
+                    }
+                    v => out.push(v),
+                }
+            }
+            Ok(ParamValue::List(out))
+        }
         (ParamTy::Bind, Y::String(s)) => match s.as_str() {
             "ints" => Ok(ParamValue::Bind(BindSpec::Kind(BindKind::Ints))),
             "floats" => Ok(ParamValue::Bind(BindSpec::Kind(BindKind::Floats))),
@@ -374,6 +443,8 @@ pub fn parse_param(spec: &ParamSpec, value: &serde_yaml::Value) -> Result<ParamV
                 ParamTy::Choice(_) => "a name",
                 ParamTy::Pipeline => "a pipeline string",
                 ParamTy::Bind => "a kind or a map of arguments",
+                ParamTy::Node => "a node name",
+                ParamTy::List(_) => "a list of candidates",
             },
             yaml_kind(other)
         ))),
@@ -455,6 +526,22 @@ pub enum Step {
     Passes {
         pipeline: String,
     },
+    /// Candidate sets: the engine builds the Plans they make (see
+    /// [`crate::profile::Plan::tuning`]), times them and keeps the fastest
+    /// verified one. Transforms nothing itself.
+    Autotune {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        toggle: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unroll: Vec<u32>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        width: Vec<u32>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        interleave: Vec<u32>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        finish: Vec<String>,
+        max: u32,
+    },
 }
 
 impl Step {
@@ -467,6 +554,7 @@ impl Step {
             Step::Layout { .. } => TransformKind::Layout,
             Step::Dce { .. } => TransformKind::Dce,
             Step::Passes { .. } => TransformKind::Passes,
+            Step::Autotune { .. } => TransformKind::Autotune,
         }
     }
 
@@ -521,6 +609,31 @@ impl Step {
             }
             Step::Dce { aggressive } => if *aggressive { "aggressive" } else { "basic" }.to_owned(),
             Step::Passes { pipeline } => pipeline.clone(),
+            Step::Autotune {
+                toggle,
+                unroll,
+                width,
+                interleave,
+                finish,
+                max,
+            } => {
+                let list = |name: &str, v: Vec<String>| -> Option<String> {
+                    (!v.is_empty()).then(|| format!("{name}=[{}]", v.join(",")))
+                };
+                let nums = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>();
+                [
+                    list("toggle", toggle.clone()),
+                    list("unroll", nums(unroll)),
+                    list("width", nums(width)),
+                    list("interleave", nums(interleave)),
+                    list("finish", finish.clone()),
+                    Some(format!("max={max}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ")
+            }
         }
     }
 }
@@ -652,6 +765,40 @@ pub fn resolve(
         TransformKind::Passes => Step::Passes {
             pipeline: text_param(params, "pipeline", ""),
         },
+        TransformKind::Autotune => {
+            let list = |name: &str| -> Vec<ParamValue> {
+                match get(params, name) {
+                    Some(ParamValue::List(v)) => v.clone(),
+                    _ => Vec::new(),
+                }
+            };
+            let ints = |name: &str| -> Vec<u32> {
+                list(name)
+                    .iter()
+                    .filter_map(|v| match v {
+                        ParamValue::Int(i) => u32::try_from(*i).ok(),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            let texts = |name: &str| -> Vec<String> {
+                list(name)
+                    .iter()
+                    .filter_map(|v| match v {
+                        ParamValue::Text(t) => Some(t.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            Step::Autotune {
+                toggle: texts("toggle"),
+                unroll: ints("unroll"),
+                width: ints("width"),
+                interleave: ints("interleave"),
+                finish: texts("finish"),
+                max: i("max", 8)? as u32,
+            }
+        }
     })
 }
 

@@ -166,6 +166,130 @@ impl Plan {
         Some(plan)
     }
 
+    /// The candidate Plans of this Plan's `autotune` step, each with a
+    /// label, the baseline first (every toggled node on, every set's first
+    /// value), at most the step's `max`, duplicates (a toggled node that
+    /// did not run, a value the step already had) dropped. `None` without
+    /// an `autotune` step. Each candidate is this Plan minus the step with
+    /// the choices applied: a toggled node off removes its step, `unroll`
+    /// sets every partial unroll's count, `width` and `interleave` every
+    /// vectorize step's, `finish` the finishing pipeline. None of these
+    /// changes what the code computes beyond what the Plan already allows
+    /// (reassociation is never a candidate), so the winner is right for
+    /// every input the Plan itself is.
+    pub fn tuning(&self) -> Option<Vec<(Plan, String)>> {
+        let at = self
+            .steps
+            .iter()
+            .position(|s| matches!(s.step, Step::Autotune { .. }))?;
+        let Step::Autotune {
+            toggle,
+            unroll,
+            width,
+            interleave,
+            finish,
+            max,
+        } = self.steps[at].step.clone()
+        else {
+            return None;
+        };
+        let mut base = self.clone();
+        base.steps.remove(at);
+        // Each dimension: its choices, as (label, edit).
+        type Edit = Box<dyn Fn(&mut Plan)>;
+        let mut dims: Vec<Vec<(String, Edit)>> = Vec::new();
+        for node in toggle {
+            let n = node.clone();
+            dims.push(vec![
+                (String::new(), Box::new(|_: &mut Plan| {})),
+                (
+                    format!("{node} off"),
+                    Box::new(move |p: &mut Plan| {
+                        p.steps.retain(|s| s.node != n);
+                        p.skipped.push(SkippedNode {
+                            node: n.clone(),
+                            reason: "off (autotune)".to_owned(),
+                        });
+                    }),
+                ),
+            ]);
+        }
+        let set = |name: &'static str, values: Vec<u32>, f: fn(&mut Step, u32)| {
+            values
+                .into_iter()
+                .map(move |v| {
+                    let edit: Edit = Box::new(move |p: &mut Plan| {
+                        for s in &mut p.steps {
+                            f(&mut s.step, v);
+                        }
+                    });
+                    (format!("{name} {v}"), edit)
+                })
+                .collect::<Vec<_>>()
+        };
+        if !unroll.is_empty() {
+            dims.push(set("unroll", unroll, |s, v| {
+                if let Step::Unroll { count, full: false } = s {
+                    *count = v;
+                }
+            }));
+        }
+        if !width.is_empty() {
+            dims.push(set("width", width, |s, v| {
+                if let Step::Vectorize { width, .. } = s {
+                    *width = v;
+                }
+            }));
+        }
+        if !interleave.is_empty() {
+            dims.push(set("interleave", interleave, |s, v| {
+                if let Step::Vectorize { interleave, .. } = s {
+                    *interleave = v;
+                }
+            }));
+        }
+        if !finish.is_empty() {
+            dims.push(
+                finish
+                    .into_iter()
+                    .map(|f| {
+                        let label = format!("finish {f}");
+                        let edit: Edit = Box::new(move |p: &mut Plan| p.finish = f.clone());
+                        (label, edit)
+                    })
+                    .collect(),
+            );
+        }
+        // The product, in order, the first choice of every set first.
+        let total: usize = dims.iter().map(Vec::len).product();
+        let mut out: Vec<(Plan, String)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for mut i in 0..total {
+            if out.len() >= max.max(1) as usize {
+                break;
+            }
+            let mut plan = base.clone();
+            let mut labels = Vec::new();
+            for d in &dims {
+                let (label, edit) = &d[i % d.len()];
+                i /= d.len();
+                edit(&mut plan);
+                if !label.is_empty() {
+                    labels.push(label.clone());
+                }
+            }
+            if seen.insert(plan.fingerprint()) {
+                let label = if labels.is_empty() {
+                    "as planned".to_owned()
+                } else {
+                    labels.join(", ")
+                };
+                out.push((plan, label));
+            }
+        }
+        Some(out)
+    }
+
     /// Everything that determines the pipeline's output, as canonical JSON:
     /// the profile version (its tolerance decides verification), the steps
     /// that run with their parameters, and the finishing pipeline. Skipped

@@ -217,7 +217,7 @@ fn an_unknown_transform_names_file_line_and_node() {
     );
     assert_eq!(
         msg,
-        "profiles/p.yaml:4: node `v`: unknown transform `vectorise` (known: specialize, unroll, vectorize, inline_cache, layout, dce, passes)"
+        "profiles/p.yaml:4: node `v`: unknown transform `vectorise` (known: specialize, unroll, vectorize, inline_cache, layout, dce, passes, autotune)"
     );
 }
 

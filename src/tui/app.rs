@@ -74,6 +74,8 @@ pub struct RunRecord {
     pub chain: Vec<(crate::engine::Try, String)>,
     /// Tiered serving answered with generic; the variant builds.
     pub deferred: bool,
+    /// The `autotune` candidate the build kept.
+    pub tuned: Option<String>,
     /// The background build is done: what serves the key now.
     pub ready: Option<String>,
     pub served_by: Option<Served>,
@@ -308,6 +310,23 @@ impl Model {
                 from, profile, why, ..
             } => r.chain.push((from, format!("{profile} {why}"))),
             EventKind::Deferred { .. } => r.deferred = true,
+            EventKind::Tuned {
+                profile,
+                tries,
+                chosen,
+                ..
+            } => {
+                let line = format!(
+                    "autotune {profile}: {} candidates, {}",
+                    tries.len(),
+                    match &chosen {
+                        Some(c) => format!("kept `{c}`"),
+                        None => "none verified".to_owned(),
+                    }
+                );
+                r.tuned = chosen;
+                self.log(Level::Info, line);
+            }
             EventKind::Ready {
                 served_by, profile, ..
             } => {

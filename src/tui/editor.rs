@@ -188,6 +188,8 @@ fn required_defaults(kind: TransformKind) -> Vec<(&'static str, Value)> {
             ParamTy::Bool => Value::Bool(true),
             ParamTy::Int { min, .. } => Value::Number(min.into()),
             ParamTy::Choice(c) => Value::String(c.first().copied().unwrap_or("").into()),
+            ParamTy::Node => Value::String(String::new()),
+            ParamTy::List(_) => Value::Sequence(Vec::new()),
         };
         out.push((p.name, v));
     }

@@ -378,6 +378,7 @@ fn variant() -> Variant {
         codegen_micros: 2000,
         verification: Verification::Verified,
         timed: None,
+        tuned: None,
         created: NOW / 1000 - 120,
     }
 }
