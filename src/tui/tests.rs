@@ -862,6 +862,32 @@ fn help_is_generated_from_the_key_map() {
 }
 
 #[test]
+fn help_ends_with_a_legend_of_every_state_mark() {
+    let mut app = app();
+    key(&mut app, KeyCode::Char('?'));
+    // Scrolled to the end: the legend is the overlay's last part.
+    for _ in 0..200 {
+        key(&mut app, KeyCode::Down);
+    }
+    let screen = render(&mut app, 100, 40);
+    for (mark, meaning) in [
+        ("!", "broken on disk; its last good version is live"),
+        ("●", "unsaved edits in the workbench"),
+        ("▶", "a workload"),
+        ("◌", "pending"),
+        ("⊘", "skipped"),
+        ("✗", "failed"),
+    ] {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(mark) && l.contains(meaning)),
+            "{mark} {meaning} missing:\n{screen}"
+        );
+    }
+}
+
+#[test]
 fn every_pane_in_a_grid_on_a_large_terminal() {
     let mut app = app();
     for m in request(1, "sample-inputs/dot-small.yaml", false, usize::MAX) {

@@ -285,6 +285,58 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
     );
 }
 
+/// What the state marks mean, pane by pane, as the help overlay lists them
+/// (the colors are the panes' own).
+type Marks = &'static [(&'static str, Color, &'static str)];
+
+const LEGEND: &[(&str, Marks)] = &[
+    (
+        "Profiles",
+        &[
+            ("✓", Color::Green, "loaded and live"),
+            (
+                "!",
+                Color::Yellow,
+                "broken on disk; its last good version is live",
+            ),
+            ("✗", Color::Red, "broken, with no good version: not loaded"),
+            ("●", Color::Yellow, "unsaved edits in the workbench"),
+        ],
+    ),
+    (
+        "Inputs",
+        &[
+            ("·", Color::Green, "analyzed"),
+            ("✗", Color::Red, "the spec or its kernel has an error"),
+            (
+                "▶",
+                Color::Magenta,
+                "a workload (a list of inputs to replay)",
+            ),
+        ],
+    ),
+    (
+        "Pipeline and the selection",
+        &[
+            ("◌", Color::DarkGray, "pending"),
+            ("▶", Color::Yellow, "running"),
+            ("✓", Color::Green, "ran (or: the selected profile)"),
+            (
+                "●",
+                Color::Blue,
+                "from the cache (or: matched, lower priority)",
+            ),
+            (
+                "⊘",
+                Color::DarkGray,
+                "skipped: its `when` is false or no predecessor ran",
+            ),
+            ("✗", Color::Red, "failed"),
+            ("·", Color::DarkGray, "did not match"),
+        ],
+    ),
+];
+
 fn draw_help(f: &mut Frame, main: Rect, scroll: u16, app: &mut App) {
     let r = centered(main, main.width.min(90), main.height);
     f.render_widget(Clear, r);
@@ -319,6 +371,17 @@ fn draw_help(f: &mut Frame, main: Rect, scroll: u16, app: &mut App) {
                 ),
                 Span::raw(help),
             ])),
+        }
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("Marks", bold().fg(Color::Cyan))));
+    for (pane, marks) in LEGEND {
+        lines.push(Line::from(Span::styled(format!("  {pane}"), bold())));
+        for (mark, color, meaning) in *marks {
+            lines.push(Line::from(vec![
+                Span::styled(format!("    {mark}  "), Style::new().fg(*color)),
+                Span::raw(*meaning),
+            ]));
         }
     }
     let max = (lines.len() as u16).saturating_sub(inner.height);
