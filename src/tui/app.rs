@@ -120,6 +120,8 @@ pub struct ReloadStatus {
 #[derive(Debug, Default)]
 pub struct Model {
     pub store: Arc<StoreView>,
+    /// A store view arrived (the first is the start-up load's).
+    store_seen: bool,
     pub cache: CacheView,
     pub analyses: HashMap<PathBuf, Analysis>,
     pub runs: VecDeque<RunRecord>,
@@ -428,7 +430,18 @@ impl Model {
                 self.fatal = Some(e);
             }
             Msg::Event(e) => self.apply_event(*e),
-            Msg::Store(s) => self.store = s,
+            Msg::Store(s) => {
+                // The first view is the start-up load: profiles that did
+                // not load then are said in the Log (later ones come with
+                // their reload).
+                if !self.store_seen {
+                    self.store_seen = true;
+                    for e in &s.errors {
+                        self.log(Level::Error, format!("at start: {e}"));
+                    }
+                }
+                self.store = s;
+            }
             Msg::Cache(c) => {
                 self.cache = *c;
                 // Entries come and go: opened IR and assembly may be stale.

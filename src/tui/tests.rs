@@ -862,6 +862,22 @@ fn help_is_generated_from_the_key_map() {
 }
 
 #[test]
+fn profiles_that_fail_at_start_up_are_in_the_log_once() {
+    let mut app = app();
+    let logged = |app: &App| {
+        app.model
+            .log
+            .iter()
+            .filter(|l| l.text.starts_with("at start: ") && l.text.contains("narrow.yaml:4"))
+            .count()
+    };
+    assert_eq!(logged(&app), 1, "{:?}", app.model.log);
+    // Later views of the store (every reload sends one) say it no more.
+    app.model.apply(Msg::Store(Arc::new(store())));
+    assert_eq!(logged(&app), 1);
+}
+
+#[test]
 fn help_ends_with_a_legend_of_every_state_mark() {
     let mut app = app();
     key(&mut app, KeyCode::Char('?'));
