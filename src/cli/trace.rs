@@ -244,15 +244,16 @@ pub fn line(e: &Event) -> String {
             key,
             profile,
             queued,
+            full,
         } => (
             "tiered",
             format!(
                 "{} {profile}: generic serves now; {}",
                 &key[..12.min(key.len())],
-                if *queued {
-                    "the variant builds in the background"
-                } else {
-                    "the variant is already building in the background"
+                match (queued, full) {
+                    (true, _) => "the variant builds in the background",
+                    (false, true) => "the background queue is full: a later request builds it",
+                    (false, false) => "the variant is already building in the background",
                 }
             ),
         ),

@@ -254,15 +254,22 @@ impl Engine {
     ) -> Result<Choice, EngineError> {
         let generic = self.generic(req, kernel, vector, &decided.store)?;
         let key = decided.key.clone();
-        let queued = {
+        let (queued, full) = {
             let mut pending = lock(&self.shared.pending);
-            !pending.contains(&key) && pending.len() < MAX_PENDING && pending.insert(key.clone())
+            if pending.contains(&key) {
+                (false, false)
+            } else if pending.len() >= MAX_PENDING {
+                (false, true)
+            } else {
+                (pending.insert(key.clone()), false)
+            }
         };
         self.count(|s| s.deferred += 1);
         self.emit(req, || EventKind::Deferred {
             key: key.0.clone(),
             profile: decided.plan.profile.clone(),
             queued,
+            full,
         });
         let mut answered = None;
         if queued {
@@ -440,9 +447,6 @@ impl Engine {
         let fastest = |x: &[u64]| x.iter().copied().min().unwrap_or(0);
         let runs = g.len() as u32;
         let timed = Timed::judge(fastest(&g), fastest(&v), runs, guard.margin);
-        if timed.slower {
-            self.count(|s| s.slower += 1);
-        }
         self.emit(req, || EventKind::Timed {
             key: variant.key.0.clone(),
             profile: variant.plan.profile.clone(),
@@ -532,6 +536,9 @@ impl Engine {
         });
         let mut v = match (best, rejected) {
             (Some((mut v, timed, label)), _) => {
+                if guard.enabled && timed.slower {
+                    self.count(|s| s.slower += 1);
+                }
                 v.verification = Verification::Verified;
                 v.timed = guard.enabled.then_some(timed);
                 v.tuned = Some(label);

@@ -153,11 +153,14 @@ pub enum EventKind {
     },
     /// Tiered serving: generic answers now, and the variant of `key` is
     /// built (verified, timed, its chain walked) in the background
-    /// (`queued`: by this request; otherwise one already was).
+    /// (`queued`: by this request; otherwise one already was, or `full`:
+    /// the background queue is full and a later request queues it).
     Deferred {
         key: String,
         profile: String,
         queued: bool,
+        #[serde(default)]
+        full: bool,
     },
     /// A background build is done: what requests of `key` get from now on.
     Ready {

@@ -1304,7 +1304,12 @@ impl Engine {
                             req, kernel, input, vector, decided, &v, guard, pair,
                         );
                         match timed {
-                            Some(timed) => v.timed = Some(timed),
+                            Some(timed) => {
+                                if timed.slower {
+                                    self.count(|s| s.slower += 1);
+                                }
+                                v.timed = Some(timed);
+                            }
                             // A run failed in the sandbox: no verdict, so
                             // nothing is cached (as above).
                             None => return Ok(Arc::new(v)),
