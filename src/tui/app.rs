@@ -717,6 +717,7 @@ impl App {
             ConfirmFor::Revert => self.profiles.revert(&mut self.model),
             ConfirmFor::OverwriteOnSave => self.profiles.save(&mut self.model, true),
             ConfirmFor::QuitWithEdits => self.quit = true,
+            ConfirmFor::ClearRuns => self.runs.clear(&mut self.model),
         }
     }
 

@@ -780,6 +780,25 @@ fn cache_open_entry_ir_and_assembly_evict_and_clear() {
 // ---- Runs --------------------------------------------------------------
 
 #[test]
+fn clearing_the_runs_asks_first() {
+    let mut app = app();
+    focus(&mut app, PaneId::Runs);
+    for id in 1..=3 {
+        for m in request(id, "sample-inputs/dot-small.yaml", id > 1, usize::MAX) {
+            app.model.apply(m);
+        }
+    }
+    key(&mut app, KeyCode::Char('c'));
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("Clear the 3 runs"), "{screen}");
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.model.runs.len(), 3, "no keeps them");
+    key(&mut app, KeyCode::Char('c'));
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.model.runs.is_empty(), "yes clears them");
+}
+
+#[test]
 fn runs_table_sparklines_and_summary() {
     let mut app = app();
     focus(&mut app, PaneId::Runs);

@@ -95,6 +95,8 @@ pub enum ConfirmFor {
     OverwriteOnSave,
     /// Quit although profiles have unsaved edits.
     QuitWithEdits,
+    /// Clear the Runs list (the runs, not the cache).
+    ClearRuns,
 }
 
 #[derive(Debug, Clone, PartialEq)]

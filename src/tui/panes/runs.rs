@@ -105,14 +105,24 @@ impl RunsPane {
                 Some(r) => Effect::ShowRun(r),
                 None => Effect::None,
             },
-            Action::ClearRuns => {
-                model.runs.clear();
-                self.sel = 0;
-                self.sel_request = None;
-                Effect::None
-            }
+            Action::ClearRuns if model.runs.is_empty() => Effect::None,
+            Action::ClearRuns => Effect::Confirm(super::Confirm {
+                question: format!(
+                    "Clear the {} run{} from the list? (the cache keeps its variants)",
+                    model.runs.len(),
+                    if model.runs.len() == 1 { "" } else { "s" }
+                ),
+                purpose: super::ConfirmFor::ClearRuns,
+            }),
             _ => Effect::Unhandled,
         }
+    }
+
+    /// Clears the list (asked first, see [`Action::ClearRuns`]).
+    pub fn clear(&mut self, model: &mut Model) {
+        model.runs.clear();
+        self.sel = 0;
+        self.sel_request = None;
     }
 
     pub fn mouse(&mut self, ev: MouseEvent, model: &mut Model) -> Effect {
