@@ -433,6 +433,39 @@ fn vectorize_without_reassoc_keeps_the_order_of_a_float_sum() {
     );
 }
 
+/// An `autotune` step whose sets multiply to a million combinations, all
+/// but a few duplicates (the toggled nodes never run), is expanded from a
+/// bounded number of them: at most `max` candidates, each distinct.
+#[test]
+fn autotune_with_a_million_combinations_looks_at_a_bounded_few() {
+    let prepared = sample("sum-large");
+    let mut yaml = String::from("name: wide\npriority: 1\npipeline:\n");
+    let mut names = Vec::new();
+    for i in 0..8 {
+        yaml.push_str(&format!(
+            "  off{i}: {{ transform: unroll, count: 2, when: \"false\" }}\n"
+        ));
+        names.push(format!("off{i}"));
+    }
+    yaml.push_str("  vec: { transform: vectorize, width: 4 }\n");
+    yaml.push_str(&format!(
+        "  tune: {{ transform: autotune, max: 16, toggle: [{}], unroll: [1, 2, 3, 4, 5, 6, 7, 8], width: [1, 2, 4, 8, 16, 32, 64, 0], interleave: [1, 2, 4, 8, 16, 0, 1, 2], finish: [\"default<O3>\", \"default<O2>\", \"default<O1>\", \"default<O3>\", \"default<O2>\", \"default<O1>\", \"default<O3>\", \"default<O2>\"] }}\n",
+        names.join(", ")
+    ));
+    let plan = custom_plan(&yaml, &prepared);
+    let candidates = plan.tuning().expect("an autotune step");
+    assert!(
+        !candidates.is_empty() && candidates.len() <= 16,
+        "{}",
+        candidates.len()
+    );
+    let distinct: BTreeSet<String> = candidates.iter().map(|(p, _)| p.fingerprint()).collect();
+    assert_eq!(distinct.len(), candidates.len());
+    assert!(candidates
+        .iter()
+        .all(|(p, _)| !p.steps.iter().any(|s| s.node == "tune")));
+}
+
 /// The fast path to `hit_block` is guarded by a comparison with the pinned
 /// target: the callee against `@target` (`icmp eq ptr`), or, once
 /// instcombine has seen through the constant table, the table index against

@@ -35,6 +35,10 @@ pub struct Plan {
     pub tolerance: Tolerance,
 }
 
+/// The most combinations of an `autotune` step's sets [`Plan::tuning`]
+/// looks at.
+pub const TUNING_COMBINATIONS: usize = 256;
+
 /// A profile matched but cannot be planned for this input (a binding names
 /// an argument the kernel lacks, a parameter expression fails...).
 #[derive(Debug, Clone, PartialEq)]
@@ -260,8 +264,16 @@ impl Plan {
                     .collect(),
             );
         }
-        // The product, in order, the first choice of every set first.
-        let total: usize = dims.iter().map(Vec::len).product();
+        // The product, in order, the first choice of every set first. At
+        // most TUNING_COMBINATIONS are looked at: sets of 8 toggles and
+        // four lists of 8 make a million, nearly all duplicates when the
+        // toggled nodes did not run, and each costs a Plan and its
+        // fingerprint on the request's path.
+        let total: usize = dims
+            .iter()
+            .map(Vec::len)
+            .product::<usize>()
+            .min(TUNING_COMBINATIONS);
         let mut out: Vec<(Plan, String)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for mut i in 0..total {
