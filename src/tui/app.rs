@@ -475,7 +475,8 @@ impl Model {
             }
             Msg::Job(j) => match j {
                 JobState::Started { label, total } => {
-                    self.log(Level::Info, format!("{label}: {total} requests"));
+                    let noun = if total == 1 { "request" } else { "requests" };
+                    self.log(Level::Info, format!("{label}: {total} {noun}"));
                     self.job = Some(JobStatus {
                         label,
                         done: 0,

@@ -780,6 +780,20 @@ fn cache_open_entry_ir_and_assembly_evict_and_clear() {
 // ---- Runs --------------------------------------------------------------
 
 #[test]
+fn a_batch_of_one_is_one_request_in_the_log() {
+    let mut app = app();
+    for total in [1, 2] {
+        app.model.apply(Msg::Job(JobState::Started {
+            label: format!("run ×{total}"),
+            total,
+        }));
+    }
+    let lines: Vec<&str> = app.model.log.iter().map(|l| l.text.as_str()).collect();
+    assert!(lines.contains(&"run ×1: 1 request"), "{lines:?}");
+    assert!(lines.contains(&"run ×2: 2 requests"), "{lines:?}");
+}
+
+#[test]
 fn clearing_the_runs_asks_first() {
     let mut app = app();
     focus(&mut app, PaneId::Runs);
