@@ -478,7 +478,23 @@ impl Engine {
         let mut tries: Tries = Vec::new();
         let mut best: Option<(Variant, Timed, String)> = None;
         let mut rejected: Option<Variant> = None;
-        for (plan, label) in candidates {
+        // The first candidate is the Plan as written: what it costs is the
+        // miss's own. What the others cost is what tuning adds, counted in
+        // `tune` alone (each is settled when the next starts, or after).
+        let mut extra: Option<(Instant, Timings)> = None;
+        let settle = |extra: &mut Option<(Instant, Timings)>, t: &mut Timings| {
+            if let Some((at, before)) = extra.take() {
+                *t = Timings {
+                    tune: before.tune + micros(at),
+                    ..before
+                };
+            }
+        };
+        for (i, (plan, label)) in candidates.into_iter().enumerate() {
+            settle(&mut extra, t);
+            if i > 0 {
+                extra = Some((Instant::now(), *t));
+            }
             let key = self.key_of(kernel, &plan);
             let mut v = match self.build(
                 req,
@@ -511,9 +527,11 @@ impl Engine {
                 rejected.get_or_insert(v);
                 continue;
             }
-            let Some(timed) =
-                self.time_against_generic(req, kernel, input, vector, decided, &v, &guard, pair)
-            else {
+            let at = Instant::now();
+            let timed =
+                self.time_against_generic(req, kernel, input, vector, decided, &v, &guard, pair);
+            t.timing += micros(at);
+            let Some(timed) = timed else {
                 tries.push((label, "no verdict (the sandbox failed a run)".to_owned()));
                 continue;
             };
@@ -525,6 +543,7 @@ impl Engine {
                 best = Some((v, timed, label));
             }
         }
+        settle(&mut extra, t);
         let chosen = best.as_ref().map(|(_, _, l)| l.clone());
         let kept = best.as_ref().map(|(_, t, _)| *t);
         self.emit(req, || EventKind::Tuned {

@@ -214,8 +214,16 @@ pub struct Timings {
     pub transform: u64,
     pub codegen: u64,
     pub verify: u64,
-    /// Choosing what serves (the variant, or generic when it is rejected).
+    /// Choosing what serves (the variant, or generic when it is rejected),
+    /// builds aside.
     pub guard: u64,
+    /// Of a miss: the guard's timing runs against generic (inside `guard`
+    /// or `tune`).
+    pub timing: u64,
+    /// Of a miss: autotune's candidates after the first, wall clock
+    /// (their transform, codegen, verification and timing are counted
+    /// here, not in those fields).
+    pub tune: u64,
     /// The kernel itself, as the executor measured it.
     pub execute: u64,
     /// From handing the arguments to the executor to its answer.
@@ -1300,9 +1308,11 @@ impl Engine {
                     }
                     let guard = &cand.profile.guard;
                     if guard.enabled && v.verification == Verification::Verified {
+                        let at = Instant::now();
                         let timed = self.time_against_generic(
                             req, kernel, input, vector, decided, &v, guard, pair,
                         );
+                        t.timing += micros(at);
                         match timed {
                             Some(timed) => {
                                 if timed.slower {
