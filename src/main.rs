@@ -118,10 +118,16 @@ enum Command {
     /// A sandboxed build worker (started by the engine).
     #[command(hide = true)]
     Worker,
-    /// Measure, reporting ratios taken side by side in one run.
+    /// Measure, reporting ratios taken side by side in one run. Without a
+    /// subcommand: the suite (every shipped input and kernels/suite/), what
+    /// serves against generic and the hand-specialized references, and
+    /// the cost of a miss beside clang -O3.
+    #[command(args_conflicts_with_subcommands = true)]
     Bench {
         #[command(subcommand)]
-        command: BenchCommand,
+        command: Option<BenchCommand>,
+        #[command(flatten)]
+        suite: SuiteArgs,
     },
     /// Run the engine as a service: the request API, the profile and
     /// cache admin API, events and metrics (see openapi.yaml).
@@ -152,6 +158,26 @@ enum CacheCommand {
     Clear,
 }
 
+/// `tailor bench` (and `tailor bench run`): the suite.
+#[derive(clap::Args, Clone)]
+struct SuiteArgs {
+    /// Input specs (default: every spec in sample-inputs/ and
+    /// kernels/suite/inputs/).
+    inputs: Vec<PathBuf>,
+    /// Only the inputs whose file name contains this (repeatable: any of
+    /// them).
+    #[arg(long, value_name = "K")]
+    filter: Vec<String>,
+    /// Runs of each build.
+    #[arg(long, default_value_t = 31)]
+    runs: usize,
+    /// The hand-specialized references (`<entry>.c`).
+    #[arg(long, value_name = "DIR", default_value = "kernels/reference")]
+    references: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
     /// The sandbox's costs: one execution in-process, in a forked child, in
@@ -165,17 +191,8 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Each input's specialized variant against its generic build (kernel
-    /// time, medians of interleaved runs), and miss against hit latency.
-    Run {
-        /// Input specs (default: every spec in sample-inputs/).
-        inputs: Vec<PathBuf>,
-        /// Runs of each build.
-        #[arg(long, default_value_t = 31)]
-        runs: usize,
-        #[arg(long)]
-        json: bool,
-    },
+    /// The suite, as `tailor bench` with no subcommand runs it.
+    Run(SuiteArgs),
     /// A cached request's cost per stage and isolation mode, beside a pipe
     /// round trip and a memcpy of its input measured in the same run.
     Hitpath {
@@ -453,24 +470,27 @@ fn main() -> ExitCode {
             CacheCommand::Clear => finish(cli::cache::clear(args.cache())),
         },
         Some(Command::Bench {
-            command: BenchCommand::Analyze { mib, runs, json },
+            command: Some(BenchCommand::Analyze { mib, runs, json }),
+            ..
         }) => finish(cli::bench_analyze(mib, runs, json)),
         Some(Command::Bench {
             command:
-                BenchCommand::Sandbox {
+                Some(BenchCommand::Sandbox {
                     ref input,
                     runs,
                     json,
-                },
+                }),
+            ..
         }) => finish(cli::bench_sandbox(input, &args.profiles(), runs, json)),
         Some(Command::Bench {
             command:
-                BenchCommand::Throughput {
+                Some(BenchCommand::Throughput {
                     ref input,
                     ref threads,
                     seconds,
                     json,
-                },
+                }),
+            ..
         }) => finish(cli::bench_throughput(
             input,
             &args.profiles(),
@@ -480,12 +500,13 @@ fn main() -> ExitCode {
         )),
         Some(Command::Bench {
             command:
-                BenchCommand::Serve {
+                Some(BenchCommand::Serve {
                     ref input,
                     ref concurrency,
                     seconds,
                     json,
-                },
+                }),
+            ..
         }) => finish(cli::bench_serve(
             input,
             &args.profiles(),
@@ -495,14 +516,15 @@ fn main() -> ExitCode {
         )),
         Some(Command::Bench {
             command:
-                BenchCommand::Fleet {
+                Some(BenchCommand::Fleet {
                     ref inputs,
                     seconds,
                     rate,
                     cache_entries,
                     ref redis,
                     json,
-                },
+                }),
+            ..
         }) => finish(cli::bench_fleet(
             inputs,
             &args.profiles(),
@@ -514,12 +536,13 @@ fn main() -> ExitCode {
         )),
         Some(Command::Bench {
             command:
-                BenchCommand::Hitpath {
+                Some(BenchCommand::Hitpath {
                     ref inputs,
                     runs,
                     interval_us,
                     json,
-                },
+                }),
+            ..
         }) => finish(cli::bench_hitpath(
             inputs,
             &args.profiles(),
@@ -528,13 +551,22 @@ fn main() -> ExitCode {
             json,
         )),
         Some(Command::Bench {
-            command:
-                BenchCommand::Run {
-                    ref inputs,
-                    runs,
-                    json,
-                },
-        }) => finish(cli::bench_run(inputs, &args.profiles(), runs, json)),
+            command: Some(BenchCommand::Run(ref suite)),
+            ..
+        })
+        | Some(Command::Bench {
+            command: None,
+            ref suite,
+        }) => finish(cli::bench_run(
+            &cli::SuiteOptions {
+                inputs: suite.inputs.clone(),
+                filter: suite.filter.clone(),
+                runs: suite.runs,
+                references: suite.references.clone(),
+            },
+            &args.profiles(),
+            suite.json,
+        )),
         Some(Command::Serve(ref serve)) => {
             let profiles = args.profiles_flag.as_deref();
             let cache_dir = if args.no_disk_cache {

@@ -645,3 +645,86 @@ fn rust_log_shows_requests_and_what_a_dying_worker_said() {
         stderr(&quiet)
     );
 }
+
+/// `tailor bench` with no subcommand: the filtered suite, each case timed
+/// beside its hand-specialized references (checked against generic), the
+/// groups summarized, and a miss split beside clang -O3.
+#[test]
+fn bench_times_the_served_build_beside_checked_references() {
+    let o = tailor(&[
+        "--no-disk-cache",
+        "bench",
+        "--json",
+        "--runs",
+        "3",
+        "--filter",
+        "gemv.yaml",
+        "--filter",
+        "sum-small",
+    ]);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{text}{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&text).expect("bench --json is JSON");
+    let rows = v["speedups"].as_array().expect("speedups");
+    let names: Vec<&str> = rows.iter().filter_map(|r| r["input"].as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names
+        .iter()
+        .any(|n| n.ends_with("kernels/suite/inputs/gemv.yaml")));
+    assert!(names
+        .iter()
+        .any(|n| n.ends_with("sample-inputs/sum-small.yaml")));
+    for r in rows {
+        let refs = r["references"].as_array().expect("references");
+        let builds: Vec<&str> = refs.iter().filter_map(|x| x["build"].as_str()).collect();
+        assert_eq!(builds, ["fixed", "fixed+reassoc"], "{r}");
+        // The strict build keeps C's order: it agrees with generic.
+        assert!(refs[0]["differs"].is_null(), "{r}");
+        assert!(refs[0]["ns"].as_u64().is_some_and(|n| n > 0), "{r}");
+        assert!(r["best_reference"].as_f64().is_some(), "{r}");
+    }
+    let groups = v["summary"].as_array().expect("summary");
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    for l in v["latency"].as_array().expect("latency") {
+        assert!(l["synthesis_us"].as_u64().is_some_and(|s| s > 0), "{l}");
+        assert!(l["clang_o3_us"].as_u64().is_some_and(|s| s > 0), "{l}");
+        assert!(l["analyzer_share"].as_f64().is_some(), "{l}");
+    }
+
+    // A filter nothing matches is an error that says so.
+    let o = tailor(&["--no-disk-cache", "bench", "--filter", "no-such-kernel"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no-such-kernel"), "{}", stderr(&o));
+}
+
+/// A reference that computes something else is reported as differing and
+/// never counted as the best build to compare against.
+#[test]
+fn bench_refuses_a_reference_that_disagrees_with_generic() {
+    let refs = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        refs.path().join("sum.c"),
+        "double sum(const double *a, long n) { (void)n; return a[0] + 1.0; }\n",
+    )
+    .expect("write reference");
+    let o = tailor(&[
+        "--no-disk-cache",
+        "bench",
+        "--json",
+        "--runs",
+        "3",
+        "--references",
+        refs.path().to_str().expect("utf-8 path"),
+        "sample-inputs/sum-small.yaml",
+    ]);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{text}{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&text).expect("bench --json is JSON");
+    let row = &v["speedups"][0];
+    for r in row["references"].as_array().expect("references") {
+        let differs = r["differs"].as_str().unwrap_or_default();
+        assert!(differs.contains("result"), "{row}");
+    }
+    assert!(row["best_reference"].is_null(), "{row}");
+    assert!(row["vs_reference"].is_null(), "{row}");
+}

@@ -1,6 +1,9 @@
 //! Measurements reported as ratios taken side by side in one run (these
-//! machines are shared and noisy). So far: the analyzer's cost per MiB, read
-//! whole against sampled. Specialized against generic comes with the engine.
+//! machines are shared and noisy): the analyzer's cost per MiB, what serves
+//! against generic and against hand-specialized references, a miss against
+//! a hit, the sandbox's and the hit path's costs, throughput.
+
+pub mod reference;
 
 use crate::analyze::Analyzer;
 use crate::input::{ArrayView, Rng};
@@ -87,6 +90,14 @@ pub struct Speedup {
     /// The guard's verdict on the selected variant, when it was timed.
     pub guard: Option<crate::cache::Timed>,
     pub runs: usize,
+    /// The hand-specialized builds of `kernels/reference/`, timed in the
+    /// same loop (empty when there is none for this kernel).
+    pub references: Vec<reference::RefTime>,
+    /// The fastest reference build whose results agree with generic
+    /// within the selected Plan's tolerance: its speedup over generic.
+    pub best_reference: Option<f64>,
+    /// What serves against that reference: speedup / best_reference.
+    pub vs_reference: Option<f64>,
 }
 
 /// An engine for measuring: memory cache only, so nothing measured comes
@@ -110,12 +121,24 @@ fn bench_engine(profiles: &Path) -> Result<Engine, String> {
 /// input, through the request path, and times both in one executor
 /// (`process` isolation: the kernel's own time, no fork), alternating,
 /// `runs` times each; the medians are compared.
-pub fn speedup(input: &Path, profiles: &Path, runs: usize) -> Result<Speedup, String> {
+/// With `references`, the kernel's hand-specialized builds found there are
+/// timed in the same loop.
+pub fn speedup(
+    input: &Path,
+    profiles: &Path,
+    runs: usize,
+    references: Option<&Path>,
+) -> Result<Speedup, String> {
     let engine = bench_engine(profiles)?;
-    speedup_in(&engine, input, runs)
+    speedup_in(&engine, input, runs, references)
 }
 
-fn speedup_in(engine: &Engine, input: &Path, runs: usize) -> Result<Speedup, String> {
+fn speedup_in(
+    engine: &Engine,
+    input: &Path,
+    runs: usize,
+    references: Option<&Path>,
+) -> Result<Speedup, String> {
     let made = engine.spec_request(input).map_err(|e| e.to_string())?;
     let first = engine
         .run(made.request.clone())
@@ -141,19 +164,79 @@ fn speedup_in(engine: &Engine, input: &Path, runs: usize) -> Result<Speedup, Str
         }
         Ok(e.kernel_nanos)
     };
-    // Warm both (loading, caches).
+    // The references, each checked against generic's results under the
+    // selected Plan's tolerance.
+    let mut refs: Vec<(String, crate::cache::Variant, Option<String>)> = Vec::new();
+    let source = references.and_then(|d| reference::find(d, &made.kernel.signature.entry));
+    if let Some(source) = &source {
+        let (g_exec, g_out) = engine.execute_variant(&generic, input_data, ret, &policy);
+        for (label, flags) in reference::BUILDS {
+            let built = reference::build(
+                source,
+                &made.kernel,
+                input_data,
+                flags,
+                engine.host(),
+                &variant.plan,
+            )?;
+            let (r_exec, r_out) = engine.execute_variant(&built, input_data, ret, &policy);
+            let differs = crate::engine::verify::compare_outputs(
+                &variant.plan.tolerance,
+                input_data,
+                &g_exec,
+                &g_out,
+                &r_exec,
+                &r_out,
+            )
+            .err();
+            refs.push((label.to_owned(), built, differs));
+        }
+    }
+    // Warm every build (loading, caches).
     time(&generic)?;
     time(&variant)?;
+    for (_, r, _) in &refs {
+        time(r)?;
+    }
     let runs = runs.max(1);
     let (mut g, mut v) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    let mut r: Vec<Vec<u64>> = vec![Vec::with_capacity(runs); refs.len()];
     for _ in 0..runs {
         g.push(time(&generic)?);
         v.push(time(&variant)?);
+        for (i, (_, built, _)) in refs.iter().enumerate() {
+            r[i].push(time(built)?);
+        }
     }
-    g.sort_unstable();
-    v.sort_unstable();
-    let (gm, vm) = (g[g.len() / 2], v[v.len() / 2]);
+    let median = |mut x: Vec<u64>| {
+        x.sort_unstable();
+        x[x.len() / 2]
+    };
+    let (gm, vm) = (median(g), median(v));
+    let references: Vec<reference::RefTime> = refs
+        .into_iter()
+        .zip(r)
+        .map(|((build, _, differs), times)| {
+            let ns = median(times);
+            reference::RefTime {
+                build,
+                ns,
+                speedup: gm as f64 / ns.max(1) as f64,
+                differs,
+            }
+        })
+        .collect();
+    let best_reference = references
+        .iter()
+        .filter(|r| r.differs.is_none())
+        .map(|r| r.speedup)
+        .reduce(f64::max);
     let generic_serves = first.served_by == Served::Generic;
+    let speedup = if generic_serves {
+        1.0
+    } else {
+        gm as f64 / (vm.max(1)) as f64
+    };
     Ok(Speedup {
         input: input.to_owned(),
         kernel: made.kernel.name.clone(),
@@ -162,14 +245,13 @@ fn speedup_in(engine: &Engine, input: &Path, runs: usize) -> Result<Speedup, Str
         served_profile: variant.plan.profile.clone(),
         generic_ns: gm,
         variant_ns: if generic_serves { gm } else { vm },
-        speedup: if generic_serves {
-            1.0
-        } else {
-            gm as f64 / (vm.max(1)) as f64
-        },
+        speedup,
         verified,
         guard: first.timed,
         runs,
+        references,
+        best_reference,
+        vs_reference: best_reference.map(|b| speedup / b),
     })
 }
 
@@ -183,8 +265,23 @@ pub struct MissHit {
     pub transform_us: u64,
     pub codegen_us: u64,
     pub verify_us: u64,
+    /// The guard's timing runs against generic.
+    pub timing_us: u64,
+    /// What autotune's extra candidates added (their builds, verification
+    /// and timing).
+    pub tune_us: u64,
+    /// Transform and codegen of what serves, its own build alone
+    /// (verification aside), on the warm engine's miss.
+    pub synthesis_us: u64,
+    /// `clang-19 -O3 -c` of the kernel's C source, median of 3.
+    pub clang_o3_us: Option<u64>,
     /// Median over the hits.
     pub hit_us: u64,
+    /// Of the hits (medians): the analyzer's time and the kernel's, and
+    /// analyze / kernel.
+    pub analyze_us: u64,
+    pub kernel_us: u64,
+    pub analyzer_share: f64,
     pub ratio: f64,
     /// Tiered serving: the first request of the key, with the kernel's
     /// generic build cached (generic answers; the variant builds behind).
@@ -203,16 +300,28 @@ pub fn miss_hit(input: &Path, profiles: &Path, hits: usize) -> Result<MissHit, S
     engine.run_spec(input).map_err(|e| e.to_string())?;
     engine.cache().clear().map_err(|e| e.to_string())?;
     let miss = engine.run_spec(input).map_err(|e| e.to_string())?;
-    let mut h: Vec<u64> = Vec::new();
+    let synthesis_us = engine
+        .cache()
+        .load(&miss.served_key)
+        .map_or(0, |v| v.transform_micros + v.codegen_micros);
+    let (mut h, mut an, mut k) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..hits.max(1) {
         let r = engine.run_spec(input).map_err(|e| e.to_string())?;
         if !r.hit {
             return Err(format!("{}: the repeat was not a hit", input.display()));
         }
         h.push(r.timings.total);
+        an.push(r.timings.analyze);
+        k.push(r.timings.execute);
     }
-    h.sort_unstable();
-    let hit_us = h[h.len() / 2];
+    let median = |mut x: Vec<u64>| {
+        x.sort_unstable();
+        x[x.len() / 2]
+    };
+    let (hit_us, analyze_us, kernel_us) = (median(h), median(an), median(k));
+    let clang_o3_us = crate::input::InputSpec::load(input)
+        .ok()
+        .and_then(|spec| reference::clang_o3_us(&spec.kernel, 3));
 
     // Tiered: a new key of a kernel whose generic build is cached.
     engine.cache().clear().map_err(|e| e.to_string())?;
@@ -247,7 +356,14 @@ pub fn miss_hit(input: &Path, profiles: &Path, hits: usize) -> Result<MissHit, S
         transform_us: miss.timings.transform,
         codegen_us: miss.timings.codegen,
         verify_us: miss.timings.verify,
+        timing_us: miss.timings.timing,
+        synthesis_us,
+        tune_us: miss.timings.tune,
+        clang_o3_us,
         hit_us,
+        analyze_us,
+        kernel_us,
+        analyzer_share: analyze_us as f64 / kernel_us.max(1) as f64,
         ratio: miss.timings.total as f64 / hit_us.max(1) as f64,
         tiered_first_us,
         generic_hit_us,

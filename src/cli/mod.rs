@@ -496,23 +496,72 @@ pub fn bench_analyze(mib: f64, runs: usize, as_json: bool) -> Result<Output, Cli
     )))
 }
 
-/// `tailor bench run`.
+/// What `tailor bench` measures.
+#[derive(Debug, Clone)]
+pub struct SuiteOptions {
+    /// Input specs; empty: every spec of `sample-inputs/` and
+    /// `kernels/suite/inputs/`.
+    pub inputs: Vec<PathBuf>,
+    /// Keep the inputs whose file name contains any of these.
+    pub filter: Vec<String>,
+    pub runs: usize,
+    /// Where `<entry>.c` references live (missing: none are timed).
+    pub references: PathBuf,
+}
+
+/// The suite's inputs: the shipped samples and the classic kernels.
+const SUITE_DIRS: [&str; 2] = ["sample-inputs", "kernels/suite/inputs"];
+
+fn geomean(xs: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for x in xs {
+        sum += x.max(1e-9).ln();
+        n += 1;
+    }
+    (n > 0).then(|| (sum / n as f64).exp())
+}
+
+/// `tailor bench` and `tailor bench run`.
 pub fn bench_run(
-    inputs: &[PathBuf],
+    options: &SuiteOptions,
     profiles: &Path,
-    runs: usize,
     as_json: bool,
 ) -> Result<Output, CliError> {
-    let inputs = if inputs.is_empty() {
-        sample_inputs(Path::new("sample-inputs"))?
+    let mut inputs = if options.inputs.is_empty() {
+        let mut all = Vec::new();
+        for dir in SUITE_DIRS {
+            if Path::new(dir).is_dir() {
+                all.extend(sample_inputs(Path::new(dir))?);
+            }
+        }
+        all
     } else {
-        inputs.to_vec()
+        options.inputs.clone()
     };
+    if !options.filter.is_empty() {
+        inputs.retain(|p| {
+            options
+                .filter
+                .iter()
+                .any(|k| file_label(p).contains(k.as_str()))
+        });
+        if inputs.is_empty() {
+            return Err(CliError::Other(format!(
+                "--filter {}: no input's file name contains it",
+                options.filter.join(", ")
+            )));
+        }
+    }
+    let references = options
+        .references
+        .is_dir()
+        .then_some(options.references.as_path());
+    let started = std::time::Instant::now();
     let mut rows = Vec::new();
     let mut latencies = Vec::new();
     let mut errors = Vec::new();
     for input in &inputs {
-        match crate::bench::speedup(input, profiles, runs) {
+        match crate::bench::speedup(input, profiles, options.runs, references) {
             Ok(r) => rows.push(r),
             Err(e) => errors.push(format!("{}: {e}", input.display())),
         }
@@ -521,51 +570,129 @@ pub fn bench_run(
             Err(e) => errors.push(format!("{}: {e}", input.display())),
         }
     }
+    let seconds = started.elapsed().as_secs_f64();
+    let group = |p: &Path| -> String {
+        p.parent()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default()
+    };
+    let mut groups: Vec<String> = Vec::new();
+    for r in &rows {
+        let g = group(&r.input);
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    let summaries: Vec<serde_json::Value> = groups
+        .iter()
+        .map(|g| {
+            let rs: Vec<_> = rows.iter().filter(|r| &group(&r.input) == g).collect();
+            let fixed = |r: &&crate::bench::Speedup| {
+                r.references
+                    .iter()
+                    .find(|x| x.build == crate::bench::reference::BUILDS[0].0)
+                    .map(|x| x.speedup)
+            };
+            let with_ref: Vec<_> = rs.iter().filter(|r| r.best_reference.is_some()).collect();
+            json!({
+                "inputs": g,
+                "cases": rs.len(),
+                "geomean": geomean(rs.iter().map(|r| r.speedup)),
+                "lowest": rs.iter().map(|r| r.speedup).reduce(f64::min),
+                "cases_with_reference": with_ref.len(),
+                "geomean_served_where_referenced": geomean(with_ref.iter().map(|r| r.speedup)),
+                "geomean_fixed_reference": geomean(rs.iter().filter_map(fixed)),
+                "geomean_best_reference": geomean(rs.iter().filter_map(|r| r.best_reference)),
+                "within_10_percent_of_reference": with_ref
+                    .iter()
+                    .filter(|r| r.vs_reference.is_some_and(|v| v >= 0.9))
+                    .count(),
+            })
+        })
+        .collect();
     let ok = errors.is_empty();
     if as_json {
         return Ok(Output {
-            text: json_text(json!({ "speedups": rows, "latency": latencies, "errors": errors })),
+            text: json_text(json!({
+                "speedups": rows,
+                "summary": summaries,
+                "latency": latencies,
+                "errors": errors,
+                "seconds": seconds,
+            })),
             ok,
         });
     }
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "what serves against generic (kernel time, median of {runs} interleaved runs each):"
+        "what serves against generic and the hand-specialized references \
+         (kernel time, median of {} interleaved runs each):",
+        options.runs
     );
     let mut t = Table::new(&[
-        "input", "selected", "served", "generic", "served", "speedup", "verified", "guard",
+        "input",
+        "selected",
+        "served",
+        "generic",
+        "served",
+        "speedup",
+        "fixed ref",
+        "best ref",
+        "vs ref",
+        "guard",
     ]);
     for r in &rows {
+        let fixed = r
+            .references
+            .iter()
+            .find(|x| x.build == crate::bench::reference::BUILDS[0].0);
         t.row(vec![
             file_label(&r.input).to_owned(),
             r.profile.clone(),
             match r.served_by {
                 crate::engine::Served::Variant => "variant".to_owned(),
                 crate::engine::Served::Fallback => format!("fallback {}", r.served_profile),
+                crate::engine::Served::Generic if !r.verified => "generic (rejected)".to_owned(),
                 crate::engine::Served::Generic => "generic".to_owned(),
             },
             trace::nanos(r.generic_ns),
             trace::nanos(r.variant_ns),
             format!("{:.2}x", r.speedup),
-            if r.verified { "yes" } else { "NO" }.to_owned(),
+            match fixed {
+                None => "-".to_owned(),
+                Some(f) if f.differs.is_some() => format!("{:.2}x (differs)", f.speedup),
+                Some(f) => format!("{:.2}x", f.speedup),
+            },
+            r.best_reference
+                .map_or("-".to_owned(), |b| format!("{b:.2}x")),
+            r.vs_reference.map_or("-".to_owned(), |v| format!("{v:.2}")),
             cache::guard_cell(r.guard.as_ref()),
         ]);
     }
     out.push_str(&t.render());
-    if !rows.is_empty() {
-        let geomean =
-            (rows.iter().map(|r| r.speedup.max(1e-9).ln()).sum::<f64>() / rows.len() as f64).exp();
-        let worst = rows.iter().map(|r| r.speedup).fold(f64::INFINITY, f64::min);
+    let num = |v: &serde_json::Value| v.as_f64().map_or("-".to_owned(), |x| format!("{x:.2}x"));
+    for s in &summaries {
         let _ = writeln!(
             out,
-            "geometric mean {geomean:.2}x over {} inputs; lowest {worst:.2}x",
-            rows.len()
+            "{}: geometric mean {} over {} inputs, lowest {}; references: fixed {}, best within \
+             tolerance {} (served {} on those {}), {} of {} within 10% of theirs",
+            s["inputs"].as_str().unwrap_or("?"),
+            num(&s["geomean"]),
+            s["cases"],
+            num(&s["lowest"]),
+            num(&s["geomean_fixed_reference"]),
+            num(&s["geomean_best_reference"]),
+            num(&s["geomean_served_where_referenced"]),
+            s["cases_with_reference"],
+            s["within_10_percent_of_reference"],
+            s["cases_with_reference"],
         );
     }
     let _ = writeln!(
         out,
-        "\nmiss against hit (end to end, one engine, memory cache):"
+        "\na miss, split (one engine, memory cache; synthesis: transform + codegen of what \
+         serves, beside clang-19 -O3 -c of the kernel's source):"
     );
     let mut t = Table::new(&[
         "input",
@@ -574,13 +701,14 @@ pub fn bench_run(
         "transform",
         "codegen",
         "verify",
-        "hit (median)",
-        "miss/hit",
-        "tiered first",
-        "generic hit",
-        "tiered/hit",
+        "guard runs",
+        "tuning",
+        "synthesis",
+        "clang -O3 -c",
+        "synth/clang",
     ]);
     for r in &latencies {
+        let synthesis = Some(r.synthesis_us).filter(|s| *s > 0);
         t.row(vec![
             file_label(&r.input).to_owned(),
             r.profile.clone(),
@@ -588,8 +716,37 @@ pub fn bench_run(
             trace::ms(r.transform_us),
             trace::ms(r.codegen_us),
             trace::ms(r.verify_us),
+            trace::ms(r.timing_us),
+            trace::ms(r.tune_us),
+            synthesis.map_or("-".to_owned(), trace::ms),
+            r.clang_o3_us.map_or("-".to_owned(), trace::ms),
+            match (synthesis, r.clang_o3_us) {
+                (Some(s), Some(c)) => format!("{:.2}", s as f64 / c.max(1) as f64),
+                _ => "-".to_owned(),
+            },
+        ]);
+    }
+    out.push_str(&t.render());
+    let _ = writeln!(out, "\nhits and tiered serving (medians of 21):");
+    let mut t = Table::new(&[
+        "input",
+        "hit",
+        "miss/hit",
+        "analyze",
+        "kernel",
+        "analyze/kernel",
+        "tiered first",
+        "generic hit",
+        "tiered/hit",
+    ]);
+    for r in &latencies {
+        t.row(vec![
+            file_label(&r.input).to_owned(),
             trace::ms(r.hit_us),
             format!("{:.0}x", r.ratio),
+            trace::ms(r.analyze_us),
+            trace::ms(r.kernel_us),
+            format!("{:.1}%", r.analyzer_share * 100.0),
             trace::ms(r.tiered_first_us),
             trace::ms(r.generic_hit_us),
             format!("{:.2}x", r.tiered_ratio),
@@ -599,6 +756,7 @@ pub fn bench_run(
     for e in &errors {
         let _ = writeln!(out, "error: {e}");
     }
+    let _ = writeln!(out, "{} inputs in {seconds:.0} s", inputs.len());
     Ok(Output { text: out, ok })
 }
 

@@ -212,7 +212,7 @@ impl Kernel {
 
 /// The clang binary: `TAILOR_CLANG`, else `clang-19` on the PATH, else the
 /// Debian location.
-fn clang() -> String {
+pub fn clang() -> String {
     if let Ok(c) = std::env::var("TAILOR_CLANG") {
         return c;
     }

@@ -286,5 +286,41 @@ pub fn build(
     })
 }
 
+/// Compiles IR as it is, with no pass of ours: the `tailor_call` wrapper
+/// and object emission for the host. `tailor bench` builds its
+/// hand-specialized references this way (clang has optimized them), so
+/// they run in the executor exactly as variants do.
+pub fn compile_as_is(ir_text: &str, entry: &str, host: &Target) -> Result<Built, TransformError> {
+    let started = Instant::now();
+    let diagnostics = crate::llvm::Diagnostics::default();
+    let context = Context::create();
+    diagnostics.attach(&context);
+    let buffer = MemoryBuffer::create_from_memory_range_copy(ir_text.as_bytes(), "reference");
+    let module = context
+        .create_module_from_ir(buffer)
+        .map_err(|e| TransformError::Parse(e.to_string().trim().to_owned()))?;
+    if module.get_function(entry).is_none() {
+        return Err(TransformError::NoEntry(entry.to_owned()));
+    }
+    let machine = codegen::machine(host).map_err(TransformError::Codegen)?;
+    let optimized_ir = module.print_to_string().to_string();
+    let writes = codegen::writable_params(&module, entry);
+    codegen::add_call_wrapper(&context, &module, entry).map_err(TransformError::Codegen)?;
+    module.verify().map_err(|m| TransformError::Verify {
+        node: "codegen".to_owned(),
+        message: m.to_string(),
+    })?;
+    let object = codegen::emit_object(&module, &machine).map_err(TransformError::Codegen)?;
+    Ok(Built {
+        target: host.clone(),
+        optimized_ir,
+        writes,
+        steps: Vec::new(),
+        object,
+        transform_micros: 0,
+        codegen_micros: started.elapsed().as_micros() as u64,
+    })
+}
+
 #[cfg(test)]
 mod tests;
