@@ -1453,3 +1453,42 @@ fn builds_name_the_arrays_they_may_write() {
     assert!(g.writes[bins], "{:?}", g.writes);
     assert!(!g.writes[a], "{:?}", g.writes);
 }
+
+/// `vectorize` with `defer` only marks the loops and licenses
+/// reassociation: the step itself makes no vector instruction, and the
+/// finish pipeline's vectorizer does (a reassociated f64 sum, in vectors).
+/// An `autotune` with `defer` tries the Plan both ways.
+#[test]
+fn a_deferred_vectorize_leaves_the_vectorizing_to_finish() {
+    let prepared = sample("sum-large");
+    let yaml = "name: later\npriority: 1\npipeline:\n  \
+                vec: { transform: vectorize, reassoc: true, defer: true }\n";
+    let plan = custom_plan(yaml, &prepared);
+    let variant = build(&prepared, &plan);
+    let rec = step(&variant, "vec");
+    assert_eq!(
+        rec.after.vector_instructions, rec.before.vector_instructions,
+        "{}",
+        rec.note
+    );
+    assert!(rec.note.contains("left to finish"), "{}", rec.note);
+    let f = entry_ir(&variant.optimized_ir, &prepared);
+    assert!(
+        !lines_with(f, &["fadd", "x double>"]).is_empty(),
+        "finish vectorized the licensed sum:\n{f}"
+    );
+
+    let yaml = "name: both\npriority: 1\npipeline:\n  \
+                vec: { transform: vectorize, reassoc: true }\n  \
+                tune: { transform: autotune, defer: true }\n";
+    let plan = custom_plan(yaml, &prepared);
+    let candidates = plan.tuning().expect("an autotune step");
+    let labels: Vec<&str> = candidates.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(labels, ["as planned", "deferred"]);
+    let deferred = |p: &tailor::profile::Plan| {
+        p.steps
+            .iter()
+            .any(|s| matches!(s.step, Step::Vectorize { defer: true, .. }))
+    };
+    assert!(!deferred(&candidates[0].0) && deferred(&candidates[1].0));
+}

@@ -126,6 +126,12 @@ const VECTORIZE: &[ParamSpec] = &[
         false,
         "allow reassociating floating-point reductions",
     ),
+    p(
+        "defer",
+        ParamTy::Bool,
+        false,
+        "only mark the loops and license reassociation: the finish pipeline's vectorizers do the work, after its own simplification",
+    ),
 ];
 const INLINE_CACHE: &[ParamSpec] = &[
     p(
@@ -210,6 +216,12 @@ const AUTOTUNE: &[ParamSpec] = &[
         ParamTy::List(&ParamTy::Pipeline),
         false,
         "finishing pipelines tried",
+    ),
+    p(
+        "defer",
+        ParamTy::Bool,
+        false,
+        "also try every vectorize step with its vectorizing left to finish",
     ),
     p("max", int(1, 16), false, "candidates built at most (8)"),
 ];
@@ -505,6 +517,9 @@ pub enum Step {
         interleave: u32,
         isa: String,
         reassoc: bool,
+        /// Leave the vectorizing to `finish` (marks and flags only).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        defer: bool,
     },
     InlineCache {
         index: Option<i64>,
@@ -540,6 +555,9 @@ pub enum Step {
         interleave: Vec<u32>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         finish: Vec<String>,
+        /// Also try the vectorize steps deferred to `finish`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        defer: bool,
         max: u32,
     },
 }
@@ -575,11 +593,13 @@ impl Step {
                 interleave,
                 isa,
                 reassoc,
+                defer,
             } => format!(
-                "width={} interleave={} isa={isa}{}",
+                "width={} interleave={} isa={isa}{}{}",
                 auto(*width),
                 auto(*interleave),
-                if *reassoc { " reassoc" } else { "" }
+                if *reassoc { " reassoc" } else { "" },
+                if *defer { " defer" } else { "" }
             ),
             Step::InlineCache { index, max_targets } => match index {
                 Some(i) => format!("index={i} max_targets={max_targets}"),
@@ -615,6 +635,7 @@ impl Step {
                 width,
                 interleave,
                 finish,
+                defer,
                 max,
             } => {
                 let list = |name: &str, v: Vec<String>| -> Option<String> {
@@ -627,6 +648,7 @@ impl Step {
                     list("width", nums(width)),
                     list("interleave", nums(interleave)),
                     list("finish", finish.clone()),
+                    defer.then(|| "defer".to_owned()),
                     Some(format!("max={max}")),
                 ]
                 .into_iter()
@@ -710,6 +732,7 @@ pub fn resolve(
             interleave: i("interleave", 0)? as u32,
             isa: text_param(params, "isa", "native"),
             reassoc: b("reassoc", false)?,
+            defer: b("defer", false)?,
         },
         TransformKind::InlineCache => Step::InlineCache {
             index: match get(params, "index") {
@@ -796,6 +819,7 @@ pub fn resolve(
                 width: ints("width"),
                 interleave: ints("interleave"),
                 finish: texts("finish"),
+                defer: b("defer", false)?,
                 max: i("max", 8)? as u32,
             }
         }

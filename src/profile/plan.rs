@@ -192,6 +192,7 @@ impl Plan {
             width,
             interleave,
             finish,
+            defer,
             max,
         } = self.steps[at].step.clone()
         else {
@@ -251,6 +252,21 @@ impl Plan {
                     *interleave = v;
                 }
             }));
+        }
+        if defer {
+            dims.push(vec![
+                (String::new(), Box::new(|_: &mut Plan| {})),
+                (
+                    "deferred".to_owned(),
+                    Box::new(|p: &mut Plan| {
+                        for s in &mut p.steps {
+                            if let Step::Vectorize { defer, .. } = &mut s.step {
+                                *defer = true;
+                            }
+                        }
+                    }),
+                ),
+            ]);
         }
         if !finish.is_empty() {
             dims.push(

@@ -103,7 +103,8 @@ fn the_design_example_loads_and_plans() {
             width: 8,
             interleave: 0,
             isa: "native".into(),
-            reassoc: true
+            reassoc: true,
+            defer: false,
         }
     );
     assert_eq!(plan.finish, DEFAULT_FINISH);

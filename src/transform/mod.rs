@@ -130,8 +130,9 @@ fn run_step(cx: &mut Cx<'_>, step: &Step) -> Result<String, String> {
             width,
             interleave,
             reassoc,
+            defer,
             ..
-        } => vectorize::apply(cx, *width, *interleave, *reassoc),
+        } => vectorize::apply(cx, *width, *interleave, *reassoc, *defer),
         Step::InlineCache { index, max_targets } => inline_cache::apply(cx, *index, *max_targets),
         Step::Layout {
             align,

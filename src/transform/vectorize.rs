@@ -47,6 +47,7 @@ pub fn apply(
     width: u32,
     interleave: u32,
     reassoc: bool,
+    defer: bool,
 ) -> Result<String, String> {
     let latches = ir::all_latches(&cx.module);
     let mut props = vec![("llvm.loop.vectorize.enable", LoopValue::Bool(true))];
@@ -76,14 +77,22 @@ pub fn apply(
     } else {
         0
     };
-    let before = ir::stats(&cx.module).vector_instructions;
-    cx.run_passes("function(loop-vectorize,slp-vectorizer,instcombine,simplifycfg)")?;
-    let after = ir::stats(&cx.module).vector_instructions;
     let mut note = format!(
-        "{} loop{} marked; vector instructions {before} -> {after}",
+        "{} loop{} marked",
         latches.len(),
         if latches.len() == 1 { "" } else { "s" }
     );
+    if defer {
+        // The finish pipeline vectorizes after its own simplification
+        // (reassociate, LICM, unrolling), which it could not do on code
+        // vectorized here first.
+        note.push_str("; vectorizing left to finish");
+    } else {
+        let before = ir::stats(&cx.module).vector_instructions;
+        cx.run_passes("function(loop-vectorize,slp-vectorizer,instcombine,simplifycfg)")?;
+        let after = ir::stats(&cx.module).vector_instructions;
+        note.push_str(&format!("; vector instructions {before} -> {after}"));
+    }
     if reassoc {
         note.push_str(&format!(
             "; reassociation licensed on {licensed} float operations"

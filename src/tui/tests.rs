@@ -75,6 +75,7 @@ fn plan() -> Plan {
                     interleave: 0,
                     isa: "native".into(),
                     reassoc: true,
+                    defer: false,
                 },
             },
             PlannedStep {
