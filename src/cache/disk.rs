@@ -68,6 +68,8 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 pub(crate) struct Meta {
     pub key: VariantKey,
     pub kernel_name: String,
+    #[serde(default)]
+    pub kernel_hash: String,
     pub entry: String,
     pub target: Target,
     pub profile: String,
@@ -88,6 +90,7 @@ impl Meta {
         Meta {
             key: variant.key.clone(),
             kernel_name: variant.kernel_name.clone(),
+            kernel_hash: variant.kernel_hash.clone(),
             entry: variant.entry.clone(),
             target: variant.target.clone(),
             profile: variant.plan.profile.clone(),

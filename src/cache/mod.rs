@@ -177,6 +177,10 @@ pub enum CacheNotice {
 pub struct EntryInfo {
     pub key: VariantKey,
     pub kernel_name: String,
+    /// The kernel's content hash (empty for a disk entry written before
+    /// the meta kept it): a variant and its generic build share it.
+    #[serde(default)]
+    pub kernel_hash: String,
     pub entry: String,
     pub profile: String,
     pub plan_summary: String,
@@ -740,6 +744,7 @@ impl VariantCache {
             .into_iter()
             .map(|(key, v, size, use_stats, on_disk)| EntryInfo {
                 kernel_name: v.kernel_name.clone(),
+                kernel_hash: v.kernel_hash.clone(),
                 entry: v.entry.clone(),
                 profile: v.plan.profile.clone(),
                 plan_summary: plan_summary(&v.plan),
@@ -785,6 +790,7 @@ impl VariantCache {
                     disk_only.push(EntryInfo {
                         key,
                         kernel_name: meta.kernel_name,
+                        kernel_hash: meta.kernel_hash,
                         entry: meta.entry,
                         profile: meta.profile,
                         plan_summary: meta.plan_summary,

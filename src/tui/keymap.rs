@@ -81,6 +81,8 @@ pub enum Action {
     ToggleAsm,
     ShowPipeline,
     Refresh,
+    Compare,
+    ToggleUnchanged,
     // Runs
     ClearRuns,
     // Log
@@ -326,6 +328,18 @@ pub const BINDINGS: &[Binding] = &[
         &[k('p')],
         A::ShowPipeline,
         "the entry's steps in the Pipeline pane",
+    ),
+    b(
+        S::Cache,
+        &[k('v')],
+        A::Compare,
+        "the entry beside its generic build: a side-by-side diff (a: assembly), its speedup and the steps that changed it",
+    ),
+    b(
+        S::Cache,
+        &[k('u')],
+        A::ToggleUnchanged,
+        "side by side: show / hide the steps that changed nothing",
     ),
     b(S::Cache, &[k('d')], A::Evict, "evict the entry"),
     b(S::Cache, &[k('D')], A::ClearCache, "clear the whole cache"),

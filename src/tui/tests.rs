@@ -390,6 +390,7 @@ fn tailor_timed(generic_ns: u64, variant_ns: u64) -> crate::cache::Timed {
 
 fn cache_view() -> CacheView {
     let entry = |key: &str, profile: &str, verification, hits, ago_s: u64, mem| EntryInfo {
+        kernel_hash: "k1".into(),
         key: VariantKey(key.into()),
         kernel_name: "dot".into(),
         entry: "dot".into(),
@@ -776,6 +777,84 @@ fn cache_open_entry_ir_and_assembly_evict_and_clear() {
         app.model.outbox,
         vec![Command::Evict(KEY.into()), Command::ClearCache]
     );
+}
+
+/// `v` on a variant opens it beside its generic build: both texts as
+/// aligned columns of a line diff, the guard's measured speedup, and the
+/// steps that changed the IR with their notes; `u` shows the step that
+/// changed nothing, which is hidden at first; `v` on generic itself says
+/// there is nothing to compare.
+#[test]
+fn cache_entry_beside_its_generic_build() {
+    let mut app = app();
+    focus(&mut app, PaneId::Cache);
+    app.model.apply(Msg::Cache(Box::new(cache_view())));
+    let generic_key = "cf".repeat(32);
+    key(&mut app, KeyCode::Char('v'));
+    app.tick();
+    for k in [KEY.to_owned(), generic_key.clone()] {
+        assert!(
+            app.model.outbox.contains(&Command::LoadVariant {
+                key: k,
+                input: None
+            }),
+            "{:?}",
+            app.model.outbox
+        );
+    }
+    let mut v = variant();
+    let last = v.steps.last().cloned().expect("the variant has steps");
+    v.steps.push(crate::transform::log::StepRecord {
+        node: "noop".into(),
+        transform: "passes".into(),
+        before: last.after,
+        note: "noop did nothing".into(),
+        ..last
+    });
+    let mut g = variant();
+    g.key = VariantKey(generic_key.clone());
+    g.plan.profile = "generic".into();
+    g.steps.clear();
+    g.optimized_ir = "target triple = \"x86_64-pc-linux-gnu\"\n\ndefine double @dot(ptr %a, ptr %b, i64 %n) {\nentry:\n  %s = fadd double %x, %y\n  ret double %s\n}\n".into();
+    for (k, v) in [(KEY.to_owned(), v), (generic_key, g)] {
+        app.model.apply(Msg::Variant(Arc::new(VariantView {
+            key: k,
+            variant: Ok(Arc::new(v)),
+            kernel_ir: None,
+        })));
+    }
+    let screen = render(&mut app, 160, 30);
+    assert!(
+        screen.contains("IR: generic cfcfcfcfcfcf | small 0e3c1f2a9b8c"),
+        "{screen}"
+    );
+    assert!(screen.contains("+2 −1 lines"), "{screen}");
+    assert!(screen.contains("measured 1.43×"), "{screen}");
+    assert!(screen.contains("✓ vec vectorize"), "{screen}");
+    assert!(screen.contains("vec did its part"), "{screen}");
+    assert!(!screen.contains("noop passes"), "{screen}");
+    assert!(
+        screen.contains("1 step(s) changed nothing, hidden (u shows them)"),
+        "{screen}"
+    );
+    // Generic's line on the left, the variant's on the right, one row.
+    let row = screen
+        .lines()
+        .find(|l| l.contains("%s = fadd double %x, %y"))
+        .unwrap_or_else(|| panic!("generic's line:\n{screen}"));
+    assert!(row.contains("%v = fadd fast <8 x double> %x, %y"), "{row}");
+    insta::assert_snapshot!(screen);
+    key(&mut app, KeyCode::Char('u'));
+    let screen = render(&mut app, 160, 30);
+    assert!(screen.contains("· noop passes"), "{screen}");
+    // Back to the list, then the generic entry itself.
+    key(&mut app, KeyCode::Esc);
+    for _ in 0..2 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Char('v'));
+    let screen = render(&mut app, 160, 30);
+    assert!(screen.contains("this is the generic build"), "{screen}");
 }
 
 // ---- Runs --------------------------------------------------------------

@@ -1,7 +1,9 @@
 //! The Cache pane: every cached variant (kernel, profile, Plan, size, hits,
 //! last use, verification, tier), the totals, hit rate and evictions; open
-//! an entry for its optimized IR or its assembly, evict one, clear all.
-//! Assembly is compiled on the engine thread when first asked for.
+//! an entry for its optimized IR or its assembly, or beside its generic
+//! build as a side-by-side diff with its measured speedup and the steps
+//! that changed it; evict one, clear all. Assembly is compiled on the
+//! engine thread when first asked for.
 
 use super::{
     ago, bad, bold, dim, good, hit, pane_block, selected_row, step_selection, truncate, warn,
@@ -24,6 +26,30 @@ struct Open {
     key: String,
     asm: bool,
     scroll: u16,
+    /// Side by side with this entry (the kernel's generic build).
+    against: Option<String>,
+    /// Side by side: list the steps that changed nothing too.
+    all_steps: bool,
+}
+
+/// The generic build of the kernel `key`'s entry was made from, when the
+/// cache holds it.
+fn generic_of(model: &Model, key: &str) -> Option<String> {
+    let e = model.cache.entries.iter().find(|e| e.key.0 == key)?;
+    model
+        .cache
+        .entries
+        .iter()
+        .find(|g| {
+            g.profile == crate::profile::GENERIC
+                && g.key.0 != key
+                && if e.kernel_hash.is_empty() || g.kernel_hash.is_empty() {
+                    g.kernel_name == e.kernel_name && g.entry == e.entry
+                } else {
+                    g.kernel_hash == e.kernel_hash
+                }
+        })
+        .map(|g| g.key.0.clone())
 }
 
 #[derive(Default)]
@@ -77,15 +103,46 @@ impl CachePane {
     /// Asks for the open entry's IR or assembly.
     pub fn want(&mut self, model: &mut Model) {
         let Some(o) = &self.open else { return };
-        if o.asm {
-            if !model.assembly.contains_key(&o.key) {
-                model.request(Command::Assembly(o.key.clone()));
+        let keys = std::iter::once(&o.key).chain(o.against.as_ref());
+        for key in keys {
+            if o.asm && !model.assembly.contains_key(key) {
+                model.request(Command::Assembly(key.clone()));
             }
-        } else if !model.variants.contains_key(&o.key) {
-            model.request(Command::LoadVariant {
-                key: o.key.clone(),
-                input: None,
-            });
+            // Side by side also reads the variant's steps.
+            if (!o.asm || o.against.is_some()) && !model.variants.contains_key(key) {
+                model.request(Command::LoadVariant {
+                    key: key.clone(),
+                    input: None,
+                });
+            }
+        }
+    }
+
+    /// Opens `key` beside its generic build, or says why it cannot.
+    fn compare(&mut self, model: &mut Model, key: String, asm: bool) {
+        let is_generic = model
+            .cache
+            .entries
+            .iter()
+            .any(|e| e.key.0 == key && e.profile == crate::profile::GENERIC);
+        if is_generic {
+            model.flash("this is the generic build: open a variant to compare", true);
+            return;
+        }
+        match generic_of(model, &key) {
+            Some(g) => {
+                self.open = Some(Open {
+                    key,
+                    asm,
+                    scroll: 0,
+                    against: Some(g),
+                    all_steps: false,
+                });
+            }
+            None => model.flash(
+                "the cache holds no generic build of this kernel: run the input once",
+                true,
+            ),
         }
     }
 
@@ -107,6 +164,16 @@ impl CachePane {
                 Action::Top => o.scroll = 0,
                 Action::Bottom => o.scroll = u16::MAX,
                 Action::ShowPipeline => return Effect::ShowVariant(o.key.clone()),
+                Action::ToggleUnchanged if o.against.is_some() => o.all_steps = !o.all_steps,
+                Action::Compare => {
+                    if o.against.is_some() {
+                        o.against = None;
+                        o.scroll = 0;
+                    } else {
+                        let (key, asm) = (o.key.clone(), o.asm);
+                        self.compare(model, key, asm);
+                    }
+                }
                 _ => return Effect::Unhandled,
             }
             return Effect::None;
@@ -124,7 +191,15 @@ impl CachePane {
                         key,
                         asm: action == Action::ToggleAsm,
                         scroll: 0,
+                        against: None,
+                        all_steps: false,
                     });
+                }
+                Effect::None
+            }
+            Action::Compare => {
+                if let Some(key) = key {
+                    self.compare(model, key, false);
                 }
                 Effect::None
             }
@@ -193,7 +268,10 @@ impl CachePane {
             Layout::vertical([Constraint::Min(0), Constraint::Length(2)]).areas(inner);
         self.draw_totals(f, totals, model);
         if let Some(o) = self.open.clone() {
-            self.draw_open(f, body, model, o);
+            match o.against.clone() {
+                Some(g) => self.draw_compare(f, body, model, o, &g),
+                None => self.draw_open(f, body, model, o),
+            }
             return;
         }
         self.list_area = body;
@@ -345,15 +423,188 @@ impl CachePane {
                 dim(),
             ),
             Span::styled(
-                if self.open.is_some() {
-                    "  Esc back · a IR/asm · p steps"
-                } else {
-                    "  Enter open · d evict · D clear"
+                match &self.open {
+                    Some(o) if o.against.is_some() => {
+                        "  Esc back · a IR/asm · v alone · u unchanged steps · p steps"
+                    }
+                    Some(_) => "  Esc back · a IR/asm · v beside generic · p steps",
+                    None => "  Enter open · v beside generic · d evict · D clear",
                 },
                 dim(),
             ),
         ]);
         f.render_widget(Paragraph::new(vec![line1, line2]), area);
+    }
+
+    /// The open entry beside its generic build: a head with the measured
+    /// speedup, the steps that changed the IR (with their remarks), and the
+    /// two texts as aligned columns of a line diff.
+    fn draw_compare(&mut self, f: &mut Frame, area: Rect, model: &Model, o: Open, g: &str) {
+        let w = area.width as usize;
+        let entry = model.cache.entries.iter().find(|e| e.key.0 == o.key);
+        let text_of = |key: &str| -> Option<Result<String, String>> {
+            if o.asm {
+                model.assembly.get(key).cloned()
+            } else {
+                model.variants.get(key).map(|v| {
+                    v.variant
+                        .as_ref()
+                        .map(|v| v.optimized_ir.clone())
+                        .map_err(Clone::clone)
+                })
+            }
+        };
+        let (left, right) = (text_of(g), text_of(&o.key));
+        let what = if o.asm { "assembly" } else { "IR" };
+        let mut head = vec![Line::from(vec![
+            Span::styled(
+                format!("{what}: generic {} | ", &g[..g.len().min(12)]),
+                bold(),
+            ),
+            Span::styled(
+                format!(
+                    "{} {}",
+                    entry.map_or("?", |e| e.profile.as_str()),
+                    &o.key[..o.key.len().min(12)]
+                ),
+                Style::new()
+                    .fg(Color::Cyan)
+                    .add_modifier(ratatui::style::Modifier::BOLD),
+            ),
+        ])];
+        head.push(match entry.and_then(|e| e.timed.as_ref()) {
+            Some(t) if t.slower => Line::from(Span::styled(
+                truncate(&format!("measured {t}: generic serves"), w),
+                warn(),
+            )),
+            Some(t) => Line::from(Span::styled(truncate(&format!("measured {t}"), w), good())),
+            None => Line::from(Span::styled("not timed against generic", dim())),
+        });
+        // The steps that changed the IR, each with its note (LLVM's remarks
+        // included); the others hidden unless asked for.
+        let steps = model
+            .variants
+            .get(&o.key)
+            .and_then(|v| v.variant.as_ref().ok())
+            .map(|v| v.steps.clone())
+            .unwrap_or_default();
+        let mut step_lines = Vec::new();
+        let mut unchanged = 0;
+        for (i, s) in steps.iter().enumerate() {
+            let changed = s.before != s.after
+                || i.checked_sub(1)
+                    .and_then(|p| steps.get(p))
+                    .is_some_and(|p| p.ir_after != s.ir_after);
+            if !changed {
+                unchanged += 1;
+                if !o.all_steps {
+                    continue;
+                }
+            }
+            let mark = if changed { "✓" } else { "·" };
+            step_lines.push(Line::from(vec![
+                Span::styled(format!("{mark} "), if changed { good() } else { dim() }),
+                Span::styled(format!("{} {} ", s.node, s.transform), bold()),
+                Span::styled(
+                    truncate(
+                        &format!(
+                            "instr {}→{} vector {}→{} · {}",
+                            s.before.instructions,
+                            s.after.instructions,
+                            s.before.vector_instructions,
+                            s.after.vector_instructions,
+                            s.note
+                        ),
+                        w.saturating_sub(s.node.len() + s.transform.len() + 4),
+                    ),
+                    dim(),
+                ),
+            ]));
+        }
+        if unchanged > 0 {
+            step_lines.push(Line::from(Span::styled(
+                if o.all_steps {
+                    format!("{unchanged} step(s) changed nothing (· above; u hides them)")
+                } else {
+                    format!("{unchanged} step(s) changed nothing, hidden (u shows them)")
+                },
+                dim(),
+            )));
+        }
+        let rows = match (&left, &right) {
+            (Some(Ok(l)), Some(Ok(r))) => Some(side_by_side(l, r)),
+            _ => None,
+        };
+        if let Some(rows) = &rows {
+            let (plus, minus) = rows.iter().fold((0, 0), |(p, m), r| {
+                (
+                    p + usize::from(r.2 == Side::Added || r.2 == Side::Changed),
+                    m + usize::from(r.2 == Side::Removed || r.2 == Side::Changed),
+                )
+            });
+            if let Some(first) = head.get_mut(0) {
+                first
+                    .spans
+                    .push(Span::styled(format!("  +{plus} −{minus} lines"), dim()));
+            }
+        }
+        let steps_h = (step_lines.len() as u16).min(area.height / 3);
+        let [head_a, steps_a, body] = Layout::vertical([
+            Constraint::Length(head.len() as u16),
+            Constraint::Length(steps_h),
+            Constraint::Min(0),
+        ])
+        .areas(area);
+        f.render_widget(Paragraph::new(head), head_a);
+        f.render_widget(Paragraph::new(step_lines), steps_a);
+        let rows = match (rows, left, right) {
+            (Some(rows), _, _) => rows,
+            (None, Some(Err(e)), _) | (None, _, Some(Err(e))) => {
+                f.render_widget(Paragraph::new(Span::styled(e, bad())), body);
+                return;
+            }
+            _ => {
+                f.render_widget(Paragraph::new(Span::styled("loading…", dim())), body);
+                return;
+            }
+        };
+        self.text_h = body.height;
+        let max = (rows.len() as u16).saturating_sub(body.height);
+        let scroll = o.scroll.min(max);
+        if let Some(open) = self.open.as_mut() {
+            open.scroll = scroll;
+        }
+        let [l_a, gap, r_a] = Layout::horizontal([
+            Constraint::Ratio(1, 2),
+            Constraint::Length(1),
+            Constraint::Ratio(1, 2),
+        ])
+        .areas(body);
+        let col = |text: &Option<String>, style: Style, width: u16| -> Line<'static> {
+            match text {
+                Some(t) => Line::from(Span::styled(
+                    truncate(&super::expand_tabs(t), width as usize),
+                    style,
+                )),
+                None => Line::from(""),
+            }
+        };
+        let visible = rows.iter().skip(scroll as usize).take(body.height as usize);
+        let (mut ls, mut rs, mut gs) = (Vec::new(), Vec::new(), Vec::new());
+        for (l, r, side) in visible {
+            let (lstyle, rstyle, mark) = match side {
+                Side::Same => (Style::new(), Style::new(), " "),
+                Side::Removed => (bad(), Style::new(), "<"),
+                Side::Added => (Style::new(), good(), ">"),
+                Side::Changed => (bad(), good(), "|"),
+            };
+            ls.push(col(l, lstyle, l_a.width));
+            rs.push(col(r, rstyle, r_a.width));
+            gs.push(Line::from(Span::styled(mark, dim())));
+        }
+        f.render_widget(Paragraph::new(ls), l_a);
+        f.render_widget(Paragraph::new(gs), gap);
+        f.render_widget(Paragraph::new(rs), r_a);
     }
 
     fn draw_open(&mut self, f: &mut Frame, area: Rect, model: &Model, o: Open) {
@@ -428,4 +679,74 @@ impl CachePane {
         }
         f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body);
     }
+}
+
+/// How a row of the side-by-side diff differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Same,
+    /// Only in generic's build.
+    Removed,
+    /// Only in the variant.
+    Added,
+    /// A line of each, replaced.
+    Changed,
+}
+
+/// Aligned rows of a line diff: (generic's line, the variant's line, how).
+fn side_by_side(left: &str, right: &str) -> Vec<(Option<String>, Option<String>, Side)> {
+    use similar::{DiffOp, TextDiff};
+    let diff = TextDiff::from_lines(left, right);
+    let (old, new) = (diff.old_slices(), diff.new_slices());
+    let line = |s: &str| s.trim_end_matches(['\n', '\r']).to_owned();
+    let mut rows = Vec::new();
+    for op in diff.ops() {
+        match *op {
+            DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } => {
+                for i in 0..len {
+                    rows.push((
+                        Some(line(old[old_index + i])),
+                        Some(line(new[new_index + i])),
+                        Side::Same,
+                    ));
+                }
+            }
+            DiffOp::Delete {
+                old_index, old_len, ..
+            } => {
+                for i in 0..old_len {
+                    rows.push((Some(line(old[old_index + i])), None, Side::Removed));
+                }
+            }
+            DiffOp::Insert {
+                new_index, new_len, ..
+            } => {
+                for i in 0..new_len {
+                    rows.push((None, Some(line(new[new_index + i])), Side::Added));
+                }
+            }
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                for i in 0..old_len.max(new_len) {
+                    let l = (i < old_len).then(|| line(old[old_index + i]));
+                    let r = (i < new_len).then(|| line(new[new_index + i]));
+                    let side = match (&l, &r) {
+                        (Some(_), Some(_)) => Side::Changed,
+                        (Some(_), None) => Side::Removed,
+                        _ => Side::Added,
+                    };
+                    rows.push((l, r, side));
+                }
+            }
+        }
+    }
+    rows
 }
