@@ -205,6 +205,27 @@ impl ProfileStore {
         }
     }
 
+    /// The store a save of `source` to `path` would make live, without
+    /// touching the file: the profile from `path` replaced by the draft
+    /// (what-if). The draft's own errors, or a name another file holds,
+    /// are the error.
+    pub fn with_draft(
+        &self,
+        path: &Path,
+        source: &str,
+        pass_check: Option<PassCheck<'_>>,
+    ) -> Result<ProfileStore, Vec<ProfileError>> {
+        let draft = Profile::parse(path, source, pass_check)?;
+        let mut store = self.clone();
+        store.profiles.retain(|p| p.file != path);
+        let before = store.errors.len();
+        store.insert(draft);
+        if store.errors.len() > before {
+            return Err(store.errors.split_off(before));
+        }
+        Ok(store)
+    }
+
     fn check_generic(&mut self) {
         if self.get(GENERIC).is_none() {
             let dir = self.dir.clone().unwrap_or_default();

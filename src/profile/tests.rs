@@ -570,3 +570,49 @@ fn sandbox_deadlines_and_tolerances_are_range_checked() {
             .is_ok()
     );
 }
+
+/// A draft (an unsaved edit) judged without writing it: the store with the
+/// draft in place of its file's profile selects by the draft, the live
+/// store is untouched, and a draft that does not load or takes another
+/// file's name is an error.
+#[test]
+fn a_draft_store_selects_by_the_draft_and_leaves_the_live_one_alone() {
+    let (dir, store) = store_with(&[
+        (
+            "big.yaml",
+            "name: big\npriority: 10\nmatch: a.len > 500\npipeline: {}\n",
+        ),
+        ("other.yaml", "name: other\npriority: 5\npipeline: {}\n"),
+        ("generic.yaml", GENERIC_YAML),
+    ]);
+    let file = dir.path().join("big.yaml");
+    assert_eq!(
+        store.select(&vector(100, true), &kernel()).profile.name,
+        "other"
+    );
+    let draft = store
+        .with_draft(
+            &file,
+            "name: big\npriority: 10\nmatch: a.len > 50\npipeline: {}\n",
+            None,
+        )
+        .expect("the draft loads");
+    assert_eq!(
+        draft.select(&vector(100, true), &kernel()).profile.name,
+        "big"
+    );
+    assert_eq!(
+        store.select(&vector(100, true), &kernel()).profile.name,
+        "other"
+    );
+    assert_eq!(draft.profiles().len(), store.profiles().len());
+
+    let errs = store
+        .with_draft(&file, "name: big\npriority: x\npipeline: {}\n", None)
+        .expect_err("a broken draft");
+    assert!(errs[0].to_string().contains("big.yaml"), "{errs:?}");
+    let errs = store
+        .with_draft(&file, "name: other\npipeline: {}\n", None)
+        .expect_err("a taken name");
+    assert!(errs[0].to_string().contains("already used"), "{errs:?}");
+}

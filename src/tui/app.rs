@@ -126,6 +126,8 @@ pub struct Model {
     pub analyses: HashMap<PathBuf, Analysis>,
     pub runs: VecDeque<RunRecord>,
     pub variants: HashMap<String, Arc<VariantView>>,
+    /// The last what-if answer.
+    pub what_if: Option<Box<crate::tui::worker::WhatIfView>>,
     pub assembly: HashMap<String, Result<String, String>>,
     pub log: VecDeque<LogLine>,
     pub job: Option<JobStatus>,
@@ -464,6 +466,7 @@ impl Model {
                 self.analyses.insert(a.input.clone(), *a);
             }
             Msg::Reloaded(r) => self.apply_reload(*r),
+            Msg::WhatIf(w) => self.what_if = Some(w),
             Msg::Variant(v) => {
                 if let Err(e) = &v.variant {
                     self.log(Level::Error, format!("variant {}: {e}", &v.key));
@@ -516,6 +519,9 @@ pub struct App {
     /// Whether the last frame showed every pane (set by drawing).
     pub grid: bool,
     pub help: Option<u16>,
+    /// The what-if overlay is open, scrolled this far (its rows arrive in
+    /// `Model::what_if`).
+    pub what_if: Option<u16>,
     pub prompt: Option<Prompt>,
     pub confirm: Option<Confirm>,
     pub quit: bool,
@@ -540,6 +546,7 @@ impl App {
             zoom: false,
             grid: false,
             help: None,
+            what_if: None,
             prompt: None,
             confirm: None,
             quit: false,
@@ -614,6 +621,17 @@ impl App {
                 Some(Action::Up) => self.help = Some(scroll.saturating_sub(1)),
                 Some(Action::PageDown) => self.help = Some(scroll.saturating_add(10)),
                 Some(Action::PageUp) => self.help = Some(scroll.saturating_sub(10)),
+                _ => {}
+            }
+            return;
+        }
+        if let Some(scroll) = self.what_if {
+            match keymap::lookup(&[Scope::Global], &ev) {
+                Some(Action::Back | Action::Quit) => self.what_if = None,
+                Some(Action::Down) => self.what_if = Some(scroll.saturating_add(1)),
+                Some(Action::Up) => self.what_if = Some(scroll.saturating_sub(1)),
+                Some(Action::PageDown) => self.what_if = Some(scroll.saturating_add(10)),
+                Some(Action::PageUp) => self.what_if = Some(scroll.saturating_sub(10)),
                 _ => {}
             }
             return;
@@ -695,7 +713,7 @@ impl App {
         }
     }
 
-    fn effect(&mut self, effect: Effect) {
+    pub(crate) fn effect(&mut self, effect: Effect) {
         match effect {
             Effect::None | Effect::Unhandled => {}
             Effect::Prompt(p) => self.prompt = Some(p),
@@ -707,6 +725,15 @@ impl App {
             Effect::ShowVariant(k) => {
                 self.pipeline.show_variant(k);
                 self.focus = PaneId::Pipeline;
+            }
+            Effect::WhatIf { file, text } => {
+                self.model.what_if = None;
+                self.what_if = Some(0);
+                self.model.send(Command::WhatIf {
+                    file,
+                    text,
+                    inputs: self.inputs.inputs().to_vec(),
+                });
             }
         }
     }

@@ -83,6 +83,8 @@ pub enum Action {
     Refresh,
     Compare,
     ToggleUnchanged,
+    // Profiles: the pending edit
+    WhatIf,
     // Runs
     ClearRuns,
     // Log
@@ -223,6 +225,12 @@ pub const BINDINGS: &[Binding] = &[
     b(S::Profiles, &[k('u')], A::Undo, "undo the last edit"),
     b(
         S::Profiles,
+        &[k('m')],
+        A::WhatIf,
+        "what-if: which sample inputs the unsaved edits would move to another profile or Plan",
+    ),
+    b(
+        S::Profiles,
         &[k('R')],
         A::Revert,
         "drop the edits, back to the file",
@@ -271,6 +279,12 @@ pub const BINDINGS: &[Binding] = &[
         "remove an edge into the node",
     ),
     b(S::Graph, &[k('u')], A::Undo, "undo the last edit"),
+    b(
+        S::Graph,
+        &[k('m')],
+        A::WhatIf,
+        "what-if of the unsaved edits over the sample inputs",
+    ),
     b(
         S::Graph,
         &[k('s')],

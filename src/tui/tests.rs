@@ -857,6 +857,80 @@ fn cache_entry_beside_its_generic_build() {
     assert!(screen.contains("this is the generic build"), "{screen}");
 }
 
+/// The what-if overlay: `m` without an unsaved edit says there is nothing
+/// to judge; an answer lists the inputs that move first, each with what it
+/// selects now and what the draft changes, and Esc closes it.
+#[test]
+fn what_if_lists_the_inputs_a_draft_moves() {
+    use crate::tui::worker::{WhatIfChange, WhatIfRow, WhatIfView};
+    let mut app = app();
+    focus(&mut app, PaneId::Profiles);
+    key(&mut app, KeyCode::Char('m'));
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("no unsaved edits"), "{screen}");
+    assert!(app.what_if.is_none());
+
+    app.effect(crate::tui::panes::Effect::WhatIf {
+        file: "profiles/small.yaml".into(),
+        text: "name: small\n".into(),
+    });
+    assert!(
+        app.model
+            .outbox
+            .iter()
+            .any(|c| matches!(c, Command::WhatIf { file, .. } if file.ends_with("small.yaml"))),
+        "{:?}",
+        app.model.outbox
+    );
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("judging the draft"), "{screen}");
+    let row = |input: &str, change, now: &str, delta: &str| WhatIfRow {
+        input: input.into(),
+        now: now.into(),
+        draft: String::new(),
+        delta: delta.into(),
+        change,
+    };
+    app.model.apply(Msg::WhatIf(Box::new(WhatIfView {
+        file: "profiles/small.yaml".into(),
+        rows: Ok(vec![
+            row(
+                "sample-inputs/dot-large.yaml",
+                WhatIfChange::Same,
+                "flags: bind",
+                "",
+            ),
+            row(
+                "sample-inputs/sum-small.yaml",
+                WhatIfChange::Plan,
+                "small: bind -> partial unroll(count=4)",
+                "+full unroll(full)",
+            ),
+            row(
+                "sample-inputs/reduce.yaml",
+                WhatIfChange::Profile,
+                "table: cache",
+                "small: bind -> vec vectorize(reassoc)",
+            ),
+        ]),
+    })));
+    let screen = render(&mut app, 120, 30);
+    insta::assert_snapshot!(screen);
+    assert!(screen.contains("What if small.yaml were saved"), "{screen}");
+    assert!(screen.contains("2 of 3 sample inputs change"), "{screen}");
+    let at = |needle: &str| {
+        screen
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle}:\n{screen}"))
+    };
+    assert!(
+        at("reduce.yaml") < at("sum-small.yaml") && at("sum-small.yaml") < at("dot-large.yaml")
+    );
+    assert!(screen.contains("after +full unroll(full)"), "{screen}");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.what_if.is_none());
+}
+
 // ---- Runs --------------------------------------------------------------
 
 #[test]

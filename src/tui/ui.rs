@@ -89,6 +89,15 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             inner,
         );
     }
+    if let Some(scroll) = app.what_if {
+        let r = centered(
+            main,
+            main.width.saturating_sub(4),
+            main.height.saturating_sub(2),
+        );
+        let shown = super::panes::whatif::draw(f, r, app.model.what_if.as_deref(), scroll);
+        app.what_if = Some(shown);
+    }
     if let Some(scroll) = app.help {
         draw_help(f, main, scroll, app);
     }

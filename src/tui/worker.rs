@@ -51,6 +51,13 @@ pub enum Command {
     Assembly(String),
     /// A profile file changed (hot reload, or saved by the editor).
     ReloadFile(PathBuf),
+    /// Which of `inputs` would select another profile or Plan if `text`
+    /// were saved to `file` (nothing is written).
+    WhatIf {
+        file: PathBuf,
+        text: String,
+        inputs: Vec<PathBuf>,
+    },
     Shutdown,
 }
 
@@ -75,6 +82,7 @@ pub enum Msg {
         text: Result<String, String>,
     },
     Job(JobState),
+    WhatIf(Box<WhatIfView>),
     /// Something to tell the user (the Log pane shows it).
     Notice {
         error: bool,
@@ -283,6 +291,38 @@ pub struct VariantView {
     pub variant: Result<Arc<Variant>, String>,
     /// The kernel's IR: what the first step started from.
     pub kernel_ir: Option<String>,
+}
+
+/// A pending edit's effect on the sample inputs, before it is saved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIfView {
+    pub file: PathBuf,
+    /// Every input, or why the draft cannot be judged (it does not load).
+    pub rows: Result<Vec<WhatIfRow>, String>,
+}
+
+/// One input now and with the draft live.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIfRow {
+    pub input: PathBuf,
+    /// `profile: plan summary`, or the input's error.
+    pub now: String,
+    pub draft: String,
+    /// What moves: the steps the draft's Plan adds (`+`) and drops (`−`),
+    /// or the other profile and its Plan.
+    pub delta: String,
+    pub change: WhatIfChange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhatIfChange {
+    Same,
+    /// The same profile, another Plan.
+    Plan,
+    /// Another profile.
+    Profile,
+    /// The input does not load.
+    Error,
 }
 
 /// Progress of a batch (run N times, replay).
@@ -661,6 +701,10 @@ impl State {
                 };
                 (self.sink)(Msg::Assembly { key, text });
             }
+            Command::WhatIf { file, text, inputs } => {
+                let rows = self.what_if(&file, &text, &inputs);
+                (self.sink)(Msg::WhatIf(Box::new(WhatIfView { file, rows })));
+            }
             Command::ReloadFile(path) => {
                 let reload = match &self.backend {
                     Backend::Local(engine) => engine.reload_file(&path),
@@ -771,6 +815,92 @@ impl State {
 
     fn kernel_ir(&mut self, input: &Path) -> Option<String> {
         self.prepared(input).ok().map(|p| p.kernel.ir.clone())
+    }
+
+    /// Each input decided on the live store and on the store with the
+    /// draft in place of `file`'s profile.
+    fn what_if(
+        &mut self,
+        file: &Path,
+        text: &str,
+        inputs: &[PathBuf],
+    ) -> Result<Vec<WhatIfRow>, String> {
+        let Backend::Local(engine) = &self.backend else {
+            return Err("what-if needs the workbench's own engine (not --connect)".into());
+        };
+        let live = engine.store();
+        let draft = live.with_draft(file, text, None).map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        // What would be built: the steps and the finish (a `when` edited
+        // elsewhere changes only why a node is skipped).
+        type Built = Option<(Vec<crate::profile::PlannedStep>, String)>;
+        let describe = |d: &crate::engine::Decision| -> (String, String, Built, Vec<String>) {
+            let name = d.selection.profile.name.clone();
+            match &d.plan {
+                Ok(plan) => {
+                    let summary = crate::cache::plan_summary(plan);
+                    let steps = summary.split(" -> ").map(str::to_owned).collect();
+                    (
+                        name.clone(),
+                        format!("{name}: {summary}"),
+                        Some((plan.steps.clone(), plan.finish.clone())),
+                        steps,
+                    )
+                }
+                Err(e) => (
+                    name.clone(),
+                    format!("{name}: cannot plan: {e}"),
+                    None,
+                    Vec::new(),
+                ),
+            }
+        };
+        let mut rows = Vec::new();
+        for input in inputs {
+            let row = match self.prepared(input) {
+                Ok(p) => {
+                    let (n_name, now, n_built, n_steps) =
+                        describe(&crate::engine::decide(&live, p));
+                    let (d_name, then, d_built, d_steps) =
+                        describe(&crate::engine::decide(&draft, p));
+                    let (change, delta) = if n_name != d_name {
+                        (WhatIfChange::Profile, then.clone())
+                    } else if n_built != d_built {
+                        let added = d_steps.iter().filter(|s| !n_steps.contains(s));
+                        let dropped = n_steps.iter().filter(|s| !d_steps.contains(s));
+                        let mut delta: Vec<String> = added.map(|s| format!("+{s}")).collect();
+                        delta.extend(dropped.map(|s| format!("−{s}")));
+                        if delta.is_empty() {
+                            delta.push("the same steps in another order".into());
+                        }
+                        (WhatIfChange::Plan, delta.join("  "))
+                    } else {
+                        (WhatIfChange::Same, String::new())
+                    };
+                    WhatIfRow {
+                        input: input.clone(),
+                        now,
+                        draft: then,
+                        delta,
+                        change,
+                    }
+                }
+                Err(e) => WhatIfRow {
+                    input: input.clone(),
+                    now: e.clone(),
+                    draft: e,
+                    delta: String::new(),
+                    change: WhatIfChange::Error,
+                },
+            };
+            rows.push(row);
+        }
+        Ok(rows)
     }
 
     fn analyze(&mut self, path: &Path) -> Analysis {

@@ -52,6 +52,11 @@ pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 impl InputsPane {
+    /// The sample inputs listed.
+    pub fn inputs(&self) -> &[PathBuf] {
+        &self.inputs
+    }
+
     pub fn new(inputs: Vec<PathBuf>, workloads: Vec<PathBuf>) -> InputsPane {
         InputsPane {
             inputs,

@@ -11,12 +11,14 @@ pub mod log;
 pub mod pipeline;
 pub mod profiles;
 pub mod runs;
+pub mod whatif;
 
 use super::keymap::Scope;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PaneId {
@@ -118,6 +120,11 @@ pub enum Effect {
     ShowRun(u64),
     /// Show this cached variant in the Pipeline pane.
     ShowVariant(String),
+    /// Judge this draft of a profile file over the sample inputs.
+    WhatIf {
+        file: PathBuf,
+        text: String,
+    },
 }
 
 pub fn pane_block(id: PaneId, focused: bool) -> Block<'static> {

@@ -435,6 +435,23 @@ impl ProfilesPane {
                 Effect::None
             }
             Action::Save => self.save_effect(model, false),
+            Action::WhatIf => {
+                let draft = self
+                    .selected_file(model)
+                    .and_then(|f| self.editors.get(&f))
+                    .filter(|e| e.dirty())
+                    .map(|e| (e.file().to_owned(), e.text().to_owned()));
+                match draft {
+                    Some((file, text)) => Effect::WhatIf { file, text },
+                    None => {
+                        self.message = Some((
+                            "no unsaved edits: what-if judges a pending edit".into(),
+                            false,
+                        ));
+                        Effect::None
+                    }
+                }
+            }
             Action::Revert => {
                 let dirty = self
                     .selected_file(model)
