@@ -107,6 +107,13 @@ pub struct JobStatus {
     pub total: usize,
 }
 
+/// A batch waiting for the one running to end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedJob {
+    pub label: String,
+    pub total: usize,
+}
+
 /// The last reload, for the status bar.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReloadStatus {
@@ -131,6 +138,8 @@ pub struct Model {
     pub assembly: HashMap<String, Result<String, String>>,
     pub log: VecDeque<LogLine>,
     pub job: Option<JobStatus>,
+    /// The batches behind it, in order.
+    pub queue: VecDeque<QueuedJob>,
     pub reload: Option<ReloadStatus>,
     /// The host CPU once the engine is up.
     pub ready: Option<String>,
@@ -477,9 +486,32 @@ impl Model {
                 self.assembly.insert(key, text);
             }
             Msg::Job(j) => match j {
+                JobState::Queued {
+                    label,
+                    total,
+                    ahead,
+                } => {
+                    let noun = if total == 1 { "request" } else { "requests" };
+                    let batches = if ahead == 1 { "batch" } else { "batches" };
+                    self.log(
+                        Level::Info,
+                        format!("{label}: {total} {noun}, queued behind {ahead} {batches}"),
+                    );
+                    self.queue.push_back(QueuedJob { label, total });
+                }
                 JobState::Started { label, total } => {
                     let noun = if total == 1 { "request" } else { "requests" };
-                    self.log(Level::Info, format!("{label}: {total} {noun}"));
+                    match self
+                        .queue
+                        .iter()
+                        .position(|q| q.label == label && q.total == total)
+                    {
+                        Some(i) => {
+                            self.queue.remove(i);
+                            self.log(Level::Info, format!("{label}: started"));
+                        }
+                        None => self.log(Level::Info, format!("{label}: {total} {noun}")),
+                    }
                     self.job = Some(JobStatus {
                         label,
                         done: 0,
@@ -706,8 +738,16 @@ impl App {
             Action::Zoom => self.zoom = !self.zoom,
             Action::CancelJob if self.model.job.is_some() => {
                 self.model.cancel = true;
-                self.model
-                    .flash("cancelling after the current request", false);
+                let queued = self.model.queue.len();
+                let rest = if queued == 0 {
+                    String::new()
+                } else {
+                    format!("; {queued} queued still to run")
+                };
+                self.model.flash(
+                    format!("cancelling this batch after its request{rest}"),
+                    false,
+                );
             }
             _ => {}
         }

@@ -947,6 +947,54 @@ fn a_batch_of_one_is_one_request_in_the_log() {
     assert!(lines.contains(&"run ×2: 2 requests"), "{lines:?}");
 }
 
+/// A batch asked for while another runs is shown queued (Log and status
+/// bar) until it starts; `x` says the queued one is still to run.
+#[test]
+fn a_queued_batch_is_shown_until_it_starts() {
+    let mut app = app();
+    app.model.apply(Msg::Ready {
+        host: "test".into(),
+    });
+    app.model.apply(Msg::Job(JobState::Started {
+        label: "run ×50".into(),
+        total: 50,
+    }));
+    app.model.apply(Msg::Job(JobState::Queued {
+        label: "replay mixed.yaml".into(),
+        total: 303,
+        ahead: 1,
+    }));
+    let lines: Vec<&str> = app.model.log.iter().map(|l| l.text.as_str()).collect();
+    assert!(
+        lines.contains(&"replay mixed.yaml: 303 requests, queued behind 1 batch"),
+        "{lines:?}"
+    );
+    let screen = render(&mut app, 160, 48);
+    assert!(
+        screen.contains("busy: run ×50 0/50 (+1 queued)"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Char('x'));
+    let screen = render(&mut app, 160, 48);
+    let status = screen.lines().last().unwrap_or_default().to_owned();
+    assert!(status.contains("1 queued still to run"), "{status}");
+    app.model.apply(Msg::Job(JobState::Finished {
+        label: "run ×50".into(),
+        done: 7,
+        total: 50,
+        errors: 0,
+        cancelled: true,
+    }));
+    app.model.apply(Msg::Job(JobState::Started {
+        label: "replay mixed.yaml".into(),
+        total: 303,
+    }));
+    assert!(app.model.queue.is_empty());
+    let screen = render(&mut app, 160, 48);
+    assert!(screen.contains("busy: replay mixed.yaml 0/303"), "{screen}");
+    assert!(!screen.contains("queued)"), "{screen}");
+}
+
 #[test]
 fn clearing_the_runs_asks_first() {
     let mut app = app();

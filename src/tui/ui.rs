@@ -247,7 +247,17 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
         (Some(_), _, _) => vec![Span::styled("engine down", bad())],
         (None, None, _) => vec![Span::styled("engine starting…", warn())],
         (None, Some(_), Some(j)) => vec![Span::styled(
-            format!("busy: {} {}/{}", j.label, j.done, j.total),
+            format!(
+                "busy: {} {}/{}{}",
+                j.label,
+                j.done,
+                j.total,
+                if m.queue.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (+{} queued)", m.queue.len())
+                }
+            ),
             warn(),
         )],
         // Build workers + executors: the sandbox processes alive.

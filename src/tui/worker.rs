@@ -328,6 +328,12 @@ pub enum WhatIfChange {
 /// Progress of a batch (run N times, replay).
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobState {
+    /// A batch waits behind `ahead` others (it starts when they end).
+    Queued {
+        label: String,
+        total: usize,
+        ahead: usize,
+    },
     Started {
         label: String,
         total: usize,
@@ -568,7 +574,8 @@ fn engine_thread(
             continue;
         }
         if cancel.swap(false, Ordering::SeqCst) {
-            while let Some(job) = st.jobs.pop_front() {
+            // The batch running, not the ones queued behind it.
+            if let Some(job) = st.jobs.pop_front() {
                 (st.sink)(Msg::Job(JobState::Finished {
                     total: job.requests.len(),
                     label: job.label,
@@ -577,6 +584,7 @@ fn engine_thread(
                     cancelled: true,
                 }));
             }
+            st.announce_next();
             st.send_cache();
             continue;
         }
@@ -728,9 +736,18 @@ impl State {
     }
 
     fn start(&mut self, label: String, requests: Vec<PathBuf>) {
-        (self.sink)(Msg::Job(JobState::Started {
-            label: label.clone(),
-            total: requests.len(),
+        let ahead = self.jobs.len();
+        (self.sink)(Msg::Job(if ahead == 0 {
+            JobState::Started {
+                label: label.clone(),
+                total: requests.len(),
+            }
+        } else {
+            JobState::Queued {
+                label: label.clone(),
+                total: requests.len(),
+                ahead,
+            }
         }));
         self.jobs.push_back(Job {
             label,
@@ -738,6 +755,16 @@ impl State {
             done: 0,
             errors: 0,
         });
+    }
+
+    /// The batch now at the front of the queue begins.
+    fn announce_next(&mut self) {
+        if let Some(job) = self.jobs.front() {
+            (self.sink)(Msg::Job(JobState::Started {
+                label: job.label.clone(),
+                total: job.requests.len(),
+            }));
+        }
     }
 
     /// Runs the next request of the first batch.
@@ -782,6 +809,7 @@ impl State {
                 errors,
                 cancelled: false,
             }));
+            self.announce_next();
             self.send_cache();
         } else {
             (self.sink)(Msg::Job(JobState::Progress { label, done, total }));

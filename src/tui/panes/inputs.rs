@@ -134,10 +134,12 @@ impl InputsPane {
                     hint: "requests after the first hit the cache".into(),
                     purpose: PromptFor::RunTimes(p.to_owned()),
                 }),
-                Some((p, true)) => {
-                    model.send(Command::Replay(p.to_owned()));
-                    Effect::None
-                }
+                Some((p, true)) => Effect::Prompt(Prompt {
+                    label: format!("replay {} how many times", file_name(p)),
+                    input: "2".into(),
+                    hint: "each replay is a batch of its own, queued after the others".into(),
+                    purpose: PromptFor::RunTimes(p.to_owned()),
+                }),
                 None => Effect::None,
             },
             _ => Effect::Unhandled,
@@ -146,7 +148,20 @@ impl InputsPane {
 
     pub fn prompted(&mut self, p: Prompt, model: &mut Model) -> Effect {
         if let PromptFor::RunTimes(input) = p.purpose {
+            let workload = self.workloads.contains(&input);
             match p.input.trim().parse::<usize>() {
+                Ok(n) if workload && (1..=100).contains(&n) => {
+                    for _ in 0..n {
+                        model.send(Command::Replay(input.clone()));
+                    }
+                }
+                Ok(_) if workload => model.flash(
+                    format!(
+                        "`{}` is not a count of replays from 1 to 100",
+                        p.input.trim()
+                    ),
+                    true,
+                ),
                 Ok(n) if (1..=100_000).contains(&n) => model.send(Command::Run { input, times: n }),
                 _ => model.flash(
                     format!("`{}` is not a count from 1 to 100000", p.input.trim()),
