@@ -60,14 +60,19 @@ impl Tmux {
 
     /// Polls the screen until `pred` holds; the screen it held on.
     fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_within(DEADLINE, what, pred)
+    }
+
+    /// [`Tmux::wait`] with a deadline of its own (a long replay).
+    fn wait_within(&self, deadline: Duration, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let started = Instant::now();
         loop {
             let s = self.screen();
             if pred(&s) {
                 return s;
             }
-            if started.elapsed() > DEADLINE {
-                panic!("waited {DEADLINE:?} for {what}; the screen:\n{s}");
+            if started.elapsed() > deadline {
+                panic!("waited {deadline:?} for {what}; the screen:\n{s}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -549,4 +554,122 @@ fn the_workbench_attached_to_a_service_shows_a_run_sent_with_curl() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Starts the workbench in a new tmux session of `w`×`h` in `cwd`; `args`
+/// follow the binary (already quoted for the shell).
+fn start(tmux: &Tmux, cwd: &Path, w: u16, h: u16, args: &str) {
+    let cmd = format!(
+        "{} {args}; echo \"tailor exited $?\"; exec sleep 600",
+        sh_quote(Path::new(env!("CARGO_BIN_EXE_tailor"))),
+    );
+    let (w, h) = (w.to_string(), h.to_string());
+    let cwd = cwd.display().to_string();
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "main",
+        "-x",
+        &w,
+        "-y",
+        &h,
+        "-c",
+        &cwd,
+        &cmd,
+    ]);
+    assert!(
+        started.status.success(),
+        "tmux new-session: {}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+}
+
+/// Issue 15, fix 3: after a reload and a 1 000-request replay, the Log
+/// with engine events hidden still shows the reload, and `w` saves a file
+/// that holds it.
+#[test]
+fn the_log_keeps_a_reload_through_a_long_replay_and_saves_it() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profiles = dir.path().join("profiles");
+    copy_dir(&root().join("profiles"), &profiles);
+    let tmux = Tmux {
+        socket: format!("tailor-log-{}", std::process::id()),
+    };
+    start(
+        &tmux,
+        dir.path(),
+        160,
+        48,
+        &format!(
+            "--profiles {} --cache-dir {} --inputs {}",
+            sh_quote(&profiles),
+            sh_quote(&dir.path().join("cache")),
+            sh_quote(&root().join("sample-inputs")),
+        ),
+    );
+    tmux.wait("the engine to be up", |s| {
+        status(s).contains("sandbox ") && status(s).contains(" idle")
+    });
+    // A reload: the administrator's line to keep.
+    let file = profiles.join("table-dispatch.yaml");
+    let good = std::fs::read_to_string(&file).expect("table-dispatch.yaml");
+    write(&file, &good.replace("priority: 50", "priority: 52"));
+    tmux.wait("the reload", |s| {
+        status(s).contains("reloaded table-dispatch.yaml")
+    });
+    // Replay hot.yaml (1 000 requests): the first of the two workloads.
+    tmux.keys(&["2"]);
+    tmux.wait_for("┏ 2  Inputs");
+    tmux.keys(&["G", "k"]);
+    tmux.wait_for("1000 requests over");
+    tmux.keys(&["r"]);
+    tmux.wait_within(Duration::from_secs(300), "the replay to finish", |s| {
+        status(s).contains("replay hot.yaml: done, 1000/1000")
+    });
+    // The Log, zoomed, engine events hidden: the reload is still there.
+    tmux.keys(&["6", "z", "e"]);
+    let s = tmux.wait_for("engine events hidden");
+    assert!(
+        s.contains("reloaded table-dispatch.yaml: table-dispatch v"),
+        "the reload fell out of the Log:\n{s}"
+    );
+    assert!(s.contains("replay hot.yaml: 1000 requests"), "{s}");
+    // `w` saves it; the status bar names the file.
+    tmux.keys(&["w"]);
+    let s = tmux.wait("the save", |s| {
+        status(s).contains("saved the Log to ") && s.contains("tailor-log-")
+    });
+    let saved: Vec<std::path::PathBuf> = std::fs::read_dir(dir.path())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("tailor-log-") && n.ends_with(".txt"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        saved.len(),
+        1,
+        "one log file in the current folder: {saved:?}\n{s}"
+    );
+    let text = std::fs::read_to_string(&saved[0]).expect("the saved log");
+    assert!(
+        text.contains("reloaded table-dispatch.yaml: table-dispatch v"),
+        "{}",
+        &text[..text.len().min(3000)]
+    );
+    assert!(text.contains("replay hot.yaml: done, 1000/1000"));
+    assert!(text.contains(" event #1000"), "engine events are saved too");
+    tmux.keys(&["q"]);
+    let s = tmux.wait("the exit", |s| s.contains("tailor exited"));
+    assert!(s.contains("tailor exited 0"), "{s}");
 }

@@ -23,8 +23,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Lines the Log pane keeps.
-const LOG_LINES: usize = 5000;
+/// Administrator lines the Log keeps (reloads, saves, errors, cache
+/// actions): a history of their own, so engine events cannot push them out.
+pub const ADMIN_LINES: usize = 500;
+/// Engine event lines the Log keeps (a replay sends thousands).
+pub const EVENT_LINES: usize = 2000;
 /// Runs the Runs pane keeps.
 const RUNS: usize = 10_000;
 
@@ -39,9 +42,62 @@ pub enum Level {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogLine {
+    /// Order of arrival across both histories.
+    pub seq: u64,
     pub at_ms: u64,
     pub level: Level,
     pub text: String,
+}
+
+/// The Log's lines in two bounded histories: what the administrator did
+/// and was told (every level but [`Level::Event`]), and engine events.
+/// Each evicts only its own oldest lines; they are shown merged in order
+/// of arrival.
+#[derive(Debug, Default)]
+pub struct Log {
+    admin: VecDeque<LogLine>,
+    events: VecDeque<LogLine>,
+    next: u64,
+}
+
+impl Log {
+    pub fn push(&mut self, at_ms: u64, level: Level, text: String) {
+        let (lines, cap) = if level == Level::Event {
+            (&mut self.events, EVENT_LINES)
+        } else {
+            (&mut self.admin, ADMIN_LINES)
+        };
+        if lines.len() >= cap {
+            lines.pop_front();
+        }
+        lines.push_back(LogLine {
+            seq: self.next,
+            at_ms,
+            level,
+            text,
+        });
+        self.next += 1;
+    }
+
+    /// The lines in order of arrival; engine events only if `events`.
+    pub fn lines(&self, events: bool) -> Vec<&LogLine> {
+        if !events {
+            return self.admin.iter().collect();
+        }
+        let mut out = Vec::with_capacity(self.admin.len() + self.events.len());
+        let (mut a, mut e) = (self.admin.iter().peekable(), self.events.iter().peekable());
+        loop {
+            let next = match (a.peek(), e.peek()) {
+                (Some(x), Some(y)) if x.seq < y.seq => a.next(),
+                (Some(_), Some(_)) => e.next(),
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => e.next(),
+                (None, None) => break,
+            };
+            out.extend(next);
+        }
+        out
+    }
 }
 
 /// One request as its events told it.
@@ -136,7 +192,7 @@ pub struct Model {
     /// The last what-if answer.
     pub what_if: Option<Box<crate::tui::worker::WhatIfView>>,
     pub assembly: HashMap<String, Result<String, String>>,
-    pub log: VecDeque<LogLine>,
+    pub log: Log,
     pub job: Option<JobStatus>,
     /// The batches behind it, in order.
     pub queue: VecDeque<QueuedJob>,
@@ -157,14 +213,7 @@ pub struct Model {
 
 impl Model {
     pub fn log(&mut self, level: Level, text: impl Into<String>) {
-        if self.log.len() >= LOG_LINES {
-            self.log.pop_front();
-        }
-        self.log.push_back(LogLine {
-            at_ms: self.now_ms,
-            level,
-            text: text.into(),
-        });
+        self.log.push(self.now_ms, level, text.into());
     }
 
     pub fn flash(&mut self, text: impl Into<String>, error: bool) {

@@ -89,6 +89,7 @@ pub enum Action {
     ClearRuns,
     // Log
     ToggleEngineEvents,
+    SaveLog,
     // Prompt / confirm
     Accept,
     Dismiss,
@@ -374,6 +375,12 @@ pub const BINDINGS: &[Binding] = &[
         "show / hide engine events",
     ),
     b(S::Log, &[k('f')], A::FollowLatest, "follow new lines"),
+    b(
+        S::Log,
+        &[k('w')],
+        A::SaveLog,
+        "save the Log to tailor-log-<time>.txt in the current folder",
+    ),
     // Prompt and confirm
     b(S::Prompt, &[code(KeyCode::Enter)], A::Accept, "apply"),
     b(S::Prompt, &[code(KeyCode::Esc)], A::Dismiss, "cancel"),

@@ -942,7 +942,13 @@ fn a_batch_of_one_is_one_request_in_the_log() {
             total,
         }));
     }
-    let lines: Vec<&str> = app.model.log.iter().map(|l| l.text.as_str()).collect();
+    let lines: Vec<&str> = app
+        .model
+        .log
+        .lines(false)
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect();
     assert!(lines.contains(&"run ×1: 1 request"), "{lines:?}");
     assert!(lines.contains(&"run ×2: 2 requests"), "{lines:?}");
 }
@@ -1102,11 +1108,12 @@ fn profiles_that_fail_at_start_up_are_in_the_log_once() {
     let logged = |app: &App| {
         app.model
             .log
+            .lines(true)
             .iter()
             .filter(|l| l.text.starts_with("at start: ") && l.text.contains("narrow.yaml:4"))
             .count()
     };
-    assert_eq!(logged(&app), 1, "{:?}", app.model.log);
+    assert_eq!(logged(&app), 1, "{:?}", app.model.log.lines(true));
     // Later views of the store (every reload sends one) say it no more.
     app.model.apply(Msg::Store(Arc::new(store())));
     assert_eq!(logged(&app), 1);
@@ -1327,4 +1334,153 @@ fn quitting_with_unsaved_edits_asks_first() {
     key(&mut app, KeyCode::Char('q'));
     key(&mut app, KeyCode::Char('y'));
     assert!(app.quit, "confirmed: quits");
+}
+
+// ---- The Log keeps the administrator's lines ---------------------------
+
+/// A reload, as the engine thread reports it.
+fn reloaded(file: &str, name: &str) -> Msg {
+    Msg::Reloaded(Box::new(ReloadView {
+        path: PathBuf::from(file),
+        reload: Reload::Loaded {
+            name: name.into(),
+            version: "3f2e8d42aa".into(),
+        },
+        latency_ms: Some(120),
+    }))
+}
+
+#[test]
+fn engine_events_cannot_push_a_reload_out_of_the_log() {
+    let mut app = app();
+    app.model.apply(reloaded("profiles/small.yaml", "small"));
+    // A 1 000-request replay: some 16 000 event lines.
+    for id in 1..=1000 {
+        for m in request(id, "sample-inputs/dot-small.yaml", id > 1, usize::MAX) {
+            app.model.apply(m);
+        }
+    }
+    let admin = app.model.log.lines(false);
+    assert!(
+        admin
+            .iter()
+            .any(|l| l.text.starts_with("reloaded small.yaml: small v3f2e8d4")),
+        "{admin:?}"
+    );
+    // Both histories stay bounded.
+    let all = app.model.log.lines(true);
+    assert!(
+        all.len() <= super::app::ADMIN_LINES + super::app::EVENT_LINES,
+        "{}",
+        all.len()
+    );
+    // Merged in order of arrival: the reload came before every kept event.
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(all[0].text.contains("engine ready"), "{:?}", all[0]);
+    // And the user sees it: the Log with engine events hidden.
+    focus(&mut app, PaneId::Log);
+    key(&mut app, KeyCode::Char('e'));
+    let screen = render(&mut app, 100, 12);
+    assert!(screen.contains("reloaded small.yaml"), "{screen}");
+}
+
+#[test]
+fn the_admin_history_is_bounded_by_its_own_lines_only() {
+    let mut app = app();
+    for i in 0..super::app::ADMIN_LINES + 10 {
+        app.model.log(super::app::Level::Info, format!("admin {i}"));
+    }
+    for i in 0..super::app::EVENT_LINES + 10 {
+        app.model
+            .log(super::app::Level::Event, format!("event {i}"));
+    }
+    let admin = app.model.log.lines(false);
+    assert_eq!(admin.len(), super::app::ADMIN_LINES);
+    assert_eq!(
+        admin.last().map(|l| l.text.as_str()),
+        Some(format!("admin {}", super::app::ADMIN_LINES + 9).as_str())
+    );
+    let all = app.model.log.lines(true);
+    assert_eq!(all.len(), super::app::ADMIN_LINES + super::app::EVENT_LINES);
+    assert_eq!(
+        all.last().map(|l| l.text.as_str()),
+        Some(format!("event {}", super::app::EVENT_LINES + 9).as_str())
+    );
+}
+
+#[test]
+fn a_long_error_wraps_in_the_log_and_reads_whole() {
+    let mut app = app();
+    focus(&mut app, PaneId::Log);
+    let error = "profiles: no profile named `generic`: every request needs the generic fallback (the built-in default<O3> stands in)";
+    app.model.log(super::app::Level::Error, error);
+    let screen = render(&mut app, 60, 12);
+    let text: String = screen
+        .lines()
+        .map(|l| l.trim_matches('"').trim_matches(|c| c == '┃' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for word in error.split(' ') {
+        assert!(text.contains(word), "`{word}` is missing:\n{screen}");
+    }
+    assert!(screen.contains("stands in)"), "{screen}");
+}
+
+#[test]
+fn w_in_the_log_saves_it_to_a_file_with_the_admin_lines() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let mut app = app();
+    app.model.apply(reloaded("profiles/small.yaml", "small"));
+    for id in 1..=300 {
+        for m in request(id, "sample-inputs/dot-small.yaml", id > 1, usize::MAX) {
+            app.model.apply(m);
+        }
+    }
+    let path = match super::panes::log::save(&app.model, dir.path()) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        path.file_name().and_then(|n| n.to_str()),
+        Some("tailor-log-20231114-221320.txt")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        text.contains("22:13:20.000 info  reloaded small.yaml: small v3f2e8d4"),
+        "{}",
+        &text[..text.len().min(2000)]
+    );
+    assert!(text.contains("engine ready on znver4"));
+    let last = text.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("event #300") && last.contains("finished"),
+        "{last}"
+    );
+    // A second save in the same second does not overwrite the first.
+    let again = super::panes::log::save(&app.model, dir.path());
+    assert_eq!(
+        again
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())),
+        Some("tailor-log-20231114-221320-2.txt".into())
+    );
+    // Through the key: the status bar names the file or the error.
+    focus(&mut app, PaneId::Log);
+    key(&mut app, KeyCode::Char('w'));
+    let flash = app
+        .model
+        .flash
+        .clone()
+        .map(|(t, _, _)| t)
+        .unwrap_or_default();
+    assert!(
+        flash.starts_with("saved the Log to ") || flash.starts_with("cannot "),
+        "{flash}"
+    );
+    if let Some(p) = flash.strip_prefix("saved the Log to ") {
+        let _ = std::fs::remove_file(p);
+    }
 }

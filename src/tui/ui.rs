@@ -233,6 +233,15 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
         ]),
         None => parts.push(vec![Span::styled("watching profiles", dim())]),
     }
+    // A passing message is fresher than what follows it: it comes before
+    // the hit rate and the engine's work, which give way to it.
+    let flash_at = m.flash.as_ref().map(|(text, error, _)| {
+        parts.push(vec![Span::styled(
+            text.clone(),
+            if *error { bad() } else { good() },
+        )]);
+        parts.len() - 1
+    });
     parts.push(vec![
         Span::raw("hit "),
         Span::styled(
@@ -267,27 +276,24 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
         )],
     };
     parts.push(work);
-    if let Some((text, error, _)) = &m.flash {
-        parts.push(vec![Span::styled(
-            text.clone(),
-            if *error { bad() } else { good() },
-        )]);
-    }
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0usize;
     let width = area.width as usize;
     for (i, part) in parts.into_iter().enumerate() {
         let w: usize = part.iter().map(|s| s.width()).sum::<usize>() + if i > 0 { 3 } else { 0 };
         if used + w > width && i > 0 {
-            // The reload state matters more than what follows: cut it to
-            // fit rather than drop it.
-            if i == 1 && width > used + 8 {
+            // The reload state and a passing message matter more than
+            // what follows: cut them to fit (with `…`) rather than drop them.
+            if (i == 1 || Some(i) == flash_at) && width > used + 8 {
                 spans.push(sep());
                 let room = width - used - 3;
                 let text: String = part.iter().map(|s| s.content.as_ref()).collect();
                 spans.push(Span::styled(
                     super::panes::truncate(&text, room),
-                    part.get(1).map(|s| s.style).unwrap_or_default(),
+                    part.get(1)
+                        .or(part.first())
+                        .map(|s| s.style)
+                        .unwrap_or_default(),
                 ));
             }
             break;

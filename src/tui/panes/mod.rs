@@ -175,6 +175,47 @@ pub fn truncate(s: &str, width: usize) -> String {
     out
 }
 
+/// `s` broken into rows of at most `width` characters, at spaces where it
+/// can be (a word longer than a row is split): the caller knows exactly
+/// how many rows a text takes, so nothing is cut unseen.
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut row_w = 0;
+    for word in s.split(' ') {
+        let w = word.chars().count();
+        let gap = usize::from(row_w > 0);
+        if row_w + gap + w <= width {
+            if gap == 1 {
+                row.push(' ');
+            }
+            row.push_str(word);
+            row_w += gap + w;
+            continue;
+        }
+        if row_w > 0 {
+            rows.push(std::mem::take(&mut row));
+            row_w = 0;
+        }
+        let mut chars = word.chars().peekable();
+        while chars.peek().is_some() {
+            let piece: String = chars.by_ref().take(width).collect();
+            let n = piece.chars().count();
+            if n == width && chars.peek().is_some() {
+                rows.push(piece);
+            } else {
+                row = piece;
+                row_w = n;
+            }
+        }
+    }
+    if row_w > 0 || rows.is_empty() {
+        rows.push(row);
+    }
+    rows
+}
+
 /// Microseconds for people.
 pub fn ms(micros: u64) -> String {
     crate::cli::trace::ms(micros)
