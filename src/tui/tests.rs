@@ -1484,3 +1484,185 @@ fn w_in_the_log_saves_it_to_a_file_with_the_admin_lines() {
         let _ = std::fs::remove_file(p);
     }
 }
+
+// ---- Lists never keep a stale scroll offset ----------------------------
+
+#[test]
+fn a_list_offset_never_leaves_blank_rows_below_hidden_ones() {
+    use super::panes::list_offset;
+    // Grown from 10 rows to 40 with 31 rows: all show.
+    assert_eq!(list_offset(21, 31, 40, Some(30)), 0);
+    // 21 of 31 visible: the last row is at the bottom, not above blanks.
+    assert_eq!(list_offset(20, 31, 21, Some(30)), 10);
+    assert_eq!(list_offset(15, 31, 21, Some(12)), 10);
+    // The selection stays in view either way.
+    assert_eq!(list_offset(0, 31, 10, Some(30)), 21);
+    assert_eq!(list_offset(9, 31, 10, Some(3)), 3);
+    // Rows removed under the offset.
+    assert_eq!(list_offset(25, 4, 10, Some(0)), 0);
+    for len in 0..40 {
+        for visible in 1..30 {
+            for offset in 0..45 {
+                for sel in 0..len {
+                    let o = list_offset(offset, len, visible, Some(sel));
+                    // Rows hidden above: the window is full.
+                    assert!(
+                        o == 0 || o + visible <= len,
+                        "{offset} {len} {visible} {sel}"
+                    );
+                    assert!(
+                        o <= len.saturating_sub(visible),
+                        "{offset} {len} {visible} {sel}"
+                    );
+                    assert!(
+                        sel >= o && sel < o + visible,
+                        "{offset} {len} {visible} {sel}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Whether `needle` is on a rendered screen.
+fn shows(screen: &str, needle: &str) -> bool {
+    screen.contains(needle)
+}
+
+#[test]
+fn cache_rows_fill_the_pane_after_it_grows() {
+    let mut app = app();
+    focus(&mut app, PaneId::Cache);
+    let mut view = cache_view();
+    let template = view.entries[2].clone();
+    view.entries = (0..31)
+        .map(|i| {
+            let mut e = template.clone();
+            e.key = VariantKey(format!("{i:02}").repeat(32));
+            e
+        })
+        .collect();
+    app.model.apply(Msg::Cache(Box::new(view)));
+    render(&mut app, 100, 14);
+    key(&mut app, KeyCode::Char('G'));
+    let small = render(&mut app, 100, 14);
+    assert!(
+        shows(&small, "30303030") && !shows(&small, "00000000"),
+        "{small}"
+    );
+    // Taller: all 31 fit, so all 31 show, the first at the top.
+    let tall = render(&mut app, 100, 44);
+    assert!(shows(&tall, "31 entries"), "{tall}");
+    for i in 0..31 {
+        assert!(
+            shows(&tall, &format!("{i:02}").repeat(4)),
+            "entry {i}:\n{tall}"
+        );
+    }
+    // 21 rows of room: the last 21, with no blank row under them.
+    let mid = render(&mut app, 100, 28);
+    assert!(shows(&mid, "10101010") && shows(&mid, "30303030"), "{mid}");
+    assert!(!shows(&mid, "09090909"), "{mid}");
+}
+
+#[test]
+fn runs_show_the_newest_rows_after_the_pane_grows() {
+    let mut app = app();
+    focus(&mut app, PaneId::Runs);
+    for id in 1..=30 {
+        for m in request(id, "sample-inputs/dot-small.yaml", id > 1, usize::MAX) {
+            app.model.apply(m);
+        }
+    }
+    render(&mut app, 100, 16);
+    // The row of run `n` on a screen.
+    let row = |screen: &str, n: u64| {
+        screen.lines().position(|l| {
+            l.trim_start_matches(['"', '┃', '│', ' ', '▸'])
+                .starts_with(&format!("{n} "))
+                && l.contains("dot-small.yaml")
+        })
+    };
+    // The oldest run, at the bottom of a short list.
+    key(&mut app, KeyCode::Char('G'));
+    let small = render(&mut app, 100, 16);
+    assert!(
+        row(&small, 1).is_some() && row(&small, 30).is_none(),
+        "{small}"
+    );
+    // Taller than the list: every run shows, the newest first.
+    let tall = render(&mut app, 100, 44);
+    assert!(
+        row(&tall, 30).is_some() && row(&tall, 1).is_some(),
+        "{tall}"
+    );
+    assert!(row(&tall, 30) < row(&tall, 1), "newest first:\n{tall}");
+}
+
+#[test]
+fn inputs_and_profiles_show_their_top_rows_after_a_resize() {
+    let inputs: Vec<PathBuf> = (0..30)
+        .map(|i| PathBuf::from(format!("sample-inputs/in-{i:02}.yaml")))
+        .collect();
+    let mut app = App::new(
+        inputs,
+        vec![PathBuf::from("sample-inputs/workloads/hot.yaml")],
+    );
+    app.model.now_ms = NOW;
+    let mut s = store();
+    s.profiles = (0..20)
+        .map(|i| {
+            let text = FLAGS.replace("name: flags", &format!("name: p{i:02}"));
+            ProfileView::from_profile(&parse(&format!("profiles/p{i:02}.yaml"), &text))
+        })
+        .chain(std::iter::once(ProfileView::from_profile(&parse(
+            "profiles/generic.yaml",
+            GENERIC,
+        ))))
+        .collect();
+    s.errors.clear();
+    app.model.apply(Msg::Store(Arc::new(s)));
+
+    // At 80×24 the last row selected scrolls the list; at 160×48 all fit.
+    focus(&mut app, PaneId::Inputs);
+    render(&mut app, 80, 24);
+    key(&mut app, KeyCode::Char('G'));
+    let small = render(&mut app, 80, 24);
+    assert!(!small.contains("in-00.yaml"), "{small}");
+    key(&mut app, KeyCode::Char('z'));
+    let big = render(&mut app, 160, 48);
+    assert!(
+        big.contains("in-00.yaml") && big.contains("hot.yaml"),
+        "{big}"
+    );
+
+    focus(&mut app, PaneId::Profiles);
+    render(&mut app, 80, 16);
+    key(&mut app, KeyCode::Char('G'));
+    let small = render(&mut app, 80, 16);
+    assert!(!small.contains(" p00 "), "{small}");
+    let big = render(&mut app, 160, 48);
+    assert!(big.contains(" p00 ") && big.contains(" generic "), "{big}");
+}
+
+#[test]
+fn the_log_is_never_scrolled_past_its_top_after_it_grows() {
+    let mut app = app();
+    focus(&mut app, PaneId::Log);
+    for i in 0..40 {
+        app.model.log(super::app::Level::Info, format!("line {i}"));
+    }
+    render(&mut app, 60, 10);
+    key(&mut app, KeyCode::Char('g'));
+    let small = render(&mut app, 60, 10);
+    assert!(
+        small.contains("scrolled") && !small.contains("line 39"),
+        "{small}"
+    );
+    let tall = render(&mut app, 60, 60);
+    assert!(
+        tall.contains("line 0") && tall.contains("line 39"),
+        "{tall}"
+    );
+    assert!(!tall.contains("scrolled"), "{tall}");
+}

@@ -365,6 +365,12 @@ impl CachePane {
             ]
         };
         self.table.select(Some(sel));
+        // The header takes a row.
+        super::settle(
+            &mut self.table,
+            c.entries.len(),
+            body.height.saturating_sub(1) as usize,
+        );
         f.render_stateful_widget(
             Table::new(rows, widths)
                 .header(header)

@@ -260,6 +260,7 @@ impl InputsPane {
             self.sel
         };
         self.table.select(Some(visual));
+        super::settle(&mut self.table, rows.len(), list.height as usize);
         f.render_stateful_widget(
             Table::new(rows, [Constraint::Length(1), Constraint::Min(4)])
                 .row_highlight_style(selected_row())

@@ -216,6 +216,30 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
     rows
 }
 
+/// The first row to show of a list of `len` rows, `visible` at a time:
+/// never so far down that blank rows show below while rows are hidden
+/// above (a list that grew taller, or lost rows), and never hiding the
+/// selection. Every list pane settles its offset with this before drawing.
+pub fn list_offset(offset: usize, len: usize, visible: usize, selected: Option<usize>) -> usize {
+    let mut o = offset.min(len.saturating_sub(visible));
+    if let Some(s) = selected.filter(|_| visible > 0) {
+        let s = s.min(len.saturating_sub(1));
+        if s < o {
+            o = s;
+        } else if s >= o + visible {
+            o = s + 1 - visible;
+        }
+    }
+    o
+}
+
+/// Settles a table's offset with [`list_offset`] for `visible` rows of
+/// data (the area's height less its header).
+pub fn settle(table: &mut ratatui::widgets::TableState, len: usize, visible: usize) {
+    let o = list_offset(table.offset(), len, visible, table.selected());
+    *table.offset_mut() = o;
+}
+
 /// Microseconds for people.
 pub fn ms(micros: u64) -> String {
     crate::cli::trace::ms(micros)

@@ -491,6 +491,7 @@ impl PipelinePane {
             })
             .collect();
         self.table.select((!steps.is_empty()).then_some(self.sel));
+        super::settle(&mut self.table, steps.len(), list.height as usize);
         f.render_stateful_widget(
             Table::new(
                 table_rows,

@@ -654,6 +654,7 @@ impl ProfilesPane {
         })
         .highlight_symbol(super::MARK);
         self.table.select(Some(sel));
+        super::settle(&mut self.table, rows.len(), list_area.height as usize);
         f.render_stateful_widget(table, list_area, &mut self.table);
         if general_h > 0 {
             let lines: Vec<Line> = general

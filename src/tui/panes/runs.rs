@@ -327,6 +327,12 @@ impl RunsPane {
             widths.insert(3, Constraint::Length(20));
         }
         self.table.select(Some(sel));
+        // The header takes a row.
+        super::settle(
+            &mut self.table,
+            model.runs.len(),
+            list.height.saturating_sub(1) as usize,
+        );
         f.render_stateful_widget(
             Table::new(rows, widths)
                 .header(header)
