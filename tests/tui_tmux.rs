@@ -673,3 +673,101 @@ fn the_log_keeps_a_reload_through_a_long_replay_and_saves_it() {
     let s = tmux.wait("the exit", |s| s.contains("tailor exited"));
     assert!(s.contains("tailor exited 0"), "{s}");
 }
+
+/// Issue 15, fix 5: `--profiles` and `--inputs` naming folders that do
+/// not exist yet. The workbench says so (status bar, Log, panes), and
+/// when they are made it loads what they hold and hot reload works.
+#[test]
+fn missing_folders_are_said_watched_for_and_loaded_when_they_appear() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profiles = dir.path().join("profiles");
+    let inputs = dir.path().join("inputs");
+    let tmux = Tmux {
+        socket: format!("tailor-missing-{}", std::process::id()),
+    };
+    start(
+        &tmux,
+        dir.path(),
+        160,
+        48,
+        &format!(
+            "--profiles {} --cache-dir {} --inputs {}",
+            sh_quote(&profiles),
+            sh_quote(&dir.path().join("cache")),
+            sh_quote(&inputs),
+        ),
+    );
+    let missing = format!(
+        "profiles folder {} is missing; watching for it",
+        profiles.display()
+    );
+    let s = tmux.wait("the status bar to say the folder is missing", |s| {
+        status(s).contains(&missing) && status(s).contains("sandbox ")
+    });
+    assert!(!status(&s).contains("watching profiles"), "{s}");
+    // The Profiles pane says it too; so does the Log (zoomed: one row).
+    assert!(s.contains("┃ ") && s.matches(&missing).count() >= 2, "{s}");
+    tmux.keys(&["6", "z"]);
+    let s = tmux.wait_for("┏ 6  Log");
+    assert!(s.contains(&missing), "{s}");
+    assert!(
+        s.contains(&format!(
+            "inputs folder {} is missing; watching for it",
+            inputs.display()
+        )),
+        "{s}"
+    );
+    assert!(!s.contains("hot reload is off"), "{s}");
+    tmux.keys(&["z", "2"]);
+    let s = tmux.wait_for("┏ 2  Inputs");
+    assert!(s.contains("inputs folder"), "{s}");
+
+    // The profiles folder is made and filled: its profiles load.
+    let count = std::fs::read_dir(root().join("profiles"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+                .count()
+        })
+        .unwrap_or(0);
+    copy_dir(&root().join("profiles"), &profiles);
+    let s = tmux.wait("the profiles to load", |s| {
+        status(s).starts_with(&format!("{count} profiles │"))
+    });
+    assert!(!status(&s).contains("broken"), "{s}");
+    tmux.keys(&["1"]);
+    let s = tmux.wait_for("┏ 1  Profiles");
+    assert!(s.contains("table-dispatch") && !s.contains(&missing), "{s}");
+    // Hot reload works as usual.
+    let file = profiles.join("table-dispatch.yaml");
+    let good = std::fs::read_to_string(&file).expect("table-dispatch.yaml");
+    write(&file, &good.replace("priority: 50", "priority: 57"));
+    tmux.wait("the reload", |s| {
+        status(s).contains("reloaded table-dispatch.yaml")
+            && s.lines()
+                .any(|l| l.contains("✓ table-dispatch") && l.contains(" 57 "))
+    });
+
+    // The inputs folder is made: the Inputs pane lists what it holds.
+    std::fs::create_dir_all(inputs.join("workloads")).expect("mkdir inputs");
+    if let Err(e) = std::fs::copy(
+        root().join("sample-inputs/reduce.yaml"),
+        inputs.join("reduce.yaml"),
+    ) {
+        panic!("copy: {e}");
+    }
+    tmux.keys(&["2"]);
+    let s = tmux.wait("the inputs to show", |s| {
+        // The Inputs pane's selected row is the new input.
+        s.lines()
+            .any(|l| l.contains("┃▸") && l.contains("reduce.yaml"))
+    });
+    assert!(s.contains("┏ 2  Inputs"), "{s}");
+    tmux.keys(&["q"]);
+    let s = tmux.wait("the exit", |s| s.contains("tailor exited"));
+    assert!(s.contains("tailor exited 0"), "{s}");
+}

@@ -149,8 +149,15 @@ impl ProfileStore {
         };
         let current = self.profiles.iter().find(|p| same_file(&p.file)).cloned();
         let had_errors = self.errors.iter().any(|e| same_file(&e.file));
-        self.errors
-            .retain(|e| !same_file(&e.file) && !matches!(*e.kind, ErrorKind::NoGeneric));
+        // A folder that could not be read at load (it did not exist yet)
+        // is readable now that a file in it is reloaded.
+        let dir_readable = self.dir.clone().filter(|d| d.is_dir());
+        let stale = |e: &ProfileError| {
+            same_file(&e.file)
+                || matches!(*e.kind, ErrorKind::NoGeneric)
+                || (matches!(*e.kind, ErrorKind::Io(_)) && dir_readable.as_ref() == Some(&e.file))
+        };
+        self.errors.retain(|e| !stale(e));
         if !path.exists() {
             self.profiles.retain(|p| !same_file(&p.file));
             self.check_generic();

@@ -10,7 +10,7 @@ use super::panes::{
     profiles::ProfilesPane, runs::RunsPane, Confirm, ConfirmFor, Effect, PaneId, Prompt,
 };
 use super::worker::{
-    Analysis, CacheView, Command, JobState, Msg, ReloadView, StoreView, VariantView,
+    Analysis, CacheView, Command, Folder, JobState, Msg, ReloadView, StoreView, VariantView,
 };
 use crate::cache::{Tier, Verification};
 use crate::engine::{Event, EventKind, Served, StepEvent};
@@ -170,6 +170,17 @@ pub struct QueuedJob {
     pub total: usize,
 }
 
+/// Whether profile files are watched, for the status bar.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum WatchState {
+    #[default]
+    Watching,
+    /// The profiles folder does not exist; it is looked for.
+    Missing(PathBuf),
+    /// The watch could not start: hot reload is off.
+    Off(String),
+}
+
 /// The last reload, for the status bar.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReloadStatus {
@@ -197,6 +208,7 @@ pub struct Model {
     /// The batches behind it, in order.
     pub queue: VecDeque<QueuedJob>,
     pub reload: Option<ReloadStatus>,
+    pub watch: WatchState,
     /// The host CPU once the engine is up.
     pub ready: Option<String>,
     pub fatal: Option<String>,
@@ -588,6 +600,19 @@ impl Model {
                 }
             },
             Msg::Notice { error, text } => self.flash(text, error),
+            Msg::FolderAppeared { folder, path } => {
+                if folder == Folder::Profiles {
+                    self.watch = WatchState::Watching;
+                }
+                self.flash(
+                    format!(
+                        "{} folder {} appeared: loading what it holds",
+                        folder.noun(),
+                        path.display()
+                    ),
+                    false,
+                );
+            }
         }
     }
 }
@@ -641,6 +666,19 @@ impl App {
             pane_areas: [None; 6],
             tab_areas: [None; 6],
         }
+    }
+
+    /// Takes one message from the engine thread or a watch: the model's,
+    /// and the Inputs pane's when its folder appears.
+    pub fn apply(&mut self, msg: Msg) {
+        if let Msg::FolderAppeared {
+            folder: Folder::Inputs,
+            path,
+        } = &msg
+        {
+            self.inputs.load(path);
+        }
+        self.model.apply(msg);
     }
 
     /// Whether `pane` is on screen.

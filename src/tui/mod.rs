@@ -128,6 +128,14 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     let workloads = panes::inputs::yaml_files(&opts.inputs.join("workloads"));
     let mut app = App::new(inputs, workloads);
     app.model.now_ms = now_ms();
+    let inputs_missing = !opts.inputs.is_dir();
+    if inputs_missing {
+        app.inputs.set_missing(&opts.inputs);
+        app.model.log(
+            Level::Warn,
+            worker::missing_text(worker::Folder::Inputs, &opts.inputs),
+        );
+    }
 
     let (tx, rx) = channel::<Incoming>();
     let engine_tx = tx.clone();
@@ -162,18 +170,39 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         // The engine thread makes the mirror; the watch needs it first.
         let _ = std::fs::create_dir_all(&profiles);
     }
-    let watcher = match watch::watch(&profiles, worker.sender(), sink) {
-        Ok(w) => {
-            app.model.log(
-                Level::Info,
-                format!("watching {} for changes", profiles.display()),
-            );
-            Some(w)
-        }
-        Err(e) => {
-            app.model
-                .log(Level::Error, format!("{e}; hot reload is off"));
-            None
+    // A missing folder is looked for until it appears (the Inputs pane
+    // then lists what it holds).
+    let _inputs_wait = inputs_missing.then(|| {
+        let (dir, sink) = (opts.inputs.clone(), sink.clone());
+        watch::when_created(opts.inputs.clone(), move || {
+            sink(worker::Msg::FolderAppeared {
+                folder: worker::Folder::Inputs,
+                path: dir,
+            })
+        })
+    });
+    let watcher: Option<watch::ProfilesWatch> = if !profiles.is_dir() {
+        app.model.log(
+            Level::Warn,
+            worker::missing_text(worker::Folder::Profiles, &profiles),
+        );
+        app.model.watch = app::WatchState::Missing(profiles.clone());
+        Some(watch::watch_when_created(&profiles, worker.sender(), sink))
+    } else {
+        match watch::watch(&profiles, worker.sender(), sink) {
+            Ok(w) => {
+                app.model.log(
+                    Level::Info,
+                    format!("watching {} for changes", profiles.display()),
+                );
+                Some(w.into())
+            }
+            Err(e) => {
+                let text = format!("{e}; hot reload is off");
+                app.model.log(Level::Error, &text);
+                app.model.watch = app::WatchState::Off(text);
+                None
+            }
         }
     };
 
@@ -257,7 +286,7 @@ fn event_loop(
 
 fn handle(app: &mut App, m: Incoming) {
     match m {
-        Incoming::Engine(msg) => app.model.apply(msg),
+        Incoming::Engine(msg) => app.apply(msg),
         Incoming::Term(TermEvent::Key(k)) => app.handle_key(k),
         Incoming::Term(TermEvent::Mouse(ev)) => app.handle_mouse(ev),
         Incoming::Term(TermEvent::Paste(text)) => app.paste(&text),

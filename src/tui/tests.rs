@@ -1666,3 +1666,92 @@ fn the_log_is_never_scrolled_past_its_top_after_it_grows() {
     );
     assert!(!tall.contains("scrolled"), "{tall}");
 }
+
+// ---- A missing folder --------------------------------------------------
+
+#[test]
+fn a_missing_profiles_folder_is_said_in_the_status_bar_and_the_pane() {
+    let mut app = App::new(vec![], vec![]);
+    app.model.now_ms = NOW;
+    app.model.watch = super::app::WatchState::Missing(PathBuf::from("/srv/profiles"));
+    app.inputs.set_missing(Path::new("/srv/inputs"));
+    let screen = render(&mut app, 160, 20);
+    let said = "profiles folder /srv/profiles is missing; watching for it";
+    let bar = screen.lines().last().unwrap_or_default();
+    assert!(bar.contains(said), "{screen}");
+    assert!(!bar.contains("watching profiles"), "{screen}");
+    assert!(
+        screen.matches(said).count() == 2,
+        "the pane says it too:\n{screen}"
+    );
+    focus(&mut app, PaneId::Inputs);
+    let screen = render(&mut app, 100, 20);
+    assert!(
+        screen.contains("inputs folder /srv/inputs is missing; watching for it"),
+        "{screen}"
+    );
+    // The folder appears: the status bar says so and watches as usual.
+    app.apply(Msg::FolderAppeared {
+        folder: super::worker::Folder::Profiles,
+        path: PathBuf::from("/srv/profiles"),
+    });
+    let screen = render(&mut app, 160, 20);
+    let bar = screen.lines().last().unwrap_or_default();
+    assert!(bar.contains("watching profiles"), "{screen}");
+    assert!(bar.contains("appeared"), "{screen}");
+}
+
+#[test]
+fn an_inputs_folder_that_appears_is_listed() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let inputs = dir.path().join("inputs");
+    let mut app = App::new(vec![], vec![]);
+    app.model.now_ms = NOW;
+    app.inputs.set_missing(&inputs);
+    focus(&mut app, PaneId::Inputs);
+    let screen = render(&mut app, 100, 16);
+    assert!(screen.contains("is missing; watching for it"), "{screen}");
+    assert!(
+        !screen.contains(" workloads "),
+        "no heading over nothing:\n{screen}"
+    );
+    let made = std::fs::create_dir_all(inputs.join("workloads"))
+        .and_then(|()| std::fs::write(inputs.join("dot.yaml"), "kernel: dot.c\n"))
+        .and_then(|()| std::fs::write(inputs.join("workloads/w.yaml"), "requests: []\n"));
+    if let Err(e) = made {
+        panic!("{e}");
+    }
+    app.apply(Msg::FolderAppeared {
+        folder: super::worker::Folder::Inputs,
+        path: inputs.clone(),
+    });
+    let screen = render(&mut app, 100, 16);
+    assert!(
+        screen.contains("dot.yaml") && screen.contains("w.yaml"),
+        "{screen}"
+    );
+    assert!(!screen.contains("is missing"), "{screen}");
+}
+
+#[test]
+fn a_profiles_folder_made_after_start_loads_without_its_old_error() {
+    use crate::profile::ProfileStore;
+    let parent = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let dir = parent.path().join("profiles");
+    let mut store = ProfileStore::load_dir(&dir, None);
+    assert_eq!(store.errors().len(), 2, "{:?}", store.errors());
+    if let Err(e) =
+        std::fs::create_dir(&dir).and_then(|()| std::fs::write(dir.join("generic.yaml"), GENERIC))
+    {
+        panic!("{e}");
+    }
+    let r = store.reload_file(&dir.join("generic.yaml"), None);
+    assert!(matches!(r, Reload::Loaded { .. }), "{r:?}");
+    assert!(store.errors().is_empty(), "{:?}", store.errors());
+}

@@ -231,7 +231,20 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
             Span::styled(r.text.clone(), if r.ok { Style::new() } else { bad() }),
             Span::styled(format!(" {}", super::panes::ago(m.now_ms, r.at_ms)), dim()),
         ]),
-        None => parts.push(vec![Span::styled("watching profiles", dim())]),
+        None => parts.push(match &m.watch {
+            super::app::WatchState::Watching => vec![Span::styled("watching profiles", dim())],
+            super::app::WatchState::Missing(dir) => vec![
+                Span::styled("! ", warn()),
+                Span::styled(
+                    super::worker::missing_text(super::worker::Folder::Profiles, dir),
+                    warn(),
+                ),
+            ],
+            super::app::WatchState::Off(_) => vec![
+                Span::styled("✗ ", bad()),
+                Span::styled("hot reload is off (see the Log)", bad()),
+            ],
+        }),
     }
     // A passing message is fresher than what follows it: it comes before
     // the hit rate and the engine's work, which give way to it.

@@ -88,6 +88,38 @@ pub enum Msg {
         error: bool,
         text: String,
     },
+    /// A folder that was missing at start now exists (sent by the watch
+    /// waiting for it, [`super::watch::when_created`]).
+    FolderAppeared {
+        folder: Folder,
+        path: PathBuf,
+    },
+}
+
+/// The folders the workbench reads, which may be missing at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Folder {
+    Profiles,
+    Inputs,
+}
+
+impl Folder {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Folder::Profiles => "profiles",
+            Folder::Inputs => "inputs",
+        }
+    }
+}
+
+/// `profiles folder P is missing; watching for it`: the words the status
+/// bar, the Log and the panes use alike.
+pub fn missing_text(folder: Folder, path: &Path) -> String {
+    format!(
+        "{} folder {} is missing; watching for it",
+        folder.noun(),
+        path.display()
+    )
 }
 
 /// A profile as the workbench shows it: plain data, built from a loaded

@@ -33,6 +33,8 @@ pub struct InputsPane {
     list_area: Rect,
     detail_area: Rect,
     workload_info: HashMap<PathBuf, WorkloadInfo>,
+    /// The `--inputs` folder, when it did not exist at start.
+    missing: Option<PathBuf>,
 }
 
 /// The `*.yaml` files of a folder, sorted.
@@ -67,7 +69,23 @@ impl InputsPane {
             list_area: Rect::default(),
             detail_area: Rect::default(),
             workload_info: HashMap::new(),
+            missing: None,
         }
+    }
+
+    /// The inputs folder `dir` does not exist (yet): the pane says so.
+    pub fn set_missing(&mut self, dir: &Path) {
+        self.missing = Some(dir.to_owned());
+    }
+
+    /// Lists the inputs and workloads of `dir` (the folder appeared).
+    pub fn load(&mut self, dir: &Path) {
+        self.inputs = yaml_files(dir);
+        self.workloads = yaml_files(&dir.join("workloads"));
+        self.missing = None;
+        self.sel = 0;
+        self.scroll = 0;
+        self.workload_info.clear();
     }
 
     fn len(&self) -> usize {
@@ -243,10 +261,12 @@ impl InputsPane {
                 Row::new(vec![Cell::from(mark), Cell::from(file_name(p))])
             })
             .collect();
-        rows.push(Row::new(vec![
-            Cell::from(""),
-            Cell::from(Span::styled("workloads", dim())),
-        ]));
+        if self.len() > 0 {
+            rows.push(Row::new(vec![
+                Cell::from(""),
+                Cell::from(Span::styled("workloads", dim())),
+            ]));
+        }
         for w in &self.workloads {
             rows.push(Row::new(vec![
                 Cell::from(Span::styled("▶", Style::new().fg(Color::Magenta))),
@@ -259,7 +279,7 @@ impl InputsPane {
         } else {
             self.sel
         };
-        self.table.select(Some(visual));
+        self.table.select((self.len() > 0).then_some(visual));
         super::settle(&mut self.table, rows.len(), list.height as usize);
         f.render_stateful_widget(
             Table::new(rows, [Constraint::Length(1), Constraint::Min(4)])
@@ -286,12 +306,22 @@ impl InputsPane {
             ..detail
         };
         self.detail_area = detail;
-        let lines = match self.selected() {
-            None => vec![Line::from(Span::styled(
+        let lines = match (self.selected(), &self.missing) {
+            (None, Some(dir)) => vec![
+                Line::from(Span::styled(
+                    crate::tui::worker::missing_text(crate::tui::worker::Folder::Inputs, dir),
+                    warn(),
+                )),
+                Line::from(Span::styled(
+                    "Create it: its inputs (and workloads/) show here.",
+                    dim(),
+                )),
+            ],
+            (None, None) => vec![Line::from(Span::styled(
                 "No sample inputs found (--inputs DIR).",
                 dim(),
             ))],
-            Some((p, true)) => {
+            (Some((p, true)), _) => {
                 let p = p.to_owned();
                 let info = self
                     .workload_info
@@ -299,7 +329,7 @@ impl InputsPane {
                     .or_insert_with(|| workload_info(&p));
                 workload_lines(&p, info)
             }
-            Some((p, false)) => match model.analyses.get(p) {
+            (Some((p, false)), _) => match model.analyses.get(p) {
                 None => vec![
                     Line::from(Span::styled(file_name(p), bold())),
                     Line::from(Span::styled("analyzing…", dim())),

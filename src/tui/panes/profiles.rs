@@ -668,6 +668,26 @@ impl ProfilesPane {
         }
 
         let Some(row) = rows.get(sel) else {
+            if let crate::tui::app::WatchState::Missing(dir) = &model.watch {
+                f.render_widget(
+                    Paragraph::new(vec![
+                        Line::from(Span::styled(
+                            crate::tui::worker::missing_text(
+                                crate::tui::worker::Folder::Profiles,
+                                dir,
+                            ),
+                            warn(),
+                        )),
+                        Line::from(Span::styled(
+                            "Create it: the YAML files in it load, and hot reload starts.",
+                            dim(),
+                        )),
+                    ])
+                    .wrap(Wrap { trim: false }),
+                    detail,
+                );
+                return;
+            }
             f.render_widget(
                 Paragraph::new(vec![
                     Line::from("No profiles."),
