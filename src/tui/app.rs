@@ -448,6 +448,12 @@ impl Model {
                     &version[..version.len().min(8)]
                 ),
             ),
+            // Without `generic` every request falls back to a built-in
+            // default<O3>: not a success (the store's error follows).
+            Reload::Removed { name } if name == crate::profile::GENERIC => (
+                false,
+                format!("{file} deleted: no generic profile; built-in O3 stands in"),
+            ),
             Reload::Removed { name } => (true, format!("{file} removed: {name} unloaded")),
             Reload::Restored { name } => (
                 true,
@@ -510,6 +516,23 @@ impl Model {
                     self.store_seen = true;
                     for e in &s.errors {
                         self.log(Level::Error, format!("at start: {e}"));
+                    }
+                } else {
+                    // Losing `generic` (deleted, renamed) is said whole.
+                    let has = |s: &StoreView| {
+                        s.profiles.iter().any(|p| p.name == crate::profile::GENERIC)
+                    };
+                    if has(&self.store) && !has(&s) {
+                        let why = s
+                            .errors
+                            .iter()
+                            .find(|e| matches!(*e.kind, crate::profile::ErrorKind::NoGeneric))
+                            .map(|e| e.to_string())
+                            .unwrap_or_else(|| "no profile named `generic`".into());
+                        self.log(
+                            Level::Error,
+                            format!("{why}; until one loads, a built-in default<O3> stands in"),
+                        );
                     }
                 }
                 self.store = s;
@@ -870,7 +893,15 @@ impl App {
             ConfirmFor::ClearCache => self.model.send(Command::ClearCache),
             ConfirmFor::Evict(k) => self.model.send(Command::Evict(k)),
             ConfirmFor::Revert => self.profiles.revert(&mut self.model),
-            ConfirmFor::OverwriteOnSave => self.profiles.save(&mut self.model, true),
+            // The `generic` question comes first, so it was answered.
+            ConfirmFor::OverwriteOnSave => {
+                let e = self.profiles.save(&mut self.model, true, true);
+                self.effect(e);
+            }
+            ConfirmFor::SaveWithoutGeneric => {
+                let e = self.profiles.save(&mut self.model, false, true);
+                self.effect(e);
+            }
             ConfirmFor::QuitWithEdits => self.quit = true,
             ConfirmFor::ClearRuns => self.runs.clear(&mut self.model),
         }

@@ -1755,3 +1755,147 @@ fn a_profiles_folder_made_after_start_loads_without_its_old_error() {
     assert!(matches!(r, Reload::Loaded { .. }), "{r:?}");
     assert!(store.errors().is_empty(), "{:?}", store.errors());
 }
+
+// ---- Losing the generic profile ----------------------------------------
+
+/// The fixture store after `generic.yaml` was deleted on disk.
+fn store_without_generic() -> StoreView {
+    let mut s = store();
+    s.profiles.retain(|p| p.name != "generic");
+    s.errors = vec![crate::profile::ProfileError::new(
+        Path::new("profiles"),
+        crate::profile::ErrorKind::NoGeneric,
+    )];
+    s
+}
+
+#[test]
+fn deleting_generic_yaml_is_an_error_said_whole_in_the_status_bar_and_the_log() {
+    let mut app = app();
+    app.model.apply(Msg::Reloaded(Box::new(ReloadView {
+        path: PathBuf::from("profiles/generic.yaml"),
+        reload: Reload::Removed {
+            name: "generic".into(),
+        },
+        latency_ms: Some(90),
+    })));
+    app.model
+        .apply(Msg::Store(Arc::new(store_without_generic())));
+    let said = "✗ generic.yaml deleted: no generic profile; built-in O3 stands in";
+    for (w, h) in [(160, 48), (80, 24)] {
+        let screen = render(&mut app, w, h);
+        let bar = screen.lines().last().unwrap_or_default();
+        assert!(bar.contains(said), "{w}×{h}:\n{screen}");
+        assert!(!screen.contains("generic unloaded"), "{screen}");
+        // The Profiles pane has the store's error across the pane, whole.
+        let text: String = screen
+            .lines()
+            .map(|l| l.trim_matches(|c| c == '"' || c == '┃' || c == '│' || c == ' '))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            text.contains(
+                "✗ profiles: no profile named `generic`: every request needs the generic fallback"
+            ),
+            "{w}×{h}:\n{screen}"
+        );
+    }
+    let log: Vec<String> = app
+        .model
+        .log
+        .lines(false)
+        .iter()
+        .filter(|l| l.level == super::app::Level::Error)
+        .map(|l| l.text.clone())
+        .collect();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("generic.yaml deleted: no generic profile")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().any(|l| l
+            == "profiles: no profile named `generic`: every request needs the generic fallback; until one loads, a built-in default<O3> stands in"),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn a_save_that_would_leave_no_generic_profile_asks_first() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let file = dir.path().join("generic.yaml");
+    let on_disk = "name: generic\npriority: 0\npipeline: {}\n";
+    if let Err(e) = std::fs::write(&file, on_disk) {
+        panic!("{e}");
+    }
+    // The live generic's text, as the editor starts from, names another
+    // profile: saving it would take `generic` away.
+    let mut live = ProfileView::from_profile(&parse(&file.display().to_string(), on_disk));
+    live.source = on_disk.replace("name: generic", "name: fallback");
+    let mut app = app();
+    app.model.apply(Msg::Store(Arc::new(StoreView {
+        dir: Some(dir.path().to_owned()),
+        profiles: vec![live],
+        errors: vec![],
+    })));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('a'));
+    keys(&mut app, "tidy dce");
+    key(&mut app, KeyCode::Enter);
+    app.model.outbox.clear();
+    key(&mut app, KeyCode::Char('s'));
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        screen.contains("leaves no `generic` profile"),
+        "the save asks first:\n{screen}"
+    );
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        std::fs::read_to_string(&file).ok().as_deref(),
+        Some(on_disk)
+    );
+    assert!(app.model.outbox.is_empty(), "{:?}", app.model.outbox);
+    // Yes saves it (the fixture's file differs from the text the editor
+    // began from, so the overwrite is asked too: both questions, in turn).
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('y'));
+    let asked = app.confirm.as_ref().map(|c| c.question.clone());
+    assert!(
+        asked
+            .as_deref()
+            .is_some_and(|q| q.contains("changed on disk")),
+        "{asked:?}"
+    );
+    key(&mut app, KeyCode::Char('y'));
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        text.contains("name: fallback") && text.contains("tidy"),
+        "{text}"
+    );
+    assert_eq!(app.model.outbox, vec![Command::ReloadFile(file.clone())]);
+    // An ordinary save of generic.yaml does not ask.
+    let mut app2 = self::app();
+    if let Err(e) = std::fs::write(&file, on_disk) {
+        panic!("{e}");
+    }
+    app2.model.apply(Msg::Store(Arc::new(StoreView {
+        dir: Some(dir.path().to_owned()),
+        profiles: vec![ProfileView::from_profile(&parse(
+            &file.display().to_string(),
+            on_disk,
+        ))],
+        errors: vec![],
+    })));
+    key(&mut app2, KeyCode::Enter);
+    key(&mut app2, KeyCode::Char('a'));
+    keys(&mut app2, "tidy dce");
+    key(&mut app2, KeyCode::Enter);
+    key(&mut app2, KeyCode::Char('s'));
+    assert!(app2.confirm.is_none(), "{:?}", app2.confirm);
+    assert!(std::fs::read_to_string(&file)
+        .unwrap_or_default()
+        .contains("tidy"));
+}

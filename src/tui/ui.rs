@@ -292,8 +292,14 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0usize;
     let width = area.width as usize;
-    for (i, part) in parts.into_iter().enumerate() {
-        let w: usize = part.iter().map(|s| s.width()).sum::<usize>() + if i > 0 { 3 } else { 0 };
+    for (i, mut part) in parts.into_iter().enumerate() {
+        let width_of =
+            |p: &[Span]| p.iter().map(|s| s.width()).sum::<usize>() + 3 * usize::from(i > 0);
+        // The reload's age goes before any of its text does.
+        if i == 1 && part.len() == 3 && used + width_of(&part) > width {
+            part.pop();
+        }
+        let w = width_of(&part);
         if used + w > width && i > 0 {
             // The reload state and a passing message matter more than
             // what follows: cut them to fit (with `…`) rather than drop them.

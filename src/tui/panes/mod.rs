@@ -99,6 +99,8 @@ pub enum ConfirmFor {
     QuitWithEdits,
     /// Clear the Runs list (the runs, not the cache).
     ClearRuns,
+    /// Save a profile although it leaves no `generic` profile.
+    SaveWithoutGeneric,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -212,6 +214,19 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
     }
     if row_w > 0 || rows.is_empty() {
         rows.push(row);
+    }
+    rows
+}
+
+/// `rows` kept to `max` rows; when some are dropped the last one kept
+/// ends in `…`, so a cut is always visible.
+pub fn fit_rows(mut rows: Vec<String>, max: usize, width: usize) -> Vec<String> {
+    if rows.len() > max {
+        rows.truncate(max);
+        if let Some(last) = rows.last_mut() {
+            let kept: String = last.chars().take(width.max(1) - 1).collect();
+            *last = format!("{kept}…");
+        }
     }
     rows
 }

@@ -227,7 +227,10 @@ impl ProfilesPane {
         })
     }
 
-    fn save_effect(&mut self, model: &mut Model, force: bool) -> Effect {
+    /// Saves the selected profile's edits. Asks first when the save would
+    /// leave no `generic` profile (`without_generic` is the yes), and when
+    /// the file changed on disk since editing began (`overwrite`).
+    fn save_effect(&mut self, model: &mut Model, overwrite: bool, without_generic: bool) -> Effect {
         let file = match self.selected_file(model) {
             Some(f) => f,
             None => return Effect::None,
@@ -236,11 +239,25 @@ impl ProfilesPane {
             self.message = Some(("nothing to save".into(), false));
             return Effect::None;
         };
-        if !ed.dirty() && !force {
+        if !ed.dirty() && !overwrite {
             self.message = Some(("nothing to save: no unsaved edits".into(), false));
             return Effect::None;
         }
-        match ed.save(force) {
+        let holds_generic = model
+            .store
+            .profiles
+            .iter()
+            .any(|p| p.name == crate::profile::GENERIC && same_file(&p.file, &file));
+        if holds_generic && ed.view().name != crate::profile::GENERIC && !without_generic {
+            return Effect::Confirm(super::Confirm {
+                question: format!(
+                    "Saving {} leaves no `generic` profile: every request's fallback, and what variants are verified against. Save anyway?",
+                    file.display()
+                ),
+                purpose: ConfirmFor::SaveWithoutGeneric,
+            });
+        }
+        match ed.save(overwrite) {
             Ok(()) => {
                 self.message = Some((format!("saved {}", file.display()), false));
                 // The watcher sees the rename too; this makes the reload
@@ -262,8 +279,9 @@ impl ProfilesPane {
         }
     }
 
-    pub fn save(&mut self, model: &mut Model, force: bool) {
-        let _ = self.save_effect(model, force);
+    /// Saves after a question was answered yes (see `save_effect`).
+    pub fn save(&mut self, model: &mut Model, overwrite: bool, without_generic: bool) -> Effect {
+        self.save_effect(model, overwrite, without_generic)
     }
 
     pub fn revert(&mut self, model: &mut Model) {
@@ -434,7 +452,7 @@ impl ProfilesPane {
                 });
                 Effect::None
             }
-            Action::Save => self.save_effect(model, false),
+            Action::Save => self.save_effect(model, false, false),
             Action::WhatIf => {
                 let draft = self
                     .selected_file(model)
@@ -597,6 +615,30 @@ impl ProfilesPane {
         let inner = block.inner(area);
         f.render_widget(block, area);
         let (rows, general) = entries(model);
+        // Errors of no one file (no `generic`, an unreadable folder) go
+        // across the whole pane, wrapped, so they read whole; a third of
+        // the pane at most, and `…` where that cuts one.
+        let banner: Vec<String> = general
+            .iter()
+            .flat_map(|e| super::wrap(&format!("✗ {e}"), inner.width as usize))
+            .collect();
+        let banner = super::fit_rows(
+            banner,
+            (inner.height / 3).max(1) as usize,
+            inner.width as usize,
+        );
+        let [banner_area, inner] =
+            Layout::vertical([Constraint::Length(banner.len() as u16), Constraint::Min(0)])
+                .areas(inner);
+        f.render_widget(
+            Paragraph::new(
+                banner
+                    .into_iter()
+                    .map(|r| Line::from(Span::styled(r, bad())))
+                    .collect::<Vec<_>>(),
+            ),
+            banner_area,
+        );
         let wide = inner.width >= 70;
         let list_w = rows
             .iter()
@@ -610,13 +652,7 @@ impl ProfilesPane {
             let h = (rows.len() as u16 + 1).min(inner.height / 3).max(3);
             Layout::vertical([Constraint::Length(h), Constraint::Min(0)]).areas(inner)
         };
-        let general_h = if general.is_empty() || !wide {
-            0
-        } else {
-            (general.len() as u16 * 3).min(list_col.height / 2)
-        };
-        let [list_area, general_area] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(general_h)]).areas(list_col);
+        let list_area = list_col;
         self.list_area = list_area;
 
         let table_rows: Vec<Row> = rows
@@ -656,16 +692,6 @@ impl ProfilesPane {
         self.table.select(Some(sel));
         super::settle(&mut self.table, rows.len(), list_area.height as usize);
         f.render_stateful_widget(table, list_area, &mut self.table);
-        if general_h > 0 {
-            let lines: Vec<Line> = general
-                .iter()
-                .map(|e| Line::from(Span::styled(format!("✗ {e}"), bad())))
-                .collect();
-            f.render_widget(
-                Paragraph::new(lines).wrap(Wrap { trim: true }),
-                general_area,
-            );
-        }
 
         let Some(row) = rows.get(sel) else {
             if let crate::tui::app::WatchState::Missing(dir) = &model.watch {
