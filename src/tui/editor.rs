@@ -79,6 +79,8 @@ pub struct Editor {
     base: String,
     undo: Vec<(Mapping, String, ProfileView)>,
     view: ProfileView,
+    /// `base` is what this editor wrote (it saved), not what it opened.
+    saved: bool,
 }
 
 const RESERVED: [&str; 3] = ["transform", "after", "when"];
@@ -223,6 +225,7 @@ impl Editor {
             base: source.to_owned(),
             undo: Vec::new(),
             view,
+            saved: false,
         })
     }
 
@@ -241,6 +244,17 @@ impl Editor {
 
     pub fn dirty(&self) -> bool {
         self.text != self.base
+    }
+
+    /// This editor has saved the file (its text need not have loaded).
+    pub fn saved(&self) -> bool {
+        self.saved
+    }
+
+    /// This editor wrote the file and nothing has changed it since: its
+    /// text is what the file holds, whether or not that loaded.
+    pub fn saved_on_disk(&self) -> bool {
+        self.saved && std::fs::read_to_string(&self.file).ok().as_deref() == Some(&self.base)
     }
 
     /// How many edits `undo` can take back.
@@ -294,6 +308,7 @@ impl Editor {
         }
         write_atomic(&self.file, &self.text).map_err(|e| SaveError::Io(e.to_string()))?;
         self.base = self.text.clone();
+        self.saved = true;
         Ok(())
     }
 }

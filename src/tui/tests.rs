@@ -1899,3 +1899,98 @@ fn a_save_that_would_leave_no_generic_profile_asks_first() {
         .unwrap_or_default()
         .contains("tidy"));
 }
+
+// ---- A saved profile that does not reload -------------------------------
+
+#[test]
+fn a_saved_profile_that_fails_to_reload_keeps_its_text_and_asks_nothing_false() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let file = dir.path().join("small.yaml");
+    if let Err(e) = std::fs::write(&file, SMALL) {
+        panic!("{e}");
+    }
+    let live = ProfileView::from_profile(&parse(&file.display().to_string(), SMALL));
+    let live_version = live.version[..8].to_owned();
+    let mut s = store();
+    s.profiles[0] = live.clone();
+    s.errors.clear();
+    let mut app = app();
+    app.model.apply(Msg::Store(Arc::new(s.clone())));
+    // Add a node and save: the engine refuses the file (a `passes`
+    // pipeline LLVM does not know, say); the last good version stays.
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('G'));
+    key(&mut app, KeyCode::Char('a'));
+    keys(&mut app, "tidy passes");
+    key(&mut app, KeyCode::Enter);
+    let draft = app.profiles.unsaved().first().cloned().unwrap_or_default();
+    assert_eq!(draft, file);
+    key(&mut app, KeyCode::Char('s'));
+    assert!(app.confirm.is_none(), "{:?}", app.confirm);
+    render(&mut app, 120, 40);
+    let saved = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(saved.contains("tidy"), "{saved}");
+    let refused = crate::profile::ProfileError::new(
+        file.clone(),
+        crate::profile::ErrorKind::Io("node `tidy`: bad parameter `pipeline`: unknown pass".into()),
+    );
+    app.model.apply(Msg::Reloaded(Box::new(ReloadView {
+        path: file.clone(),
+        reload: Reload::Failed {
+            errors: vec![refused.clone()],
+            kept: Some("small".into()),
+        },
+        latency_ms: Some(40),
+    })));
+    s.errors = vec![refused];
+    app.model.apply(Msg::Store(Arc::new(s)));
+    let screen = render(&mut app, 120, 40);
+    // The error block names the live version, not the saved draft.
+    assert!(
+        screen.contains(&format!(
+            "the last good version (v{live_version}) stays live"
+        )),
+        "{screen}"
+    );
+    assert!(screen.contains("(saved; does not load)"), "{screen}");
+    // Editing goes on from what was saved, and saving again is no
+    // "changed on disk" question.
+    assert!(screen.contains("tidy passes"), "{screen}");
+    key(&mut app, KeyCode::Char('a'));
+    keys(&mut app, "more dce");
+    key(&mut app, KeyCode::Enter);
+    // With an unsaved draft too, the live version is the one named.
+    let screen = render(&mut app, 120, 40);
+    assert!(
+        screen.contains(&format!(
+            "the last good version (v{live_version}) stays live"
+        )),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Char('s'));
+    assert!(
+        app.confirm.is_none(),
+        "a false prompt: {:?}",
+        app.confirm.as_ref().map(|c| &c.question)
+    );
+    let saved = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(saved.contains("tidy") && saved.contains("more"), "{saved}");
+    // A change made outside is still a change on disk.
+    key(&mut app, KeyCode::Char('a'));
+    keys(&mut app, "last dce");
+    key(&mut app, KeyCode::Enter);
+    if let Err(e) = std::fs::write(&file, SMALL.replace("priority: 40", "priority: 41")) {
+        panic!("{e}");
+    }
+    key(&mut app, KeyCode::Char('s'));
+    assert!(
+        app.confirm
+            .as_ref()
+            .is_some_and(|c| c.question.contains("changed on disk")),
+        "{:?}",
+        app.confirm
+    );
+}

@@ -144,20 +144,22 @@ impl ProfilesPane {
     }
 
     /// Forgets editors whose file changed outside and that hold no work.
+    /// An editor that saved the file keeps it while the file holds what it
+    /// wrote: until the reload is answered, and after a reload that failed
+    /// (a `passes` pipeline LLVM refused), so editing goes on from the
+    /// saved text, not the last good version, and saving again is not
+    /// taken for a change on disk.
     fn sync(&mut self, model: &Model) {
         self.editors.retain(|file, ed| {
             if ed.dirty() {
                 return true;
             }
-            match model
+            let live = model
                 .store
                 .profiles
                 .iter()
-                .find(|p| same_file(&p.file, file))
-            {
-                Some(p) => p.source == ed.text(),
-                None => false,
-            }
+                .find(|p| same_file(&p.file, file));
+            live.is_some_and(|p| p.source == ed.text()) || ed.saved_on_disk()
         });
     }
 
@@ -749,10 +751,12 @@ impl ProfilesPane {
                 head.push(Line::from(vec![
                     Span::styled(v.name.clone(), bold()),
                     Span::styled(
-                        if editor.is_some_and(|e| e.dirty()) {
-                            " (edited)"
-                        } else {
-                            ""
+                        match editor {
+                            Some(e) if e.dirty() => " (edited)",
+                            Some(e) if e.saved() && !row.errors.is_empty() => {
+                                " (saved; does not load)"
+                            }
+                            _ => "",
                         },
                         warn(),
                     ),
@@ -797,8 +801,9 @@ impl ProfilesPane {
             .map(|e| Line::from(Span::styled(format!("✗ {e}"), bad())))
             .collect();
         if !row.errors.is_empty() {
+            // The live version is the store's, never the editor's draft.
             errs.push(Line::from(Span::styled(
-                match &view {
+                match row.view {
                     Some(v) => format!(
                         "  the last good version (v{}) stays live until the file is fixed",
                         &v.version[..v.version.len().min(8)]
