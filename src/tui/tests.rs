@@ -970,7 +970,13 @@ fn a_queued_batch_is_shown_until_it_starts() {
         total: 303,
         ahead: 1,
     }));
-    let lines: Vec<&str> = app.model.log.iter().map(|l| l.text.as_str()).collect();
+    let lines: Vec<&str> = app
+        .model
+        .log
+        .lines(true)
+        .into_iter()
+        .map(|l| l.text.as_str())
+        .collect();
     assert!(
         lines.contains(&"replay mixed.yaml: 303 requests, queued behind 1 batch"),
         "{lines:?}"
