@@ -1,5 +1,5 @@
 //! Hot reload in the workbench: each changed profile file the watch
-//! ([`crate::profile::watch`]) reports becomes a [`Command::ReloadFile`]
+//! ([`crate::profile::watch`]) reports becomes a [`Command::Changed`]
 //! for the engine thread, which reloads it into the store and reports the
 //! outcome.
 //!
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often a missing folder is looked for.
 pub const POLL: Duration = Duration::from_millis(250);
@@ -99,8 +99,9 @@ impl From<Watcher> for ProfilesWatch {
 pub fn watch(dir: &Path, engine: Sender<Command>, notices: Sink) -> Result<Watcher, String> {
     crate::profile::watch::watch(dir, move |changed| match changed {
         Ok(files) => {
-            for f in files {
-                let _ = engine.send(Command::ReloadFile(f));
+            let seen = Instant::now();
+            for path in files {
+                let _ = engine.send(Command::Changed { path, seen });
             }
         }
         Err(e) => notices(Msg::Notice {
@@ -115,7 +116,7 @@ mod tests {
     use super::*;
     use std::sync::mpsc::channel;
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     #[test]
     fn a_written_profile_file_is_reported_once_and_other_files_not_at_all() {
@@ -128,7 +129,10 @@ mod tests {
         std::fs::write(dir.path().join("p.yaml"), "name: p\n").expect("write");
         std::fs::write(dir.path().join("p.yaml"), "name: p\npriority: 1\n").expect("write");
         let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
-        assert_eq!(got, Command::ReloadFile(dir.path().join("p.yaml")));
+        assert!(
+            matches!(&got, Command::Changed { path, .. } if *path == dir.path().join("p.yaml")),
+            "{got:?}"
+        );
         assert!(
             started.elapsed() < Duration::from_secs(1),
             "{:?}",
@@ -163,10 +167,17 @@ mod tests {
         // Its file is reloaded (by the scan or the watch), and a later
         // change is seen by the watch.
         let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
-        assert_eq!(got, Command::ReloadFile(dir.join("a.yaml")));
+        let path = match got {
+            Command::ReloadFile(p) | Command::Changed { path: p, .. } => p,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(path, dir.join("a.yaml"));
         while rx.recv_timeout(DEBOUNCE * 3).is_ok() {}
         std::fs::write(dir.join("b.yaml"), "name: b\n").expect("write");
         let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
-        assert_eq!(got, Command::ReloadFile(dir.join("b.yaml")));
+        assert!(
+            matches!(&got, Command::Changed { path, .. } if *path == dir.join("b.yaml")),
+            "{got:?}"
+        );
     }
 }

@@ -49,8 +49,15 @@ pub enum Command {
     },
     /// Compile a cached variant's optimized IR to assembly.
     Assembly(String),
-    /// A profile file changed (hot reload, or saved by the editor).
+    /// A profile file was saved by the editor, or found when its folder
+    /// appeared.
     ReloadFile(PathBuf),
+    /// The watch saw a profile file change at `seen` (after its debounce
+    /// of [`crate::profile::watch::DEBOUNCE`]).
+    Changed {
+        path: PathBuf,
+        seen: Instant,
+    },
     /// Which of `inputs` would select another profile or Plan if `text`
     /// were saved to `file` (nothing is written).
     WhatIf {
@@ -746,23 +753,23 @@ impl State {
                 (self.sink)(Msg::WhatIf(Box::new(WhatIfView { file, rows })));
             }
             Command::ReloadFile(path) => {
-                let reload = match &self.backend {
-                    Backend::Local(engine) => engine.reload_file(&path),
-                    Backend::Remote(r) => r.reload_file(&path),
-                };
-                let latency_ms = mtime(&path)
+                // Just written (an editor save): from its modification; a
+                // file found with an older time (moved in, or there before
+                // its folder was watched) says no latency.
+                let since = mtime(&path)
                     .and_then(|m| SystemTime::now().duration_since(m).ok())
-                    .map(|d| d.as_millis() as u64);
-                let changed = reload != Reload::Unchanged;
-                (self.sink)(Msg::Reloaded(Box::new(ReloadView {
-                    path,
-                    reload,
-                    latency_ms,
-                })));
-                if changed {
-                    self.send_store();
-                }
+                    .filter(|d| *d < Duration::from_secs(5));
+                self.reload(path, since);
             }
+            Command::Changed { path, seen } => {
+                // From the change: what the watch waited for the burst to
+                // end, then the reload. A file's modification time would
+                // say when its content was written, which `mv` keeps from
+                // long ago.
+                let since = seen.elapsed() + crate::profile::watch::DEBOUNCE;
+                self.reload(path, Some(since));
+            }
+
             Command::Shutdown => {}
         }
     }
@@ -875,6 +882,25 @@ impl State {
 
     fn kernel_ir(&mut self, input: &Path) -> Option<String> {
         self.prepared(input).ok().map(|p| p.kernel.ir.clone())
+    }
+
+    /// Reloads one profile file; `since` is how long ago it changed, when
+    /// that is known.
+    fn reload(&mut self, path: PathBuf, since: Option<Duration>) {
+        let reload = match &self.backend {
+            Backend::Local(engine) => engine.reload_file(&path),
+            Backend::Remote(r) => r.reload_file(&path),
+        };
+        let latency_ms = since.map(|d| d.as_millis() as u64);
+        let changed = reload != Reload::Unchanged;
+        (self.sink)(Msg::Reloaded(Box::new(ReloadView {
+            path,
+            reload,
+            latency_ms,
+        })));
+        if changed {
+            self.send_store();
+        }
     }
 
     /// Each input decided on the live store and on the store with the

@@ -1,6 +1,7 @@
-//! The workbench's batches through its engine thread: a second batch asked
-//! for while one runs waits in a queue, said as such, and a cancel stops
-//! the batch running, never the ones queued behind it.
+//! The workbench's engine thread, driven through its commands: batches (a
+//! second one asked for while one runs waits in a queue, and a cancel stops
+//! the batch running, never the ones queued behind it) and the latency a
+//! hot reload reports (from the change, never from an old file time).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -110,5 +111,64 @@ fn a_cancel_stops_the_running_batch_and_the_queued_one_still_runs() {
         )),
         "{all:?}"
     );
+    handle.shutdown();
+}
+
+#[test]
+fn a_reload_says_how_long_after_the_change_never_after_an_old_file_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profiles = dir.path().join("profiles");
+    std::fs::create_dir(&profiles).expect("mkdir");
+    for f in ["generic.yaml", "narrow-ints.yaml"] {
+        std::fs::copy(PathBuf::from("profiles").join(f), profiles.join(f)).expect("copy");
+    }
+    let reloads: Arc<Mutex<Vec<Option<u64>>>> = Arc::default();
+    let seen = reloads.clone();
+    let sink: worker::Sink = Arc::new(move |m: Msg| {
+        if let Msg::Reloaded(r) = m {
+            if let Ok(mut v) = seen.lock() {
+                v.push(r.latency_ms);
+            }
+        }
+    });
+    let handle = worker::spawn(
+        profiles.clone(),
+        CacheConfig {
+            dir: None,
+            ..CacheConfig::default()
+        },
+        sink,
+    );
+    // A file moved in with a time from long ago, as `mv` of a copy keeps.
+    let file = profiles.join("narrow-ints.yaml");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, text.replace("priority: 30", "priority: 31")).expect("write");
+    let touched = std::process::Command::new("touch")
+        .args(["-d", "2020-01-01"])
+        .arg(&file)
+        .status()
+        .expect("touch");
+    assert!(touched.success());
+    let next = |n: usize| -> Option<u64> {
+        let until = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < until {
+            if let Some(v) = reloads.lock().ok().and_then(|v| v.get(n).copied()) {
+                return v;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("no reload #{n}");
+    };
+    handle.send(Command::ReloadFile(file.clone()));
+    assert_eq!(next(0), None, "an old file time says nothing");
+    // Seen by the watch 300 ms ago: at least that, plus its debounce.
+    std::fs::write(&file, text.replace("priority: 30", "priority: 32")).expect("write");
+    handle.send(Command::Changed {
+        path: file.clone(),
+        seen: Instant::now() - Duration::from_millis(300),
+    });
+    let ms = next(1).expect("a latency from the change");
+    let floor = 300 + tailor::profile::watch::DEBOUNCE.as_millis() as u64;
+    assert!((floor..floor + 30_000).contains(&ms), "{ms} ms");
     handle.shutdown();
 }
