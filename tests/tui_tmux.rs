@@ -596,19 +596,15 @@ fn start(tmux: &Tmux, cwd: &Path, w: u16, h: u16, args: &str) {
     );
 }
 
-/// Issue 15, fix 3: after a reload and a 1 000-request replay, the Log
-/// with engine events hidden still shows the reload, and `w` saves a file
-/// that holds it.
-#[test]
-fn the_log_keeps_a_reload_through_a_long_replay_and_saves_it() {
-    if !tmux_present() {
-        return;
-    }
+/// The workbench at 160×48 in a fresh folder, on a copy of the shipped
+/// profiles (the test may change them), a cache of its own and the sample
+/// inputs, once its engine is up: the folder, the profiles' copy, the tmux.
+fn workbench_on_copied_profiles(name: &str) -> (tempfile::TempDir, std::path::PathBuf, Tmux) {
     let dir = tempfile::tempdir().expect("tempdir");
     let profiles = dir.path().join("profiles");
     copy_dir(&root().join("profiles"), &profiles);
     let tmux = Tmux {
-        socket: format!("tailor-log-{}", std::process::id()),
+        socket: format!("tailor-{name}-{}", std::process::id()),
     };
     start(
         &tmux,
@@ -625,6 +621,18 @@ fn the_log_keeps_a_reload_through_a_long_replay_and_saves_it() {
     tmux.wait("the engine to be up", |s| {
         status(s).contains("sandbox ") && status(s).contains(" idle")
     });
+    (dir, profiles, tmux)
+}
+
+/// Issue 15, fix 3: after a reload and a 1 000-request replay, the Log
+/// with engine events hidden still shows the reload, and `w` saves a file
+/// that holds it.
+#[test]
+fn the_log_keeps_a_reload_through_a_long_replay_and_saves_it() {
+    if !tmux_present() {
+        return;
+    }
+    let (dir, profiles, tmux) = workbench_on_copied_profiles("log");
     // A reload: the administrator's line to keep.
     let file = profiles.join("table-dispatch.yaml");
     let good = std::fs::read_to_string(&file).expect("table-dispatch.yaml");
@@ -790,27 +798,7 @@ fn a_restored_profile_clears_its_error_and_quit_asks_for_unsaved_edits() {
     if !tmux_present() {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let profiles = dir.path().join("profiles");
-    copy_dir(&root().join("profiles"), &profiles);
-    let tmux = Tmux {
-        socket: format!("tailor-restore-{}", std::process::id()),
-    };
-    start(
-        &tmux,
-        dir.path(),
-        160,
-        48,
-        &format!(
-            "--profiles {} --cache-dir {} --inputs {}",
-            sh_quote(&profiles),
-            sh_quote(&dir.path().join("cache")),
-            sh_quote(&root().join("sample-inputs")),
-        ),
-    );
-    tmux.wait("the engine to be up", |s| {
-        status(s).contains("sandbox ") && status(s).contains(" idle")
-    });
+    let (_dir, profiles, tmux) = workbench_on_copied_profiles("restore");
     let file = profiles.join("narrow-ints.yaml");
     let good = std::fs::read_to_string(&file).expect("narrow-ints.yaml");
     assert!(good.contains("priority: 30\n"));

@@ -22,6 +22,12 @@ pub struct AnalyzerCost {
     pub runs: usize,
 }
 
+/// The median of a non-empty set of times in nanoseconds or microseconds.
+fn median_of(mut v: Vec<u64>) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -208,16 +214,12 @@ fn speedup_in(
             r[i].push(time(built)?);
         }
     }
-    let median = |mut x: Vec<u64>| {
-        x.sort_unstable();
-        x[x.len() / 2]
-    };
-    let (gm, vm) = (median(g), median(v));
+    let (gm, vm) = (median_of(g), median_of(v));
     let references: Vec<reference::RefTime> = refs
         .into_iter()
         .zip(r)
         .map(|((build, _, differs), times)| {
-            let ns = median(times);
+            let ns = median_of(times);
             reference::RefTime {
                 build,
                 ns,
@@ -314,11 +316,7 @@ pub fn miss_hit(input: &Path, profiles: &Path, hits: usize) -> Result<MissHit, S
         an.push(r.timings.analyze);
         k.push(r.timings.execute);
     }
-    let median = |mut x: Vec<u64>| {
-        x.sort_unstable();
-        x[x.len() / 2]
-    };
-    let (hit_us, analyze_us, kernel_us) = (median(h), median(an), median(k));
+    let (hit_us, analyze_us, kernel_us) = (median_of(h), median_of(an), median_of(k));
     let clang_o3_us = crate::input::InputSpec::load(input)
         .ok()
         .and_then(|spec| reference::clang_o3_us(&spec.kernel, 3));
