@@ -83,7 +83,7 @@ impl fmt::Display for FeatureValue {
             Self::Bool(b) => write!(f, "{b}"),
             Self::Int(i) => write!(f, "{i}"),
             Self::Float(x) => {
-                if x.is_finite() && *x == x.trunc() && x.abs() < 1e15 {
+                if x.is_finite() && stats::is_integral(*x) && x.abs() < 1e15 {
                     write!(f, "{x:.1}")
                 } else if x.is_finite() && (x.abs() >= 1e6 || (x.abs() < 1e-3 && *x != 0.0)) {
                     write!(f, "{x:.4e}")

@@ -210,7 +210,7 @@ fn prefetch<T>(x: &T) {
 /// the x86-64 baseline (no SSE4.1 `roundsd`): at 2^52 and beyond every f64
 /// is an integer, and below it the round trip through i64 is exact.
 #[inline(always)]
-fn is_integral(v: f64) -> bool {
+pub(super) fn is_integral(v: f64) -> bool {
     v.abs() >= 4_503_599_627_370_496.0 || (v as i64) as f64 == v
 }
 
