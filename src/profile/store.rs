@@ -141,6 +141,11 @@ impl ProfileStore {
         if !is_profile_file(path) {
             return Reload::Unchanged;
         }
+        // A watch names files by their absolute path; a file of the
+        // store's folder is loaded under the folder as it was given, so a
+        // profile's path reads the same before and after a reload.
+        let spelled = self.in_own_folder(path);
+        let path = spelled.as_deref().unwrap_or(path);
         let same_file = |p: &Path| {
             p == path
                 || (p.file_name() == path.file_name()
@@ -247,6 +252,22 @@ impl ProfileStore {
                 .cmp(&a.priority)
                 .then_with(|| a.name.cmp(&b.name))
         });
+    }
+
+    /// `path` spelled under the store's folder, when it is a file of that
+    /// folder written another way (absolute, through `..`).
+    fn in_own_folder(&self, path: &Path) -> Option<PathBuf> {
+        let dir = self.dir.as_deref()?;
+        let own = dir.join(path.file_name()?);
+        if own == path {
+            return None;
+        }
+        let canonical = |p: &Path| p.canonicalize().ok();
+        let same = match (path.parent().and_then(canonical), canonical(dir)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        };
+        same.then_some(own)
     }
 
     pub fn dir(&self) -> Option<&Path> {

@@ -616,3 +616,41 @@ fn a_draft_store_selects_by_the_draft_and_leaves_the_live_one_alone() {
         .expect_err("a taken name");
     assert!(errs[0].to_string().contains("already used"), "{errs:?}");
 }
+
+#[test]
+fn a_reload_keeps_the_folder_as_it_was_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("generic.yaml"),
+        "name: generic\npipeline: {}\n",
+    )
+    .expect("w");
+    std::fs::write(
+        dir.path().join("p.yaml"),
+        "name: p\npriority: 1\npipeline: {}\n",
+    )
+    .expect("w");
+    // The folder as an administrator may give it: not the watch's spelling.
+    let given = dir.path().join(".").join("..").join(
+        dir.path()
+            .file_name()
+            .expect("a temporary folder has a name"),
+    );
+    let mut store = ProfileStore::load_dir(&given, None);
+    assert_eq!(
+        store.get("p").map(|p| p.file.clone()),
+        Some(given.join("p.yaml"))
+    );
+    std::fs::write(
+        dir.path().join("p.yaml"),
+        "name: p\npriority: 2\npipeline: {}\n",
+    )
+    .expect("w");
+    // The watch reports the absolute path.
+    let r = store.reload_file(&dir.path().join("p.yaml"), None);
+    assert!(matches!(r, Reload::Loaded { .. }), "{r:?}");
+    let p = store.get("p").expect("reloaded");
+    assert_eq!(p.priority, 2);
+    assert_eq!(p.file, given.join("p.yaml"), "the path keeps its spelling");
+    assert_eq!(store.profiles().len(), 2, "no second copy of the file");
+}
