@@ -7,7 +7,8 @@
 use super::keymap::{self, Action, Scope};
 use super::panes::{
     cache::CachePane, inputs::InputsPane, log::LogPane, pipeline::PipelinePane,
-    profiles::ProfilesPane, runs::RunsPane, Confirm, ConfirmFor, Effect, PaneId, Prompt,
+    profiles::ProfilesPane, runs::RunsPane, Confirm, ConfirmFor, Effect, PaneId, Prompt, PromptFor,
+    Search, Searchable,
 };
 use super::worker::{
     Analysis, CacheView, Command, Folder, JobState, Msg, ReloadView, StoreView, VariantView,
@@ -28,6 +29,8 @@ use std::sync::Arc;
 pub const ADMIN_LINES: usize = 500;
 /// Engine event lines the Log keeps (a replay sends thousands).
 pub const EVENT_LINES: usize = 2000;
+/// How long a batch's end waits for its last request's events.
+const JOB_END_WAIT_MS: u64 = 2000;
 /// Runs the Runs pane keeps.
 const RUNS: usize = 10_000;
 
@@ -111,6 +114,10 @@ pub struct RunRecord {
     pub profile: Option<String>,
     pub candidates: Vec<Candidate>,
     pub plan: Option<Plan>,
+    /// The planned profile's nodes in execution order as they were when
+    /// this request was planned: the run keeps the order it ran in after
+    /// the profile is edited.
+    pub order: Vec<String>,
     pub plan_error: Option<String>,
     pub key: Option<String>,
     pub hit: Option<bool>,
@@ -220,6 +227,11 @@ pub struct Model {
     pub now_ms: u64,
     /// A one-line message for the status bar: (text, is error, when).
     pub flash: Option<(String, bool, u64)>,
+    /// A batch's end, held until its last request's events are in (they
+    /// travel on another thread), with when it arrived.
+    job_end: Option<(JobState, u64)>,
+    /// The last `/` search, while it lasts: panes mark its matches.
+    pub search: Option<Search>,
     requested: HashSet<Command>,
 }
 
@@ -232,6 +244,12 @@ impl Model {
         let text = text.into();
         self.log(if error { Level::Error } else { Level::Info }, &text);
         self.flash = Some((text, error, self.now_ms));
+    }
+
+    /// A passing message for the status bar alone, not kept in the Log
+    /// (where a search has got to).
+    pub fn say(&mut self, text: impl Into<String>, error: bool) {
+        self.flash = Some((text.into(), error, self.now_ms));
     }
 
     pub fn send(&mut self, cmd: Command) {
@@ -286,6 +304,23 @@ impl Model {
             });
             return;
         }
+        // The planned profile's execution order now, before the run is
+        // borrowed.
+        let order = match &e.kind {
+            EventKind::Planned { plan } => self
+                .store
+                .profiles
+                .iter()
+                .find(|p| p.name == plan.profile && p.version == plan.profile_version)
+                .map(|v| {
+                    v.order
+                        .iter()
+                        .filter_map(|&i| v.nodes.get(i).map(|n| n.name.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         let Some(r) = self.run_mut(e.request) else {
             return;
         };
@@ -305,7 +340,10 @@ impl Model {
                 r.profile = Some(profile);
                 r.candidates = candidates;
             }
-            EventKind::Planned { plan } => r.plan = Some(plan),
+            EventKind::Planned { plan } => {
+                r.order = order;
+                r.plan = Some(plan);
+            }
             EventKind::PlanFailed { error } => r.plan_error = Some(error),
             EventKind::Cache { key, hit, tier } => {
                 r.key = Some(key);
@@ -496,6 +534,89 @@ impl Model {
         self.requested.retain(|c| !matches!(c, Command::Analyze(_)));
     }
 
+    fn apply_job(&mut self, j: JobState) {
+        match j {
+            JobState::Queued {
+                label,
+                total,
+                ahead,
+            } => {
+                let noun = if total == 1 { "request" } else { "requests" };
+                let batches = if ahead == 1 { "batch" } else { "batches" };
+                self.log(
+                    Level::Info,
+                    format!("{label}: {total} {noun}, queued behind {ahead} {batches}"),
+                );
+                self.queue.push_back(QueuedJob { label, total });
+            }
+            JobState::Started { label, total } => {
+                let noun = if total == 1 { "request" } else { "requests" };
+                match self
+                    .queue
+                    .iter()
+                    .position(|q| q.label == label && q.total == total)
+                {
+                    Some(i) => {
+                        self.queue.remove(i);
+                        self.log(Level::Info, format!("{label}: started"));
+                    }
+                    None => self.log(Level::Info, format!("{label}: {total} {noun}")),
+                }
+                self.job = Some(JobStatus {
+                    label,
+                    done: 0,
+                    total,
+                });
+            }
+            JobState::Progress { label, done, total } => {
+                self.job = Some(JobStatus { label, done, total })
+            }
+            finished @ JobState::Finished { .. } => {
+                // Events come on a thread of their own: the batch's
+                // last request may still be telling its end.
+                if self.runs.iter().any(|r| !r.finished()) {
+                    self.job_end = Some((finished, self.now_ms));
+                } else {
+                    self.end_job(finished);
+                }
+            }
+        }
+    }
+
+    /// Says a batch ended (its `JobState::Finished`).
+    fn end_job(&mut self, finished: JobState) {
+        let JobState::Finished {
+            label,
+            done,
+            total,
+            errors,
+            cancelled,
+        } = finished
+        else {
+            return;
+        };
+        self.job = None;
+        let how = if cancelled { "cancelled" } else { "done" };
+        let errs = if errors > 0 {
+            format!(", {errors} failed")
+        } else {
+            String::new()
+        };
+        self.flash(format!("{label}: {how}, {done}/{total}{errs}"), errors > 0);
+    }
+
+    /// Ends the batch held back for its last request's events once they
+    /// are in, or once they are late (`now`, by [`JOB_END_WAIT_MS`]).
+    pub fn settle_job_end(&mut self) {
+        let Some((_, at)) = &self.job_end else { return };
+        let late = self.now_ms.saturating_sub(*at) > JOB_END_WAIT_MS;
+        if late || self.runs.iter().all(RunRecord::finished) {
+            if let Some((j, _)) = self.job_end.take() {
+                self.end_job(j);
+            }
+        }
+    }
+
     /// Takes one message from the engine thread.
     pub fn apply(&mut self, msg: Msg) {
         match msg {
@@ -507,7 +628,10 @@ impl Model {
                 self.log(Level::Error, &e);
                 self.fatal = Some(e);
             }
-            Msg::Event(e) => self.apply_event(*e),
+            Msg::Event(e) => {
+                self.apply_event(*e);
+                self.settle_job_end();
+            }
             Msg::Store(s) => {
                 // The first view is the start-up load: profiles that did
                 // not load then are said in the Log (later ones come with
@@ -569,59 +693,15 @@ impl Model {
             Msg::Assembly { key, text } => {
                 self.assembly.insert(key, text);
             }
-            Msg::Job(j) => match j {
-                JobState::Queued {
-                    label,
-                    total,
-                    ahead,
-                } => {
-                    let noun = if total == 1 { "request" } else { "requests" };
-                    let batches = if ahead == 1 { "batch" } else { "batches" };
-                    self.log(
-                        Level::Info,
-                        format!("{label}: {total} {noun}, queued behind {ahead} {batches}"),
-                    );
-                    self.queue.push_back(QueuedJob { label, total });
-                }
-                JobState::Started { label, total } => {
-                    let noun = if total == 1 { "request" } else { "requests" };
-                    match self
-                        .queue
-                        .iter()
-                        .position(|q| q.label == label && q.total == total)
-                    {
-                        Some(i) => {
-                            self.queue.remove(i);
-                            self.log(Level::Info, format!("{label}: started"));
-                        }
-                        None => self.log(Level::Info, format!("{label}: {total} {noun}")),
+            Msg::Job(j) => {
+                // The next batch's start ends the last one first.
+                if matches!(j, JobState::Started { .. } | JobState::Progress { .. }) {
+                    if let Some((end, _)) = self.job_end.take() {
+                        self.end_job(end);
                     }
-                    self.job = Some(JobStatus {
-                        label,
-                        done: 0,
-                        total,
-                    });
                 }
-                JobState::Progress { label, done, total } => {
-                    self.job = Some(JobStatus { label, done, total })
-                }
-                JobState::Finished {
-                    label,
-                    done,
-                    total,
-                    errors,
-                    cancelled,
-                } => {
-                    self.job = None;
-                    let how = if cancelled { "cancelled" } else { "done" };
-                    let errs = if errors > 0 {
-                        format!(", {errors} failed")
-                    } else {
-                        String::new()
-                    };
-                    self.flash(format!("{label}: {how}, {done}/{total}{errs}"), errors > 0);
-                }
-            },
+                self.apply_job(j);
+            }
             Msg::Notice { error, text } => self.flash(text, error),
             Msg::FolderAppeared { folder, path } => {
                 if folder == Folder::Profiles {
@@ -640,6 +720,15 @@ impl Model {
     }
 }
 
+/// The pending edit of a profile file, shown before `s` writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavePreview {
+    pub file: PathBuf,
+    /// A unified diff of the file against what the save writes.
+    pub diff: String,
+    pub scroll: u16,
+}
+
 /// The whole workbench state.
 pub struct App {
     pub focus: PaneId,
@@ -653,6 +742,8 @@ pub struct App {
     pub what_if: Option<u16>,
     pub prompt: Option<Prompt>,
     pub confirm: Option<Confirm>,
+    /// A profile's pending edit shown as a diff before it is saved.
+    pub preview: Option<SavePreview>,
     pub quit: bool,
     pub model: Model,
     pub profiles: ProfilesPane,
@@ -678,6 +769,7 @@ impl App {
             what_if: None,
             prompt: None,
             confirm: None,
+            preview: None,
             quit: false,
             model: Model::default(),
             profiles: ProfilesPane::default(),
@@ -722,6 +814,7 @@ impl App {
         if self.visible(PaneId::Cache) {
             self.cache.want(&mut self.model);
         }
+        self.model.settle_job_end();
         if let Some((_, _, at)) = self.model.flash {
             if self.model.now_ms.saturating_sub(at) > 8000 {
                 self.model.flash = None;
@@ -731,6 +824,14 @@ impl App {
 
     fn scopes(&self) -> Vec<Scope> {
         let mut s = Vec::new();
+        if self
+            .model
+            .search
+            .as_ref()
+            .is_some_and(|q| q.pane == self.focus)
+        {
+            s.push(Scope::Search);
+        }
         if self.focus == PaneId::Profiles && self.profiles.in_graph() {
             s.push(Scope::Graph);
         }
@@ -774,6 +875,22 @@ impl App {
                 Some(Action::Up) => self.what_if = Some(scroll.saturating_sub(1)),
                 Some(Action::PageDown) => self.what_if = Some(scroll.saturating_add(10)),
                 Some(Action::PageUp) => self.what_if = Some(scroll.saturating_sub(10)),
+                _ => {}
+            }
+            return;
+        }
+        if let Some(p) = self.preview.as_mut() {
+            match keymap::lookup(&[Scope::Confirm, Scope::Global], &ev) {
+                Some(Action::Accept | Action::Open) => {
+                    self.preview = None;
+                    let e = self.profiles.save(&mut self.model, false, false);
+                    self.effect(e);
+                }
+                Some(Action::Dismiss | Action::Back | Action::Quit) => self.preview = None,
+                Some(Action::Down) => p.scroll = p.scroll.saturating_add(1),
+                Some(Action::Up) => p.scroll = p.scroll.saturating_sub(1),
+                Some(Action::PageDown) => p.scroll = p.scroll.saturating_add(10),
+                Some(Action::PageUp) => p.scroll = p.scroll.saturating_sub(10),
                 _ => {}
             }
             return;
@@ -846,6 +963,24 @@ impl App {
                 }
             }
             Action::Zoom => self.zoom = !self.zoom,
+            Action::Search => {
+                let last = self
+                    .model
+                    .search
+                    .as_ref()
+                    .filter(|q| q.pane == self.focus)
+                    .map(|q| q.query.clone())
+                    .unwrap_or_default();
+                self.prompt = Some(Prompt {
+                    label: format!("search {}", self.focus.title()),
+                    input: last,
+                    hint: "text to find (any case unless you type a capital); then n next, N previous, Esc ends".into(),
+                    purpose: PromptFor::Search(self.focus),
+                });
+            }
+            Action::NextMatch => self.find(true, false),
+            Action::PrevMatch => self.find(false, false),
+            Action::ClearSearch => self.model.search = None,
             Action::CancelJob if self.model.job.is_some() => {
                 self.model.cancel = true;
                 let queued = self.model.queue.len();
@@ -867,6 +1002,13 @@ impl App {
         match effect {
             Effect::None | Effect::Unhandled => {}
             Effect::Prompt(p) => self.prompt = Some(p),
+            Effect::PreviewSave { file, diff } => {
+                self.preview = Some(SavePreview {
+                    file,
+                    diff,
+                    scroll: 0,
+                })
+            }
             Effect::Confirm(c) => self.confirm = Some(c),
             Effect::ShowRun(r) => {
                 self.pipeline.show_run(r);
@@ -913,8 +1055,11 @@ impl App {
             Some(Action::Accept) => {
                 if let Some(p) = self.prompt.take() {
                     let effect = match p.purpose {
-                        super::panes::PromptFor::RunTimes(_) => {
-                            self.inputs.prompted(p, &mut self.model)
+                        PromptFor::RunTimes(_) => self.inputs.prompted(p, &mut self.model),
+                        PromptFor::FilterRuns => self.runs.prompted(p, &mut self.model),
+                        PromptFor::Search(pane) => {
+                            self.search(pane, p.input);
+                            Effect::None
                         }
                         _ => self.profiles.prompted(p, &mut self.model),
                     };
@@ -941,6 +1086,55 @@ impl App {
         }
     }
 
+    /// Starts a `/` search of `pane` (an empty query ends the search).
+    fn search(&mut self, pane: PaneId, query: String) {
+        if query.is_empty() {
+            self.model.search = None;
+            return;
+        }
+        self.model.search = Some(Search { pane, query });
+        self.find(true, true);
+    }
+
+    /// Moves the search's pane to its next (or previous) match, wrapping
+    /// around; `here` counts the row it is on. Says which match of how
+    /// many, or that there is none.
+    fn find(&mut self, forward: bool, here: bool) {
+        let Some(search) = self.model.search.clone() else {
+            return;
+        };
+        let model = &self.model;
+        let pane = match search.pane {
+            PaneId::Profiles => &mut self.profiles as &mut dyn Searchable,
+            PaneId::Inputs => &mut self.inputs,
+            PaneId::Pipeline => &mut self.pipeline,
+            PaneId::Cache => &mut self.cache,
+            PaneId::Runs => &mut self.runs,
+            PaneId::Log => &mut self.log,
+        };
+        let rows = pane.search_rows(model);
+        let hits: Vec<usize> = (0..rows.len())
+            .filter(|&i| search.matches(&rows[i]))
+            .collect();
+        let at = pane.search_at(model);
+        let next = if forward {
+            hits.iter()
+                .find(|&&i| if here { i >= at } else { i > at })
+                .or(hits.first())
+        } else {
+            hits.iter().rev().find(|&&i| i < at).or(hits.last())
+        };
+        let text = match next {
+            Some(&i) => {
+                pane.search_show(i, model);
+                let k = hits.iter().position(|&h| h == i).unwrap_or(0) + 1;
+                format!("/{}: match {k} of {}", search.query, hits.len())
+            }
+            None => format!("/{}: no match in {}", search.query, search.pane.title()),
+        };
+        self.model.say(text, next.is_none());
+    }
+
     /// Text pasted into the terminal goes into an open prompt.
     pub fn paste(&mut self, text: &str) {
         if let Some(p) = self.prompt.as_mut() {
@@ -949,7 +1143,11 @@ impl App {
     }
 
     pub fn handle_mouse(&mut self, ev: MouseEvent) {
-        if self.help.is_some() || self.confirm.is_some() || self.prompt.is_some() {
+        if self.help.is_some()
+            || self.confirm.is_some()
+            || self.prompt.is_some()
+            || self.preview.is_some()
+        {
             if let (Some(s), MouseEventKind::ScrollDown) = (self.help, ev.kind) {
                 self.help = Some(s.saturating_add(3));
             }

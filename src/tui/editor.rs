@@ -58,7 +58,27 @@ pub enum Edit {
         from: String,
         to: String,
     },
+    /// A top-level field (`match`, `priority`, …): `value` is its text
+    /// (YAML for the structured ones); `None` removes it.
+    SetField {
+        key: String,
+        value: Option<String>,
+    },
 }
+
+/// The top-level fields the field edit sets, with whether the value is
+/// taken as plain text (never parsed as YAML, so `a: b` in a description
+/// or `a.len <= 64 && a.finite` in a match stays one string).
+pub const FIELDS: &[(&str, bool)] = &[
+    ("name", true),
+    ("description", true),
+    ("match", true),
+    ("priority", false),
+    ("tolerance", false),
+    ("finish", true),
+    ("sandbox", false),
+    ("guard", false),
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SaveError {
@@ -78,6 +98,8 @@ pub struct Editor {
     /// The file's text when editing began or was last saved.
     base: String,
     undo: Vec<(Mapping, String, ProfileView)>,
+    /// Edits taken back, the last undone on top; a new edit clears it.
+    redo: Vec<(Mapping, String, ProfileView)>,
     view: ProfileView,
     /// `base` is what this editor wrote (it saved), not what it opened.
     saved: bool,
@@ -224,6 +246,7 @@ impl Editor {
             text: source.to_owned(),
             base: source.to_owned(),
             undo: Vec::new(),
+            redo: Vec::new(),
             view,
             saved: false,
         })
@@ -278,24 +301,62 @@ impl Editor {
         let message = change(&mut doc, edit, |n| self.node(n).cloned())?;
         let text = render(&self.header, &doc);
         let view = validate(&self.file, &text)?;
-        let old_doc = std::mem::replace(&mut self.doc, doc);
-        let old_text = std::mem::replace(&mut self.text, text);
-        let old_view = std::mem::replace(&mut self.view, view);
-        self.undo.push((old_doc, old_text, old_view));
+        let old = self.swap((doc, text, view));
+        self.undo.push(old);
+        self.redo.clear();
         Ok(message)
+    }
+
+    /// Puts `state` in place and gives back the one it replaced.
+    fn swap(
+        &mut self,
+        (doc, text, view): (Mapping, String, ProfileView),
+    ) -> (Mapping, String, ProfileView) {
+        (
+            std::mem::replace(&mut self.doc, doc),
+            std::mem::replace(&mut self.text, text),
+            std::mem::replace(&mut self.view, view),
+        )
     }
 
     /// Takes back the last edit; false when there is none.
     pub fn undo(&mut self) -> bool {
         match self.undo.pop() {
-            Some((doc, text, view)) => {
-                self.doc = doc;
-                self.text = text;
-                self.view = view;
+            Some(state) => {
+                let now = self.swap(state);
+                self.redo.push(now);
                 true
             }
             None => false,
         }
+    }
+
+    /// Makes again the edit undone last; false when there is none.
+    pub fn redo(&mut self) -> bool {
+        match self.redo.pop() {
+            Some(state) => {
+                let now = self.swap(state);
+                self.undo.push(now);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How many undone edits `redo` can make again.
+    pub fn redo_depth(&self) -> usize {
+        self.redo.len()
+    }
+
+    /// The pending edit as a unified diff of the file's text (as editing
+    /// began, or as last saved) against what a save would write.
+    pub fn diff(&self) -> String {
+        let name = self.file.display().to_string();
+        similar::TextDiff::from_lines(&self.base, &self.text)
+            .unified_diff()
+            .context_radius(3)
+            .header(&name, &format!("{name} (unsaved)"))
+            .to_string()
     }
 
     /// Writes the profile atomically (a temporary file in the same folder,
@@ -313,12 +374,57 @@ impl Editor {
     }
 }
 
+/// Sets (or, with `None`, removes) the top-level field `key` of `doc`.
+fn set_field(doc: &mut Mapping, key: &str, value: Option<&str>) -> Result<String, String> {
+    let key = key.trim();
+    if key == "pipeline" {
+        return Err("the pipeline is edited node by node (Enter, then a, d, t, p, w, e)".into());
+    }
+    let Some(&(_, plain)) = FIELDS.iter().find(|(k, _)| *k == key) else {
+        return Err(format!(
+            "no field `{key}` (fields: {})",
+            FIELDS
+                .iter()
+                .map(|(k, _)| *k)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    };
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(text) => {
+            let v = if plain {
+                Value::String(text.to_owned())
+            } else {
+                serde_yaml::from_str(text)
+                    .map_err(|e| format!("`{text}` is not a YAML value: {e}"))?
+            };
+            let was = doc.insert(Value::String(key.into()), v);
+            Ok(match was {
+                Some(old) => format!("{key}: {} → {text}", flow(&old)),
+                None => format!("{key} = {text}"),
+            })
+        }
+        None => {
+            if key == "name" {
+                return Err("a profile needs its `name`".into());
+            }
+            match doc.remove(key) {
+                Some(_) => Ok(format!("removed {key} (its default applies)")),
+                None => Err(format!("the profile sets no `{key}`")),
+            }
+        }
+    }
+}
+
 /// Applies `edit` to `doc`; `node` reads a node of the unchanged profile.
 fn change(
     doc: &mut Mapping,
     edit: &Edit,
     node: impl Fn(&str) -> Result<Mapping, String>,
 ) -> Result<String, String> {
+    if let Edit::SetField { key, value } = edit {
+        return set_field(doc, key, value.as_deref());
+    }
     let pipeline = match doc
         .entry(Value::String("pipeline".into()))
         .or_insert_with(|| Value::Mapping(Mapping::new()))
@@ -489,6 +595,8 @@ fn change(
             pipeline.insert(Value::String(to.clone()), Value::Mapping(m));
             Ok(format!("{from} → {to}"))
         }
+        // Taken before the pipeline is looked at (above).
+        Edit::SetField { .. } => Err("a field is not a node edit".into()),
         Edit::RemoveEdge { from, to } => {
             let mut m = node(to)?;
             let from = from.trim();

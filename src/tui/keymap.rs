@@ -20,6 +20,8 @@ pub enum Scope {
     Prompt,
     /// A yes/no question.
     Confirm,
+    /// The focused pane after a `/` search found something in it.
+    Search,
 }
 
 impl Scope {
@@ -35,6 +37,7 @@ impl Scope {
             Scope::Log => "Log",
             Scope::Prompt => "Typing a value",
             Scope::Confirm => "Confirming",
+            Scope::Search => "After a / search",
         }
     }
 }
@@ -87,6 +90,17 @@ pub enum Action {
     WhatIf,
     // Runs
     ClearRuns,
+    SortRuns,
+    FilterRuns,
+    RunsByProfile,
+    // Search (every pane)
+    Search,
+    NextMatch,
+    PrevMatch,
+    ClearSearch,
+    // Profiles: the whole profile
+    SetField,
+    Redo,
     // Log
     ToggleEngineEvents,
     SaveLog,
@@ -210,6 +224,12 @@ pub const BINDINGS: &[Binding] = &[
         A::CancelJob,
         "cancel the running batch (runs, replay)",
     ),
+    b(
+        S::Global,
+        &[k('/')],
+        A::Search,
+        "search the focused pane: its list, the Log, an IR or assembly view",
+    ),
     // Profiles
     b(
         S::Profiles,
@@ -221,9 +241,21 @@ pub const BINDINGS: &[Binding] = &[
         S::Profiles,
         &[k('s')],
         A::Save,
-        "save the profile's edits (atomic write)",
+        "save the profile's edits: the diff first, y writes it (atomically)",
     ),
     b(S::Profiles, &[k('u')], A::Undo, "undo the last edit"),
+    b(
+        S::Profiles,
+        &[k('U'), ctrl('r')],
+        A::Redo,
+        "redo the edit undone last",
+    ),
+    b(
+        S::Profiles,
+        &[k('f')],
+        A::SetField,
+        "set a field of the profile (`match`, `priority`, `tolerance`, `finish`, `sandbox`, `guard`, `description`, `name`): `key: value`; `key:` removes",
+    ),
     b(
         S::Profiles,
         &[k('m')],
@@ -290,7 +322,7 @@ pub const BINDINGS: &[Binding] = &[
         S::Graph,
         &[k('s')],
         A::Save,
-        "save (atomic write; the engine hot-reloads it)",
+        "save: the diff first, y writes it (the engine hot-reloads it)",
     ),
     b(
         S::Graph,
@@ -367,6 +399,24 @@ pub const BINDINGS: &[Binding] = &[
         "the run's Plan in the Pipeline pane",
     ),
     b(S::Runs, &[k('c')], A::ClearRuns, "clear the list"),
+    b(
+        S::Runs,
+        &[k('s')],
+        A::SortRuns,
+        "sort by: newest, total time, kernel time, speedup, profile (again: the next)",
+    ),
+    b(
+        S::Runs,
+        &[k('f')],
+        A::FilterRuns,
+        "filter the list: words every shown run contains (`profile:NAME`, `miss`, `failed`); empty shows all",
+    ),
+    b(
+        S::Runs,
+        &[k('p')],
+        A::RunsByProfile,
+        "per-profile percentiles (p50/p95/p99, hit rate) / the list",
+    ),
     // Log
     b(
         S::Log,
@@ -386,6 +436,14 @@ pub const BINDINGS: &[Binding] = &[
     b(S::Prompt, &[code(KeyCode::Esc)], A::Dismiss, "cancel"),
     b(S::Confirm, &[k('y')], A::Accept, "yes"),
     b(S::Confirm, &[k('n'), code(KeyCode::Esc)], A::Dismiss, "no"),
+    b(S::Search, &[k('n')], A::NextMatch, "next match"),
+    b(S::Search, &[k('N')], A::PrevMatch, "previous match"),
+    b(
+        S::Search,
+        &[code(KeyCode::Esc)],
+        A::ClearSearch,
+        "end the search (n is the pane's own key again)",
+    ),
 ];
 
 fn matches(key: &Key, ev: &KeyEvent) -> bool {
@@ -448,6 +506,7 @@ pub fn help_lines() -> Vec<(Option<Scope>, String, &'static str)> {
         S::Cache,
         S::Runs,
         S::Log,
+        S::Search,
         S::Prompt,
         S::Confirm,
     ];

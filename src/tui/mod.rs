@@ -23,6 +23,8 @@ pub mod worker;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_runs;
 
 use crate::cache::CacheConfig;
 use app::{App, Level};

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// 2023-11-14 22:13:20 UTC: a fixed clock, so times in snapshots stay.
-const NOW: u64 = 1_700_000_000_000;
+pub(super) const NOW: u64 = 1_700_000_000_000;
 
 const SMALL: &str = "# Small arrays: unroll, vectorize when finite.\nname: small\npriority: 40\nmatch: size(arrays) > 0 && arrays.all(x, x.len <= 1024)\npipeline:\n  full:    { transform: unroll, full: true, when: \"arrays.all(x, x.len <= 64)\" }\n  partial: { transform: unroll, count: 4, when: \"arrays.exists(x, x.len > 64)\" }\n  vec:     { transform: vectorize, reassoc: true, after: partial, when: \"arrays.all(x, x.finite)\" }\n  clean:   { transform: dce, after: [full, partial, vec] }\n";
 const FLAGS: &str = "name: flags\npriority: 20\nmatch: size(ints) > 0\npipeline:\n  clean: { transform: dce, aggressive: true }\n";
@@ -32,14 +32,14 @@ const GENERIC: &str = "name: generic\npriority: 0\npipeline: {}\n";
 const BROKEN: &str =
     "name: narrow\npriority: 30\npipeline:\n  bind: { transform: specialise, bind: ints }\n";
 
-fn parse(file: &str, text: &str) -> Profile {
+pub(super) fn parse(file: &str, text: &str) -> Profile {
     match Profile::parse(Path::new(file), text, None) {
         Ok(p) => p,
         Err(e) => panic!("fixture {file} does not parse: {e:?}"),
     }
 }
 
-fn store() -> StoreView {
+pub(super) fn store() -> StoreView {
     let broken = match Profile::parse(Path::new("profiles/narrow.yaml"), BROKEN, None) {
         Err(e) => e,
         Ok(_) => panic!("the broken fixture parses"),
@@ -55,7 +55,7 @@ fn store() -> StoreView {
     }
 }
 
-fn plan() -> Plan {
+pub(super) fn plan() -> Plan {
     let p = parse("profiles/small.yaml", SMALL);
     Plan {
         profile: p.name.clone(),
@@ -92,7 +92,7 @@ fn plan() -> Plan {
     }
 }
 
-fn candidates() -> Vec<Candidate> {
+pub(super) fn candidates() -> Vec<Candidate> {
     vec![
         Candidate {
             profile: "small".into(),
@@ -112,7 +112,7 @@ fn candidates() -> Vec<Candidate> {
     ]
 }
 
-fn analysis(input: &str) -> Msg {
+pub(super) fn analysis(input: &str) -> Msg {
     let f = |name: &str, value: FeatureValue, exact: bool| Feature {
         name: name.into(),
         value,
@@ -141,7 +141,7 @@ fn analysis(input: &str) -> Msg {
     }))
 }
 
-fn stats(instructions: u32, blocks: u32, loops: u32, vector: u32) -> IrStats {
+pub(super) fn stats(instructions: u32, blocks: u32, loops: u32, vector: u32) -> IrStats {
     IrStats {
         functions: 1,
         blocks,
@@ -152,7 +152,13 @@ fn stats(instructions: u32, blocks: u32, loops: u32, vector: u32) -> IrStats {
     }
 }
 
-fn step_event(node: &str, transform: &str, micros: u64, b: IrStats, a: IrStats) -> StepEvent {
+pub(super) fn step_event(
+    node: &str,
+    transform: &str,
+    micros: u64,
+    b: IrStats,
+    a: IrStats,
+) -> StepEvent {
     StepEvent {
         node: node.into(),
         transform: transform.into(),
@@ -164,7 +170,7 @@ fn step_event(node: &str, transform: &str, micros: u64, b: IrStats, a: IrStats) 
     }
 }
 
-fn ev(request: u64, at_micros: u64, kind: EventKind) -> Msg {
+pub(super) fn ev(request: u64, at_micros: u64, kind: EventKind) -> Msg {
     Msg::Event(Box::new(Event {
         request,
         at_micros,
@@ -174,7 +180,7 @@ fn ev(request: u64, at_micros: u64, kind: EventKind) -> Msg {
 
 const KEY: &str = "0e3c1f2a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e";
 
-fn execution(nanos: u64) -> Execution {
+pub(super) fn execution(nanos: u64) -> Execution {
     Execution {
         outcome: Outcome::Ok,
         ret: None,
@@ -185,7 +191,7 @@ fn execution(nanos: u64) -> Execution {
 }
 
 /// The events of one request, up to and including `upto` of its stages.
-fn request(id: u64, input: &str, hit: bool, upto: usize) -> Vec<Msg> {
+pub(super) fn request(id: u64, input: &str, hit: bool, upto: usize) -> Vec<Msg> {
     let s = stats;
     let mut all = vec![
         ev(
@@ -339,7 +345,7 @@ fn request(id: u64, input: &str, hit: bool, upto: usize) -> Vec<Msg> {
     all
 }
 
-fn variant() -> Variant {
+pub(super) fn variant() -> Variant {
     let p = plan();
     let ir = |body: &str| {
         format!("target triple = \"x86_64-pc-linux-gnu\"\n\ndefine double @dot(ptr %a, ptr %b, i64 %n) {{\nentry:\n{body}  ret double %s\n}}\n")
@@ -384,11 +390,11 @@ fn variant() -> Variant {
     }
 }
 
-fn tailor_timed(generic_ns: u64, variant_ns: u64) -> crate::cache::Timed {
+pub(super) fn tailor_timed(generic_ns: u64, variant_ns: u64) -> crate::cache::Timed {
     crate::cache::Timed::judge(generic_ns, variant_ns, 5, 0.03)
 }
 
-fn cache_view() -> CacheView {
+pub(super) fn cache_view() -> CacheView {
     let entry = |key: &str, profile: &str, verification, hits, ago_s: u64, mem| EntryInfo {
         kernel_hash: "k1".into(),
         key: VariantKey(key.into()),
@@ -466,7 +472,7 @@ fn cache_view() -> CacheView {
 }
 
 /// A workbench with the fixture store, analyses and engine up.
-fn app() -> App {
+pub(super) fn app() -> App {
     let mut app = App::new(
         vec![
             PathBuf::from("sample-inputs/dot-small.yaml"),
@@ -483,7 +489,7 @@ fn app() -> App {
     app
 }
 
-fn render(app: &mut App, w: u16, h: u16) -> String {
+pub(super) fn render(app: &mut App, w: u16, h: u16) -> String {
     let mut t = match Terminal::new(TestBackend::new(w, h)) {
         Ok(t) => t,
         Err(e) => panic!("test terminal: {e}"),
@@ -495,17 +501,17 @@ fn render(app: &mut App, w: u16, h: u16) -> String {
     t.backend().to_string()
 }
 
-fn key(app: &mut App, code: KeyCode) {
+pub(super) fn key(app: &mut App, code: KeyCode) {
     app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
 }
 
-fn keys(app: &mut App, text: &str) {
+pub(super) fn keys(app: &mut App, text: &str) {
     for c in text.chars() {
         key(app, KeyCode::Char(c));
     }
 }
 
-fn focus(app: &mut App, pane: PaneId) {
+pub(super) fn focus(app: &mut App, pane: PaneId) {
     app.focus = pane;
 }
 
@@ -1217,7 +1223,7 @@ fn a_reload_asks_for_the_analysis_again() {
 }
 
 /// Where `needle` is on a rendered screen (column, row), in cells.
-fn locate(screen: &str, needle: &str) -> (u16, u16) {
+pub(super) fn locate(screen: &str, needle: &str) -> (u16, u16) {
     for (row, line) in screen.lines().enumerate() {
         // Each line is quoted by the test backend.
         let line = line.trim_start_matches('"');
@@ -1228,7 +1234,7 @@ fn locate(screen: &str, needle: &str) -> (u16, u16) {
     panic!("`{needle}` is not on the screen:\n{screen}");
 }
 
-fn click(app: &mut App, (column, row): (u16, u16)) {
+pub(super) fn click(app: &mut App, (column, row): (u16, u16)) {
     app.handle_mouse(MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
         column,
@@ -1853,6 +1859,8 @@ fn a_save_that_would_leave_no_generic_profile_asks_first() {
     key(&mut app, KeyCode::Enter);
     app.model.outbox.clear();
     key(&mut app, KeyCode::Char('s'));
+    // The preview of the diff, then yes.
+    key(&mut app, KeyCode::Char('y'));
     let screen = render(&mut app, 120, 30);
     assert!(
         screen.contains("leaves no `generic` profile"),
@@ -1867,6 +1875,8 @@ fn a_save_that_would_leave_no_generic_profile_asks_first() {
     // Yes saves it (the fixture's file differs from the text the editor
     // began from, so the overwrite is asked too: both questions, in turn).
     key(&mut app, KeyCode::Char('s'));
+    // The preview of the diff, then yes.
+    key(&mut app, KeyCode::Char('y'));
     key(&mut app, KeyCode::Char('y'));
     let asked = app.confirm.as_ref().map(|c| c.question.clone());
     assert!(
@@ -1900,6 +1910,8 @@ fn a_save_that_would_leave_no_generic_profile_asks_first() {
     keys(&mut app2, "tidy dce");
     key(&mut app2, KeyCode::Enter);
     key(&mut app2, KeyCode::Char('s'));
+    // The preview of the diff, then yes.
+    key(&mut app2, KeyCode::Char('y'));
     assert!(app2.confirm.is_none(), "{:?}", app2.confirm);
     assert!(std::fs::read_to_string(&file)
         .unwrap_or_default()
@@ -1935,6 +1947,8 @@ fn a_saved_profile_that_fails_to_reload_keeps_its_text_and_asks_nothing_false() 
     let draft = app.profiles.unsaved().first().cloned().unwrap_or_default();
     assert_eq!(draft, file);
     key(&mut app, KeyCode::Char('s'));
+    // The preview of the diff, then yes.
+    key(&mut app, KeyCode::Char('y'));
     assert!(app.confirm.is_none(), "{:?}", app.confirm);
     render(&mut app, 120, 40);
     let saved = std::fs::read_to_string(&file).unwrap_or_default();
@@ -1977,6 +1991,8 @@ fn a_saved_profile_that_fails_to_reload_keeps_its_text_and_asks_nothing_false() 
         "{screen}"
     );
     key(&mut app, KeyCode::Char('s'));
+    // The preview of the diff, then yes.
+    key(&mut app, KeyCode::Char('y'));
     assert!(
         app.confirm.is_none(),
         "a false prompt: {:?}",
@@ -1992,6 +2008,8 @@ fn a_saved_profile_that_fails_to_reload_keeps_its_text_and_asks_nothing_false() 
         panic!("{e}");
     }
     key(&mut app, KeyCode::Char('s'));
+    // The preview of the diff, then yes.
+    key(&mut app, KeyCode::Char('y'));
     assert!(
         app.confirm
             .as_ref()
@@ -1999,4 +2017,387 @@ fn a_saved_profile_that_fails_to_reload_keeps_its_text_and_asks_nothing_false() 
         "{:?}",
         app.confirm
     );
+}
+
+/// The row of `needle` on screen (its line number).
+fn row_of(screen: &str, needle: &str) -> Option<usize> {
+    screen.lines().position(|l| l.contains(needle))
+}
+
+#[test]
+fn slash_searches_the_focused_list_and_n_goes_on_wrapping_around() {
+    let mut app = app();
+    focus(&mut app, PaneId::Inputs);
+    // `n` is "run N times" here until a search is on.
+    key(&mut app, KeyCode::Char('/'));
+    assert!(app.prompt.is_some());
+    keys(&mut app, "RED");
+    key(&mut app, KeyCode::Enter);
+    // Smart case: a capital makes it exact, and nothing is called RED.
+    let flash = app.model.flash.clone().map(|f| f.0).unwrap_or_default();
+    assert_eq!(flash, "/RED: no match in Inputs");
+    key(&mut app, KeyCode::Char('/'));
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    keys(&mut app, "yaml");
+    key(&mut app, KeyCode::Enter);
+    // dot-small (selected) matches where the search starts.
+    assert_eq!(
+        app.inputs.selected_input(),
+        Some(Path::new("sample-inputs/dot-small.yaml"))
+    );
+    let flash = app.model.flash.clone().map(|f| f.0).unwrap_or_default();
+    assert_eq!(flash, "/yaml: match 1 of 3");
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        app.inputs.selected_input(),
+        Some(Path::new("sample-inputs/reduce.yaml"))
+    );
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.inputs.selected_input(), None, "the workload");
+    assert!(app.prompt.is_none(), "n is the next match, not a prompt");
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        app.inputs.selected_input(),
+        Some(Path::new("sample-inputs/dot-small.yaml")),
+        "wraps around"
+    );
+    key(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.inputs.selected_input(), None, "N goes back");
+    // Esc ends the search; n is the pane's own key again.
+    key(&mut app, KeyCode::Esc);
+    assert!(app.model.search.is_none());
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('n'));
+    assert!(
+        matches!(&app.prompt, Some(p) if p.label.contains("how many")),
+        "{:?}",
+        app.prompt
+    );
+}
+
+#[test]
+fn slash_searches_the_log_back_in_time_and_marks_the_match() {
+    let mut app = app();
+    focus(&mut app, PaneId::Log);
+    app.model
+        .log(super::app::Level::Error, "cache: entry 0badc0de is corrupt");
+    for i in 0..200 {
+        app.model
+            .log(super::app::Level::Event, format!("#{i} received an input"));
+    }
+    render(&mut app, 100, 14);
+    key(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "corrupt");
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&mut app, 100, 14);
+    assert!(
+        screen.contains("0badc0de is corrupt"),
+        "scrolled to it:\n{screen}"
+    );
+    // The match is marked black on yellow in the buffer.
+    let mut t = match Terminal::new(TestBackend::new(100, 14)) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    if let Err(e) = t.draw(|f| super::ui::draw(f, &mut app)) {
+        panic!("{e}");
+    }
+    let buf = t.backend().buffer().clone();
+    let marked = (0..buf.area.height).any(|y| {
+        let row: String = (0..buf.area.width)
+            .filter(|&x| buf[(x, y)].bg == ratatui::style::Color::Yellow)
+            .map(|x| buf[(x, y)].symbol().to_owned())
+            .collect();
+        row == "corrupt"
+    });
+    assert!(marked, "the match is highlighted");
+    // Lines newest first: `n` goes further back, then wraps to the newest.
+    key(&mut app, KeyCode::Char('/'));
+    if let Some(p) = app.prompt.as_mut() {
+        p.input.clear();
+    }
+    keys(&mut app, "#19");
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&mut app, 100, 14);
+    assert!(screen.contains("#199 received"), "{screen}");
+    key(&mut app, KeyCode::Char('n'));
+    let screen = render(&mut app, 100, 14);
+    assert!(screen.contains("#198 received"), "{screen}");
+    assert!(!screen.contains("#199 received"), "{screen}");
+}
+
+#[test]
+fn slash_searches_an_open_ir_view() {
+    let mut app = app();
+    focus(&mut app, PaneId::Cache);
+    app.model.apply(Msg::Cache(Box::new(cache_view())));
+    key(&mut app, KeyCode::Enter);
+    app.model.apply(Msg::Variant(Arc::new(VariantView {
+        key: KEY.into(),
+        variant: Ok(Arc::new(variant())),
+        kernel_ir: None,
+    })));
+    render(&mut app, 100, 14);
+    key(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "ret double");
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&mut app, 100, 14);
+    let flash = app.model.flash.clone().map(|f| f.0).unwrap_or_default();
+    assert!(flash.starts_with("/ret double: match 1 of"), "{flash}");
+    assert!(screen.contains("ret double %s"), "{screen}");
+}
+
+#[test]
+fn f_sets_a_profile_field_s_shows_the_diff_and_y_saves_u_and_redo() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    let file = dir.path().join("small.yaml");
+    if let Err(e) = std::fs::write(&file, SMALL) {
+        panic!("{e}");
+    }
+    let mut app = app();
+    app.model.apply(Msg::Store(Arc::new(StoreView {
+        dir: Some(dir.path().to_owned()),
+        profiles: vec![ProfileView::from_profile(&parse(
+            &file.display().to_string(),
+            SMALL,
+        ))],
+        errors: vec![],
+    })));
+    // A field the loader refuses is refused with its message.
+    key(&mut app, KeyCode::Char('f'));
+    assert!(
+        matches!(&app.prompt, Some(p) if p.hint.contains("priority: 40")),
+        "the hint shows the current values: {:?}",
+        app.prompt
+    );
+    keys(&mut app, "priority: high");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.profiles.unsaved().is_empty(), "refused");
+    key(&mut app, KeyCode::Char('f'));
+    keys(&mut app, "priority: 45");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('f'));
+    keys(&mut app, "description: small arrays: unrolled");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('f'));
+    keys(&mut app, "tolerance: { rel: 1e-9, abs: 1e-9 }");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.profiles.unsaved(), vec![file.clone()]);
+    // Undo the tolerance, redo it.
+    key(&mut app, KeyCode::Char('u'));
+    key(&mut app, KeyCode::Char('U'));
+    key(&mut app, KeyCode::Char('s'));
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("Save small.yaml?"), "{screen}");
+    assert!(screen.contains("-priority: 40"), "{screen}");
+    assert!(screen.contains("+priority: 45"), "{screen}");
+    assert!(
+        screen.contains("+tolerance: { rel: 1e-9, abs: 1e-9 }"),
+        "{screen}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).ok().as_deref(),
+        Some(SMALL),
+        "nothing written before yes"
+    );
+    // n keeps editing; s then y writes.
+    key(&mut app, KeyCode::Char('n'));
+    assert!(app.preview.is_none());
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('y'));
+    let saved = std::fs::read_to_string(&file).unwrap_or_default();
+    let p = parse(&file.display().to_string(), &saved);
+    assert_eq!(p.priority, 45);
+    assert_eq!(p.description, "small arrays: unrolled");
+    assert!(
+        saved.contains("tolerance: { rel: 1e-9, abs: 1e-9 }"),
+        "{saved}"
+    );
+    assert!(
+        app.model
+            .outbox
+            .contains(&Command::ReloadFile(file.clone())),
+        "{:?}",
+        app.model.outbox
+    );
+}
+
+#[test]
+fn a_batch_ends_after_its_last_requests_events() {
+    let mut app = app();
+    focus(&mut app, PaneId::Log);
+    app.model.apply(Msg::Job(JobState::Started {
+        label: "run dot-small.yaml ×1".into(),
+        total: 1,
+    }));
+    let events = request(1, "sample-inputs/dot-small.yaml", true, usize::MAX);
+    let (head, tail) = events.split_at(events.len() - 2);
+    for m in head.iter().cloned() {
+        app.model.apply(m);
+    }
+    // The engine thread's end overtakes the event thread's last lines.
+    app.model.apply(Msg::Job(JobState::Finished {
+        label: "run dot-small.yaml ×1".into(),
+        done: 1,
+        total: 1,
+        errors: 0,
+        cancelled: false,
+    }));
+    assert!(app.model.job.is_some(), "still busy until the request ends");
+    for m in tail.iter().cloned() {
+        app.model.apply(m);
+    }
+    assert!(app.model.job.is_none());
+    let lines: Vec<String> = app
+        .model
+        .log
+        .lines(true)
+        .iter()
+        .map(|l| l.text.clone())
+        .collect();
+    let done = lines
+        .iter()
+        .position(|l| l.contains("run dot-small.yaml ×1: done, 1/1"));
+    let last = lines.iter().rposition(|l| l.starts_with("#1 "));
+    assert!(
+        matches!((done, last), (Some(d), Some(l)) if d > l),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_batch_end_whose_events_never_come_is_said_after_a_wait() {
+    let mut app = app();
+    app.model.apply(Msg::Job(JobState::Started {
+        label: "replay hot.yaml".into(),
+        total: 1,
+    }));
+    for m in request(1, "sample-inputs/dot-small.yaml", true, 3) {
+        app.model.apply(m);
+    }
+    app.model.apply(Msg::Job(JobState::Finished {
+        label: "replay hot.yaml".into(),
+        done: 1,
+        total: 1,
+        errors: 0,
+        cancelled: false,
+    }));
+    app.tick();
+    assert!(app.model.job.is_some());
+    app.model.now_ms += 2500;
+    app.tick();
+    assert!(app.model.job.is_none(), "ended after the wait");
+}
+
+#[test]
+fn a_run_keeps_the_order_of_the_profile_it_ran_after_an_edit() {
+    let mut app = app();
+    for m in request(1, "sample-inputs/dot-small.yaml", false, usize::MAX) {
+        app.model.apply(m);
+    }
+    app.effect(super::panes::Effect::ShowRun(1));
+    let before = render(&mut app, 100, 20);
+    // The profile is edited: its new version lists `full` last.
+    let edited = SMALL.replace(
+        "  full:    { transform: unroll, full: true, when: \"arrays.all(x, x.len <= 64)\" }\n",
+        "",
+    ) + "  full:    { transform: unroll, full: true, after: vec, when: \"arrays.all(x, x.len <= 64)\" }\n";
+    let mut s = store();
+    s.profiles[0] = ProfileView::from_profile(&parse("profiles/small.yaml", &edited));
+    app.model.apply(Msg::Store(Arc::new(s)));
+    app.effect(super::panes::Effect::ShowRun(1));
+    let after = render(&mut app, 100, 20);
+    for screen in [&before, &after] {
+        let (full, partial) = (row_of(screen, "full"), row_of(screen, "partial"));
+        assert!(
+            matches!((full, partial), (Some(f), Some(p)) if f < p),
+            "the skipped `full` stays where it was in the run's order:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn the_status_bar_keeps_its_facts_at_80_columns_and_says_the_rest_below() {
+    let mut app = app();
+    focus(&mut app, PaneId::Runs);
+    app.model.apply(reloaded("small.yaml", "small"));
+    app.model.apply(Msg::Job(JobState::Started {
+        label: "replay mixed.yaml".into(),
+        total: 303,
+    }));
+    app.model.apply(Msg::Job(JobState::Progress {
+        label: "replay mixed.yaml".into(),
+        done: 209,
+        total: 303,
+    }));
+    app.handle_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
+    let screen = render(&mut app, 80, 24);
+    let rows: Vec<&str> = screen.lines().collect();
+    let bar = rows[rows.len() - 2..].join("\n");
+    assert!(bar.contains("busy: replay mixed.yaml 209/303"), "{bar}");
+    assert!(bar.contains("hit -"), "{bar}");
+    assert!(bar.contains("cancelling this batch"), "{bar}");
+    assert!(bar.contains("reloaded small.yaml"), "{bar}");
+    // With nothing passing and room enough, one row.
+    app.model.flash = None;
+    app.model.job = None;
+    let screen = render(&mut app, 160, 48);
+    let last = screen.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("reloaded small.yaml") && last.contains("hit -"),
+        "{last}"
+    );
+}
+
+/// A workbench in the state an administrator sees after a few runs: an
+/// input analyzed, requests done (a miss and hits), the cache listed and
+/// a variant loaded, reloads and events in the Log.
+fn busy_app() -> App {
+    let mut app = app();
+    app.model.apply(reloaded("small.yaml", "small"));
+    // The reload asked for the analysis again; here it is.
+    app.model.apply(analysis("sample-inputs/dot-small.yaml"));
+    for id in 1..=4 {
+        for m in request(id, "sample-inputs/dot-small.yaml", id > 1, usize::MAX) {
+            app.model.apply(m);
+        }
+    }
+    app.model.apply(Msg::Cache(Box::new(cache_view())));
+    app.model.apply(Msg::Variant(Arc::new(VariantView {
+        key: KEY.into(),
+        variant: Ok(Arc::new(variant())),
+        kernel_ir: None,
+    })));
+    app
+}
+
+/// Every pane alone at 80×24 (one pane a screen) and at 160×48, where a
+/// zoomed pane has the whole width: the main facts read uncut.
+#[test]
+fn every_pane_at_80x24_and_160x48() {
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        for pane in PaneId::ALL {
+            let mut app = busy_app();
+            focus(&mut app, pane);
+            if (w, h) == (160, 48) {
+                key(&mut app, KeyCode::Char('z'));
+            }
+            let screen = render(&mut app, w, h);
+            assert!(!app.grid, "one pane at {w}×{h}");
+            insta::assert_snapshot!(
+                format!("pane_{}_{w}x{h}", pane.title().to_lowercase()),
+                screen
+            );
+        }
+    }
+    // And the grid at 160×48.
+    let mut app = busy_app();
+    let screen = render(&mut app, 160, 48);
+    assert!(app.grid);
+    insta::assert_snapshot!("grid_160x48", screen);
 }

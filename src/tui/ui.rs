@@ -17,10 +17,11 @@ pub const GRID_MIN: (u16, u16) = (150, 40);
 
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
-    let [tabs, main, status] = Layout::vertical([
+    let bar = status(app, area.width as usize);
+    let [tabs, main, status_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
-        Constraint::Length(1),
+        Constraint::Length(bar.len() as u16),
     ])
     .areas(area);
     app.grid = !app.zoom && area.width >= GRID_MIN.0 && area.height >= GRID_MIN.1;
@@ -45,7 +46,10 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     } else {
         draw_pane(f, app, app.focus, main);
     }
-    draw_status(f, status, app);
+    f.render_widget(
+        Paragraph::new(bar).style(Style::new().bg(Color::Reset)),
+        status_area,
+    );
     if let Some(p) = app.prompt.clone() {
         let h = 4.min(main.height);
         let r = Rect {
@@ -89,6 +93,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             inner,
         );
     }
+    if let Some(p) = app.preview.as_mut() {
+        draw_preview(f, main, p);
+    }
     if let Some(scroll) = app.what_if {
         let r = centered(
             main,
@@ -101,6 +108,73 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     if let Some(scroll) = app.help {
         draw_help(f, main, scroll, app);
     }
+}
+
+/// The pending edit of a profile as a unified diff, before it is saved.
+fn draw_preview(f: &mut Frame, main: Rect, p: &mut super::app::SavePreview) {
+    let r = centered(
+        main,
+        main.width.saturating_sub(4).min(120),
+        main.height.saturating_sub(2),
+    );
+    f.render_widget(Clear, r);
+    let file = super::worker::file_name(&p.file);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::new().fg(Color::Yellow))
+        .title(Span::styled(format!(" Save {file}? ",), bold()))
+        .title_bottom(Span::styled(
+            " y save · n or Esc keep editing · ↑↓ PgUp PgDn scroll ",
+            dim(),
+        ));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let lines: Vec<&str> = p.diff.lines().collect();
+    let (plus, minus) = lines.iter().fold((0, 0), |(a, d), l| {
+        (
+            a + usize::from(l.starts_with('+') && !l.starts_with("+++")),
+            d + usize::from(l.starts_with('-') && !l.starts_with("---")),
+        )
+    });
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    let counts = format!("+{plus} −{minus} lines");
+    let room = (head.width as usize).saturating_sub(counts.chars().count());
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(counts, bold()),
+            Span::styled(
+                super::panes::truncate(
+                    " · the file on disk (-) against what the save writes (+)",
+                    room,
+                ),
+                dim(),
+            ),
+        ])),
+        head,
+    );
+    let max = (lines.len() as u16).saturating_sub(body.height);
+    p.scroll = p.scroll.min(max);
+    let w = body.width as usize;
+    let shown: Vec<Line> = lines
+        .iter()
+        .skip(p.scroll as usize)
+        .take(body.height as usize)
+        .map(|l| {
+            let style = if l.starts_with("+++") || l.starts_with("---") {
+                dim()
+            } else if l.starts_with('+') {
+                good()
+            } else if l.starts_with('-') {
+                bad()
+            } else if l.starts_with("@@") {
+                Style::new().fg(Color::Cyan)
+            } else {
+                Style::new()
+            };
+            Line::from(Span::styled(super::panes::truncate(l, w), style))
+        })
+        .collect();
+    f.render_widget(Paragraph::new(shown), body);
 }
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -194,12 +268,10 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &mut App) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The status bar: profiles, reload state, cache hit rate, the engine's
-/// work, and a passing message. Parts are dropped from the right when the
-/// terminal is narrow, most important first kept.
-fn draw_status(f: &mut Frame, area: Rect, app: &App) {
+/// The status bar's rows: profiles, reload state, a passing message,
+/// cache hit rate and the engine's work, fitted by [`status_lines`].
+fn status(app: &App, width: usize) -> Vec<Line<'static>> {
     let m = &app.model;
-    let sep = || Span::styled(" │ ", dim());
     let mut parts: Vec<Vec<Span>> = Vec::new();
     let broken = m
         .store
@@ -246,16 +318,13 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
             ],
         }),
     }
-    // A passing message is fresher than what follows it: it comes before
-    // the hit rate and the engine's work, which give way to it.
-    let flash_at = m.flash.as_ref().map(|(text, error, _)| {
-        parts.push(vec![Span::styled(
+    let flash: Option<Vec<Span>> = m.flash.as_ref().map(|(text, error, _)| {
+        vec![Span::styled(
             text.clone(),
             if *error { bad() } else { good() },
-        )]);
-        parts.len() - 1
+        )]
     });
-    parts.push(vec![
+    let hit = vec![
         Span::raw("hit "),
         Span::styled(
             m.hit_rate()
@@ -264,7 +333,7 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
             good(),
         ),
         Span::styled(format!(" {} cached", m.cache.entries.len()), dim()),
-    ]);
+    ];
     let work = match (&m.fatal, &m.ready, &m.job) {
         (Some(_), _, _) => vec![Span::styled("engine down", bad())],
         (None, None, _) => vec![Span::styled("engine starting…", warn())],
@@ -288,45 +357,74 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
             dim(),
         )],
     };
-    parts.push(work);
-    let mut spans: Vec<Span> = Vec::new();
-    let mut used = 0usize;
-    let width = area.width as usize;
-    for (i, mut part) in parts.into_iter().enumerate() {
-        let width_of =
-            |p: &[Span]| p.iter().map(|s| s.width()).sum::<usize>() + 3 * usize::from(i > 0);
-        // The reload's age goes before any of its text does.
-        if i == 1 && part.len() == 3 && used + width_of(&part) > width {
-            part.pop();
-        }
-        let w = width_of(&part);
-        if used + w > width && i > 0 {
-            // The reload state and a passing message matter more than
-            // what follows: cut them to fit (with `…`) rather than drop them.
-            if (i == 1 || Some(i) == flash_at) && width > used + 8 {
-                spans.push(sep());
-                let room = width - used - 3;
-                let text: String = part.iter().map(|s| s.content.as_ref()).collect();
-                spans.push(Span::styled(
-                    super::panes::truncate(&text, room),
-                    part.get(1)
-                        .or(part.first())
-                        .map(|s| s.style)
-                        .unwrap_or_default(),
-                ));
+    let reload = parts.pop().unwrap_or_default();
+    let count = parts.pop().unwrap_or_default();
+    status_lines(width, count, reload, flash, hit, work)
+}
+
+/// The status bar's parts fitted to `width`: one row when everything
+/// fits. Otherwise two: the facts that are always short (the profile
+/// count, the hit rate, what the engine is doing) on the first, never
+/// pushed out; the passing message and the reload state on the second,
+/// the message first (it is the fresher), cut with `…` only past the
+/// terminal's width.
+fn status_lines<'a>(
+    width: usize,
+    count: Vec<Span<'a>>,
+    reload: Vec<Span<'a>>,
+    flash: Option<Vec<Span<'a>>>,
+    hit: Vec<Span<'a>>,
+    work: Vec<Span<'a>>,
+) -> Vec<Line<'a>> {
+    let w = |p: &[Span]| p.iter().map(Span::width).sum::<usize>();
+    let join = |parts: Vec<Vec<Span<'a>>>| -> Vec<Span<'a>> {
+        let mut out = Vec::new();
+        for part in parts.into_iter().filter(|p| w(p) > 0) {
+            if !out.is_empty() {
+                out.push(Span::styled(" │ ", dim()));
             }
-            break;
+            out.extend(part);
         }
-        if i > 0 {
-            spans.push(sep());
-        }
-        used += w;
-        spans.extend(part);
+        out
+    };
+    let one = join(vec![
+        count.clone(),
+        reload.clone(),
+        flash.clone().unwrap_or_default(),
+        hit.clone(),
+        work.clone(),
+    ]);
+    if w(&one) <= width {
+        return vec![Line::from(one)];
     }
-    f.render_widget(
-        Paragraph::new(Line::from(spans)).style(Style::new().bg(Color::Reset)),
-        area,
-    );
+    let facts = fit(join(vec![count, hit, work]), width);
+    let mut said = Vec::new();
+    said.extend(flash);
+    said.push(reload);
+    vec![Line::from(facts), Line::from(fit(join(said), width))]
+}
+
+/// `spans` cut to `width` cells, the last one kept ending in `…`.
+fn fit(spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for s in spans {
+        let sw = s.width();
+        if used + sw <= width {
+            used += sw;
+            out.push(s);
+            continue;
+        }
+        let room = width - used;
+        if room > 0 {
+            out.push(Span::styled(
+                super::panes::truncate(&s.content, room),
+                s.style,
+            ));
+        }
+        break;
+    }
+    out
 }
 
 /// What the state marks mean, pane by pane, as the help overlay lists them
@@ -408,13 +506,21 @@ fn draw_help(f: &mut Frame, main: Rect, scroll: u16, app: &mut App) {
                 lines.push(Line::from(""));
                 lines.push(Line::from(Span::styled(s.title(), bold().fg(Color::Cyan))));
             }
-            None => lines.push(Line::from(vec![
-                Span::styled(
-                    format!("  {keys:<key_w$}  "),
-                    Style::new().fg(Color::Yellow),
-                ),
-                Span::raw(help),
-            ])),
+            None => {
+                // Long descriptions wrap under themselves, never cut.
+                let room = (inner.width as usize).saturating_sub(key_w + 4).max(20);
+                for (i, row) in super::panes::wrap(help, room).into_iter().enumerate() {
+                    let lead = if i == 0 {
+                        format!("  {keys:<key_w$}  ")
+                    } else {
+                        " ".repeat(key_w + 4)
+                    };
+                    lines.push(Line::from(vec![
+                        Span::styled(lead, Style::new().fg(Color::Yellow)),
+                        Span::raw(row),
+                    ]));
+                }
+            }
         }
     }
     lines.push(Line::from(""));

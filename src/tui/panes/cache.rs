@@ -260,7 +260,24 @@ impl CachePane {
     }
 
     pub fn draw(&mut self, f: &mut Frame, area: Rect, model: &Model, focused: bool) {
-        let block = pane_block(PaneId::Cache, focused);
+        let hints: &[&str] = match &self.open {
+            Some(o) if o.against.is_some() => &[
+                "Esc back",
+                "a IR/asm",
+                "v alone",
+                "u unchanged steps",
+                "p steps",
+            ],
+            Some(_) => &["Esc back", "a IR/asm", "v beside generic", "p steps"],
+            None => &["Enter open", "v beside generic", "d evict", "D clear"],
+        };
+        let block = pane_block(PaneId::Cache, focused).title_bottom(
+            Line::from(Span::styled(
+                super::hints(hints, (area.width as usize).saturating_sub(14)),
+                dim(),
+            ))
+            .right_aligned(),
+        );
         let inner = block.inner(area);
         f.render_widget(block, area);
         let sel = self.current(model);
@@ -290,80 +307,132 @@ impl CachePane {
             return;
         }
         let wide = body.width >= 100;
-        let header = Row::new(
-            if wide {
-                vec![
-                    "key", "kernel", "profile", "size", "hits", "last use", "state", "tier", "plan",
-                ]
-            } else {
-                vec![
-                    "key", "kernel", "profile", "hits", "last use", "state", "plan",
-                ]
-            }
-            .into_iter()
-            .map(|h| Cell::from(Span::styled(h, bold()))),
-        );
-        let rows: Vec<Row> = c
-            .entries
-            .iter()
-            .map(|e| {
-                let (state, style) = verification(&e.verification, e.timed.as_ref());
-                let tier = match (e.in_memory, e.on_disk) {
-                    (true, true) => "mem+disk",
-                    (true, false) => "memory",
-                    (false, true) => "disk",
-                    (false, false) => "-",
-                };
-                let mut cells = vec![
-                    Cell::from(Span::styled(
+        // Columns as wide as their widest cell (the plan takes the rest,
+        // cut with `…`): nothing is cut where there is room.
+        struct Col {
+            head: &'static str,
+            cells: Vec<(String, Style)>,
+        }
+        let mut cols: Vec<Col> = Vec::new();
+        let mut col = |head: &'static str, cells: Vec<(String, Style)>| {
+            cols.push(Col { head, cells });
+        };
+        let entries = &c.entries;
+        col(
+            "key",
+            entries
+                .iter()
+                .map(|e| {
+                    (
                         e.key.short()[..8.min(e.key.short().len())].to_owned(),
                         dim(),
-                    )),
-                    Cell::from(e.kernel_name.clone()),
-                    Cell::from(Span::styled(
-                        e.profile.clone(),
-                        Style::new().fg(Color::Cyan),
-                    )),
-                ];
-                if wide {
-                    cells.push(Cell::from(bytes(e.size)));
-                }
-                cells.push(Cell::from(e.hits.to_string()));
-                cells.push(Cell::from(ago(model.now_ms, e.last_use * 1000)));
-                cells.push(Cell::from(Span::styled(state, style)));
-                if wide {
-                    cells.push(Cell::from(Span::styled(tier, dim())));
-                }
-                cells.push(Cell::from(Span::styled(
-                    e.plan_summary.replace(" -> ", " → "),
-                    dim(),
-                )));
+                    )
+                })
+                .collect(),
+        );
+        col(
+            "kernel",
+            entries
+                .iter()
+                .map(|e| (e.kernel_name.clone(), Style::new()))
+                .collect(),
+        );
+        col(
+            "profile",
+            entries
+                .iter()
+                .map(|e| (e.profile.clone(), Style::new().fg(Color::Cyan)))
+                .collect(),
+        );
+        if wide {
+            col(
+                "size",
+                entries
+                    .iter()
+                    .map(|e| (bytes(e.size), Style::new()))
+                    .collect(),
+            );
+        }
+        col(
+            "hits",
+            entries
+                .iter()
+                .map(|e| (e.hits.to_string(), Style::new()))
+                .collect(),
+        );
+        col(
+            "last use",
+            entries
+                .iter()
+                .map(|e| (ago(model.now_ms, e.last_use * 1000), Style::new()))
+                .collect(),
+        );
+        col(
+            "state",
+            entries
+                .iter()
+                .map(|e| verification(&e.verification, e.timed.as_ref()))
+                .collect(),
+        );
+        if wide {
+            col(
+                "tier",
+                entries
+                    .iter()
+                    .map(|e| {
+                        let tier = match (e.in_memory, e.on_disk) {
+                            (true, true) => "mem+disk",
+                            (true, false) => "memory",
+                            (false, true) => "disk",
+                            (false, false) => "-",
+                        };
+                        (tier.to_owned(), dim())
+                    })
+                    .collect(),
+            );
+        }
+        let fixed: Vec<usize> = cols
+            .iter()
+            .map(|c| {
+                c.cells
+                    .iter()
+                    .map(|(t, _)| t.chars().count())
+                    .chain([c.head.len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        // The mark, and a space between columns.
+        let used = 1 + fixed.iter().map(|w| w + 1).sum::<usize>();
+        let plan_w = (body.width as usize).saturating_sub(used).max(4);
+        let plans: Vec<String> = entries
+            .iter()
+            .map(|e| truncate(&e.plan_summary.replace(" -> ", " → "), plan_w))
+            .collect();
+        let header = Row::new(
+            cols.iter()
+                .map(|c| c.head)
+                .chain(["plan"])
+                .map(|h| Cell::from(Span::styled(h, bold()))),
+        );
+        let rows: Vec<Row> = (0..entries.len())
+            .map(|i| {
+                let mut cells: Vec<Cell> = cols
+                    .iter()
+                    .map(|c| {
+                        let (t, st) = c.cells[i].clone();
+                        Cell::from(Span::styled(t, st))
+                    })
+                    .collect();
+                cells.push(Cell::from(Span::styled(plans[i].clone(), dim())));
                 Row::new(cells)
             })
             .collect();
-        let widths: Vec<Constraint> = if wide {
-            vec![
-                Constraint::Length(8),
-                Constraint::Length(10),
-                Constraint::Length(15),
-                Constraint::Length(9),
-                Constraint::Length(5),
-                Constraint::Length(8),
-                Constraint::Length(10),
-                Constraint::Length(8),
-                Constraint::Min(10),
-            ]
-        } else {
-            vec![
-                Constraint::Length(8),
-                Constraint::Length(9),
-                Constraint::Length(15),
-                Constraint::Length(4),
-                Constraint::Length(8),
-                Constraint::Length(10),
-                Constraint::Min(8),
-            ]
-        };
+        let widths: Vec<Constraint> = fixed
+            .iter()
+            .map(|&w| Constraint::Length(w as u16))
+            .chain([Constraint::Min(4)])
+            .collect();
         self.table.select(Some(sel));
         // The header takes a row.
         super::settle(
@@ -428,18 +497,17 @@ impl CachePane {
                 ),
                 dim(),
             ),
-            Span::styled(
-                match &self.open {
-                    Some(o) if o.against.is_some() => {
-                        "  Esc back · a IR/asm · v alone · u unchanged steps · p steps"
-                    }
-                    Some(_) => "  Esc back · a IR/asm · v beside generic · p steps",
-                    None => "  Enter open · v beside generic · d evict · D clear",
-                },
-                dim(),
-            ),
         ]);
-        f.render_widget(Paragraph::new(vec![line1, line2]), area);
+        let w = area.width as usize;
+        let fit = |l: Line<'static>| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            if text.chars().count() <= w {
+                l
+            } else {
+                Line::from(Span::styled(truncate(&text, w), dim()))
+            }
+        };
+        f.render_widget(Paragraph::new(vec![fit(line1), fit(line2)]), area);
     }
 
     /// The open entry beside its generic build: a head with the measured
@@ -448,18 +516,7 @@ impl CachePane {
     fn draw_compare(&mut self, f: &mut Frame, area: Rect, model: &Model, o: Open, g: &str) {
         let w = area.width as usize;
         let entry = model.cache.entries.iter().find(|e| e.key.0 == o.key);
-        let text_of = |key: &str| -> Option<Result<String, String>> {
-            if o.asm {
-                model.assembly.get(key).cloned()
-            } else {
-                model.variants.get(key).map(|v| {
-                    v.variant
-                        .as_ref()
-                        .map(|v| v.optimized_ir.clone())
-                        .map_err(Clone::clone)
-                })
-            }
-        };
+        let text_of = |key: &str| open_text(model, key, o.asm);
         let (left, right) = (text_of(g), text_of(&o.key));
         let what = if o.asm { "assembly" } else { "IR" };
         let mut head = vec![Line::from(vec![
@@ -586,12 +643,16 @@ impl CachePane {
             Constraint::Ratio(1, 2),
         ])
         .areas(body);
+        let search = model.search.as_ref().filter(|q| q.pane == PaneId::Cache);
         let col = |text: &Option<String>, style: Style, width: u16| -> Line<'static> {
             match text {
-                Some(t) => Line::from(Span::styled(
-                    truncate(&super::expand_tabs(t), width as usize),
-                    style,
-                )),
+                Some(t) => super::mark_matches(
+                    Line::from(Span::styled(
+                        truncate(&super::expand_tabs(t), width as usize),
+                        style,
+                    )),
+                    search,
+                ),
                 None => Line::from(""),
             }
         };
@@ -655,21 +716,8 @@ impl CachePane {
             )));
         }
         f.render_widget(Paragraph::new(head_lines), head);
-        let text: Result<String, String> = if o.asm {
-            match model.assembly.get(&o.key) {
-                Some(t) => t.clone(),
-                None => Ok("compiling…".into()),
-            }
-        } else {
-            match model.variants.get(&o.key) {
-                Some(v) => v
-                    .variant
-                    .as_ref()
-                    .map(|v| v.optimized_ir.clone())
-                    .map_err(Clone::clone),
-                None => Ok("loading…".into()),
-            }
-        };
+        let text: Result<String, String> = open_text(model, &o.key, o.asm)
+            .unwrap_or_else(|| Ok(if o.asm { "compiling…" } else { "loading…" }.into()));
         let lines: Vec<Line> = match &text {
             Ok(t) => t
                 .lines()
@@ -683,7 +731,84 @@ impl CachePane {
         if let Some(open) = self.open.as_mut() {
             open.scroll = scroll;
         }
-        f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body);
+        let search = model.search.as_ref().filter(|q| q.pane == PaneId::Cache);
+        let lines: Vec<Line> = lines
+            .into_iter()
+            .skip(scroll as usize)
+            .take(body.height as usize)
+            .map(|l| super::mark_matches(l, search))
+            .collect();
+        f.render_widget(Paragraph::new(lines), body);
+    }
+}
+
+/// The text of `key` as an open view shows it: its assembly or its
+/// optimized IR, when the model has it.
+fn open_text(model: &Model, key: &str, asm: bool) -> Option<Result<String, String>> {
+    if asm {
+        model.assembly.get(key).cloned()
+    } else {
+        model.variants.get(key).map(|v| {
+            v.variant
+                .as_ref()
+                .map(|v| v.optimized_ir.clone())
+                .map_err(Clone::clone)
+        })
+    }
+}
+
+impl super::Searchable for CachePane {
+    /// The entries (key, kernel, profile, state, Plan), or the open
+    /// entry's lines: its IR or assembly, or both sides of the diff.
+    fn search_rows(&self, model: &Model) -> Vec<String> {
+        let Some(o) = &self.open else {
+            return model
+                .cache
+                .entries
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {} {} {} {}",
+                        e.key.0,
+                        e.kernel_name,
+                        e.profile,
+                        verification(&e.verification, e.timed.as_ref()).0,
+                        e.plan_summary
+                    )
+                })
+                .collect();
+        };
+        let mine = open_text(model, &o.key, o.asm).and_then(Result::ok);
+        match (&o.against, mine) {
+            (None, Some(t)) => t.lines().map(super::expand_tabs).collect(),
+            (Some(g), Some(r)) => match open_text(model, g, o.asm).and_then(Result::ok) {
+                Some(l) => side_by_side(&l, &r)
+                    .into_iter()
+                    .map(|(l, r, _)| {
+                        format!("{} | {}", l.unwrap_or_default(), r.unwrap_or_default())
+                    })
+                    .collect(),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn search_at(&self, _model: &Model) -> usize {
+        match &self.open {
+            Some(o) => o.scroll as usize,
+            None => self.sel,
+        }
+    }
+
+    fn search_show(&mut self, row: usize, model: &Model) {
+        match self.open.as_mut() {
+            Some(o) => o.scroll = u16::try_from(row).unwrap_or(u16::MAX),
+            None => {
+                self.sel = row;
+                self.sel_key = model.cache.entries.get(row).map(|e| e.key.0.clone());
+            }
+        }
     }
 }
 

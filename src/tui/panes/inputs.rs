@@ -291,7 +291,7 @@ impl InputsPane {
         let running = model
             .job
             .as_ref()
-            .map(|j| format!("{} {}/{} · x cancels", j.label, j.done, j.total));
+            .map(|j| progress(&j.label, j.done, j.total, foot.width as usize));
         f.render_widget(
             Paragraph::new(Span::styled(
                 running.unwrap_or_else(|| "r run · n ×N".into()),
@@ -352,6 +352,20 @@ impl InputsPane {
             detail,
         );
     }
+}
+
+/// A batch's progress in `width` cells: the counts are never cut (a cut
+/// `209/303` reads as `209/30`); the label and the hint give way first.
+fn progress(label: &str, done: usize, total: usize, width: usize) -> String {
+    let counts = format!("{done}/{total}");
+    [
+        format!("{label} {counts} · x cancels"),
+        format!("{counts} · x cancels"),
+        format!("{counts} {label}"),
+    ]
+    .into_iter()
+    .find(|t| t.chars().count() <= width)
+    .unwrap_or_else(|| super::truncate(&counts, width))
 }
 
 fn workload_info(p: &Path) -> WorkloadInfo {
@@ -516,4 +530,46 @@ fn analysis_lines(p: &Path, v: &AnalysisView, model: &Model, width: u16) -> Vec<
         ]));
     }
     out
+}
+
+impl super::Searchable for InputsPane {
+    /// The inputs, then the workloads, by file name.
+    fn search_rows(&self, _model: &Model) -> Vec<String> {
+        self.inputs
+            .iter()
+            .chain(&self.workloads)
+            .map(|p| file_name(p))
+            .collect()
+    }
+
+    fn search_at(&self, _model: &Model) -> usize {
+        self.sel
+    }
+
+    fn search_show(&mut self, row: usize, _model: &Model) {
+        if row != self.sel {
+            self.sel = row.min(self.len().saturating_sub(1));
+            self.scroll = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn progress_keeps_its_counts_whole() {
+        assert_eq!(
+            super::progress("replay mixed.yaml", 209, 303, 40),
+            "replay mixed.yaml 209/303 · x cancels"
+        );
+        assert_eq!(
+            super::progress("replay mixed.yaml", 209, 303, 24),
+            "209/303 · x cancels"
+        );
+        assert_eq!(
+            super::progress("replay mixed.yaml", 209, 303, 12),
+            "209/303"
+        );
+        assert_eq!(super::progress("replay", 209, 303, 5), "209/…");
+    }
 }

@@ -210,7 +210,12 @@ impl LogPane {
             lines.iter().map(|l| (*l, text_rows(l, width))).collect();
         let narrow = width < PREFIX + 8;
         let rows_of = |rows: &Vec<String>| rows.len() + usize::from(narrow);
-        self.rows = wrapped.iter().map(|(_, r)| rows_of(r)).sum();
+        let rows: usize = wrapped.iter().map(|(_, r)| rows_of(r)).sum();
+        // Scrolled up, the view stays on its lines while new ones arrive.
+        if self.back > 0 {
+            self.back += rows.saturating_sub(self.rows);
+        }
+        self.rows = rows;
         // A taller pane or fewer lines: never scrolled past the top.
         self.back = self.back.min(self.max_back());
         let h = inner.height as usize;
@@ -252,6 +257,11 @@ impl LogPane {
             }
         }
         shown.reverse();
+        let search = model.search.as_ref().filter(|q| q.pane == PaneId::Log);
+        let shown: Vec<Line> = shown
+            .into_iter()
+            .map(|l| super::mark_matches(l, search))
+            .collect();
         // As many of the hints as the border has room for, most useful
         // first: a hint is dropped whole, never cut.
         let mut hints: Vec<String> = Vec::new();
@@ -267,29 +277,61 @@ impl LogPane {
             .into(),
         );
         hints.push("w saves".into());
-        let room = (area.width as usize).saturating_sub(14);
-        let mut status = String::new();
-        for h in hints {
-            let next = if status.is_empty() {
-                h
-            } else {
-                format!("{status} · {h}")
-            };
-            if next.chars().count() + 2 > room {
-                break;
-            }
-            status = next;
-        }
-        let status = if status.is_empty() {
-            status
-        } else {
-            format!(" {status} ")
-        };
+        let hints: Vec<&str> = hints.iter().map(String::as_str).collect();
+        let status = super::hints(&hints, (area.width as usize).saturating_sub(14));
         f.render_widget(
             block.title_bottom(Line::from(Span::styled(status, dim())).right_aligned()),
             area,
         );
         f.render_widget(Paragraph::new(shown), inner);
+    }
+}
+
+impl LogPane {
+    /// Rows each shown line takes at the last draw's width, newest first.
+    fn rows_newest_first(&self, model: &Model) -> Vec<usize> {
+        let width = self.area.width as usize;
+        let narrow = width < PREFIX + 8;
+        model
+            .log
+            .lines(self.events)
+            .iter()
+            .rev()
+            .map(|l| text_rows(l, width).len() + usize::from(narrow))
+            .collect()
+    }
+}
+
+impl super::Searchable for LogPane {
+    /// The lines shown (engine events too unless hidden), newest first:
+    /// `n` goes back in time.
+    fn search_rows(&self, model: &Model) -> Vec<String> {
+        model
+            .log
+            .lines(self.events)
+            .iter()
+            .rev()
+            .map(|l| format!("{} {}", clock(l.at_ms), l.text))
+            .collect()
+    }
+
+    /// The line at the bottom of the view.
+    fn search_at(&self, model: &Model) -> usize {
+        let mut seen = 0;
+        for (i, rows) in self.rows_newest_first(model).into_iter().enumerate() {
+            seen += rows;
+            if seen > self.back {
+                return i;
+            }
+        }
+        0
+    }
+
+    /// Scrolls so the line is at the bottom of the view.
+    fn search_show(&mut self, row: usize, model: &Model) {
+        let rows = self.rows_newest_first(model);
+        self.back = rows.iter().take(row).sum();
+        self.rows = rows.iter().sum();
     }
 }
 

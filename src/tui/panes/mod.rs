@@ -77,6 +77,12 @@ pub enum PromptFor {
     AddEdge,
     RemoveEdge,
     RunTimes(std::path::PathBuf),
+    /// A top-level field of the profile being edited.
+    SetField,
+    /// Words the Runs list must contain.
+    FilterRuns,
+    /// A `/` search of this pane.
+    Search(PaneId),
 }
 
 /// A line of text to type.
@@ -122,11 +128,131 @@ pub enum Effect {
     ShowRun(u64),
     /// Show this cached variant in the Pipeline pane.
     ShowVariant(String),
+    /// Show the pending edit of a profile file as a diff; `y` saves it.
+    PreviewSave {
+        file: PathBuf,
+        diff: String,
+    },
     /// Judge this draft of a profile file over the sample inputs.
     WhatIf {
         file: PathBuf,
         text: String,
     },
+}
+
+/// A `/` search: what was typed and the pane it searches. Smart case, as
+/// in vim and less: a query with no upper-case letter ignores case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    pub pane: PaneId,
+    pub query: String,
+}
+
+impl Search {
+    fn folds(&self) -> bool {
+        !self.query.chars().any(char::is_uppercase)
+    }
+
+    /// Whether `text` holds the query.
+    pub fn matches(&self, text: &str) -> bool {
+        !self.query.is_empty() && self.find(text).is_some()
+    }
+
+    /// The byte range of the first match in `text` at or after `from`.
+    pub fn find_from(&self, text: &str, from: usize) -> Option<(usize, usize)> {
+        if self.query.is_empty() {
+            return None;
+        }
+        let rest = text.get(from..)?;
+        if !self.folds() {
+            return rest
+                .find(&self.query)
+                .map(|i| (from + i, from + i + self.query.len()));
+        }
+        // Case-folded, char by char, so byte offsets stay those of `text`.
+        let q: Vec<char> = self.query.chars().flat_map(char::to_lowercase).collect();
+        let chars: Vec<(usize, char)> = rest.char_indices().collect();
+        'start: for s in 0..chars.len() {
+            let mut qi = 0;
+            let mut j = s;
+            while qi < q.len() {
+                let Some(&(_, c)) = chars.get(j) else {
+                    continue 'start;
+                };
+                for lc in c.to_lowercase() {
+                    if q.get(qi) != Some(&lc) {
+                        continue 'start;
+                    }
+                    qi += 1;
+                }
+                j += 1;
+            }
+            let end = chars.get(j).map_or(rest.len(), |&(b, _)| b);
+            return Some((from + chars[s].0, from + end));
+        }
+        None
+    }
+
+    pub fn find(&self, text: &str) -> Option<(usize, usize)> {
+        self.find_from(text, 0)
+    }
+}
+
+/// A pane `/` can search: the rows of what it shows now, as text (a
+/// list's rows, a text view's lines), where the search starts, and how to
+/// bring a row into view.
+pub trait Searchable {
+    fn search_rows(&self, model: &super::app::Model) -> Vec<String>;
+    /// The row the search goes on from (the selection, the top line).
+    fn search_at(&self, model: &super::app::Model) -> usize;
+    /// Selects row `row`, or scrolls it into view.
+    fn search_show(&mut self, row: usize, model: &super::app::Model);
+}
+
+/// `line` with every match of `search` marked (black on yellow), across
+/// its spans.
+pub fn mark_matches(line: Line<'static>, search: Option<&Search>) -> Line<'static> {
+    let Some(search) = search else { return line };
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let mut ranges = Vec::new();
+    let mut from = 0;
+    while let Some((a, b)) = search.find_from(&text, from) {
+        if b <= a {
+            break;
+        }
+        ranges.push((a, b));
+        from = b;
+    }
+    if ranges.is_empty() {
+        return line;
+    }
+    let hl = Style::new().fg(Color::Black).bg(Color::Yellow);
+    let mut out: Vec<Span<'static>> = Vec::new();
+    let mut at = 0;
+    for span in line.spans {
+        let s = span.content.as_ref();
+        let end = at + s.len();
+        let mut cut = at;
+        for &(a, b) in &ranges {
+            let (a, b) = (a.max(at), b.min(end));
+            if a >= b {
+                continue;
+            }
+            if a > cut {
+                out.push(Span::styled(s[cut - at..a - at].to_owned(), span.style));
+            }
+            out.push(Span::styled(
+                s[a - at..b - at].to_owned(),
+                span.style.patch(hl),
+            ));
+            cut = b;
+        }
+        if cut < end {
+            out.push(Span::styled(s[cut - at..].to_owned(), span.style));
+        }
+        at = end;
+    }
+    Line { spans: out, ..line }
 }
 
 pub fn pane_block(id: PaneId, focused: bool) -> Block<'static> {
@@ -175,6 +301,28 @@ pub fn truncate(s: &str, width: usize) -> String {
     let mut out: String = s.chars().take(width - 1).collect();
     out.push('…');
     out
+}
+
+/// As many of `hints` as fit in `room` cells, in order, joined with ` · `
+/// and padded for a border title: a hint is dropped whole, never cut.
+pub fn hints(hints: &[&str], room: usize) -> String {
+    let mut out = String::new();
+    for h in hints {
+        let next = if out.is_empty() {
+            (*h).to_owned()
+        } else {
+            format!("{out} · {h}")
+        };
+        if next.chars().count() + 2 > room {
+            break;
+        }
+        out = next;
+    }
+    if out.is_empty() {
+        out
+    } else {
+        format!(" {out} ")
+    }
 }
 
 /// `s` broken into rows of at most `width` characters, at spaces where it

@@ -69,6 +69,9 @@ pub struct PipelinePane {
     table: TableState,
     list_area: Rect,
     text_area: Rect,
+    /// The row a `/` search last showed (steps, then the text's lines);
+    /// moving the selection forgets it.
+    found: Option<usize>,
 }
 
 fn state_mark(s: &State) -> (&'static str, Style) {
@@ -101,12 +104,17 @@ fn counts(b: &IrStats, a: &IrStats) -> String {
 }
 
 /// The rank of each node in the profile's execution order, so skipped
-/// nodes sit where they would have run.
-fn rank(model: &Model, plan: &Plan, node: &str) -> f64 {
+/// nodes sit where they would have run: the order the run recorded when
+/// it was planned (`order`), else the live profile's if it is the
+/// version planned.
+fn rank(model: &Model, plan: &Plan, order: &[String], node: &str) -> f64 {
     match node {
         "prepare" => return -1.0,
         "finish" => return f64::MAX,
         _ => {}
+    }
+    if let Some(pos) = order.iter().position(|n| n == node) {
+        return pos as f64;
     }
     let view = model
         .store
@@ -201,7 +209,10 @@ fn rows(
                 log: None,
             });
         }
-        out.sort_by(|a, b| rank(model, plan, &a.node).total_cmp(&rank(model, plan, &b.node)));
+        let order = record.map_or(&[][..], |r| &r.order[..]);
+        out.sort_by(|a, b| {
+            rank(model, plan, order, &a.node).total_cmp(&rank(model, plan, order, &b.node))
+        });
     }
     out
 }
@@ -270,6 +281,7 @@ impl PipelinePane {
     }
 
     pub fn handle(&mut self, action: Action, model: &mut Model) -> Effect {
+        self.found = None;
         match action {
             Action::PageDown => {
                 self.scroll = self.scroll.saturating_add(self.text_area.height.max(2) - 1);
@@ -526,7 +538,10 @@ impl PipelinePane {
         }
         lines.push(Line::from(title));
         if let Some((b, a)) = &step.stats {
-            lines.push(Line::from(Span::raw(counts(b, a))));
+            lines.push(Line::from(Span::raw(truncate(
+                &counts(b, a),
+                text.width as usize,
+            ))));
         }
         if !step.note.is_empty() {
             lines.push(Line::from(Span::styled(step.note.clone(), dim())));
@@ -596,8 +611,53 @@ impl PipelinePane {
                 )),
                 bar,
             );
-            f.render_widget(Paragraph::new(diff).scroll((self.scroll, 0)), body);
+            let search = model.search.as_ref().filter(|q| q.pane == PaneId::Pipeline);
+            let shown: Vec<Line> = diff
+                .into_iter()
+                .skip(self.scroll as usize)
+                .take(body.height as usize)
+                .map(|l| super::mark_matches(l, search))
+                .collect();
+            f.render_widget(Paragraph::new(shown), body);
         }
+    }
+}
+
+impl super::Searchable for PipelinePane {
+    /// The steps (node and transform), then the lines of the text shown
+    /// for the selected one (its IR diff, or the whole IR after it).
+    fn search_rows(&self, model: &Model) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .current_rows(model)
+            .iter()
+            .map(|s| format!("{} {} {}", s.node, s.transform, s.note))
+            .collect();
+        if let Some((_, _, _, lines)) = &self.diff {
+            out.extend(lines.iter().map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>()
+            }));
+        }
+        out
+    }
+
+    fn search_at(&self, _model: &Model) -> usize {
+        self.found.unwrap_or(self.sel)
+    }
+
+    fn search_show(&mut self, row: usize, model: &Model) {
+        let n = self.current_rows(model).len();
+        if row < n {
+            if row != self.sel {
+                self.sel = row;
+                self.scroll = 0;
+            }
+        } else {
+            self.scroll = u16::try_from(row - n).unwrap_or(u16::MAX);
+        }
+        self.found = Some(row);
     }
 }
 

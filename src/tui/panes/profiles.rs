@@ -454,7 +454,50 @@ impl ProfilesPane {
                 });
                 Effect::None
             }
-            Action::Save => self.save_effect(model, false, false),
+            Action::Redo => {
+                let f = self.selected_file(model);
+                let redone = f
+                    .and_then(|f| self.editors.get_mut(&f))
+                    .and_then(|ed| ed.redo().then(|| ed.redo_depth()));
+                self.message = Some(match redone {
+                    Some(left) => (format!("redone ({left} more to redo)"), false),
+                    None => ("nothing to redo".into(), false),
+                });
+                Effect::None
+            }
+            Action::SetField => match &view {
+                Some(v) => {
+                    let current = self
+                        .editors
+                        .get(&v.file)
+                        .map(|e| e.text().to_owned())
+                        .unwrap_or_else(|| v.source.clone());
+                    self.prompt(
+                        format!("field of {} (key: value; key: removes)", v.name),
+                        String::new(),
+                        fields_hint(&current),
+                        PromptFor::SetField,
+                    )
+                }
+                None => {
+                    self.message = Some((
+                        "this file does not load; fix it in an editor first".into(),
+                        true,
+                    ));
+                    Effect::None
+                }
+            },
+            Action::Save => {
+                let pending = self
+                    .selected_file(model)
+                    .and_then(|f| self.editors.get(&f))
+                    .filter(|e| e.dirty())
+                    .map(|e| (e.file().to_owned(), e.diff()));
+                match pending {
+                    Some((file, diff)) => Effect::PreviewSave { file, diff },
+                    None => self.save_effect(model, false, false),
+                }
+            }
             Action::WhatIf => {
                 let draft = self
                     .selected_file(model)
@@ -493,6 +536,19 @@ impl ProfilesPane {
 
     /// A prompt of this pane was answered.
     pub fn prompted(&mut self, p: Prompt, model: &mut Model) -> Effect {
+        if p.purpose == PromptFor::SetField {
+            let text = p.input.trim();
+            let (key, value) = match text.split_once(':') {
+                Some((k, v)) => (k.trim().to_owned(), Some(v.trim().to_owned())),
+                None => (text.to_owned(), None),
+            };
+            if key.is_empty() {
+                self.message = Some(("give `key: value`, e.g. `priority: 45`".into(), true));
+            } else {
+                self.edit(model, Edit::SetField { key, value });
+            }
+            return Effect::None;
+        }
         let Some(node) = self.node_name(model) else {
             if p.purpose != PromptFor::AddNode {
                 return Effect::None;
@@ -529,7 +585,10 @@ impl ProfilesPane {
                 from: text,
                 to: node,
             },
-            PromptFor::RunTimes(_) => return Effect::None,
+            PromptFor::RunTimes(_)
+            | PromptFor::SetField
+            | PromptFor::FilterRuns
+            | PromptFor::Search(_) => return Effect::None,
         };
         self.edit(model, edit);
         Effect::None
@@ -1061,5 +1120,96 @@ impl ProfilesPane {
         };
         out.push(Line::from(Span::styled(hint, dim())));
         out
+    }
+}
+
+/// The field prompt's hint: each field with its value in `source` (its
+/// text as written, cut), so the administrator sees what they change.
+fn fields_hint(source: &str) -> String {
+    let doc: Option<serde_yaml::Mapping> = serde_yaml::from_str(source).ok();
+    crate::tui::editor::FIELDS
+        .iter()
+        .map(|(k, _)| {
+            let v = doc
+                .as_ref()
+                .and_then(|d| d.get(*k))
+                .map(crate::tui::worker::flow)
+                .unwrap_or_else(|| "(default)".into());
+            format!("{k}: {}", super::truncate(&v, 40))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+impl super::Searchable for ProfilesPane {
+    /// In the list, each profile (name, file, description, errors); in
+    /// the node editor, each node in execution order (name, transform,
+    /// parameters, `when`).
+    fn search_rows(&self, model: &Model) -> Vec<String> {
+        if self.graph {
+            let Some(v) = self.shown(model) else {
+                return Vec::new();
+            };
+            return v
+                .order
+                .iter()
+                .filter_map(|&i| v.nodes.get(i))
+                .map(|n| {
+                    format!(
+                        "{} {} {} {}",
+                        n.name,
+                        n.transform,
+                        n.params,
+                        n.when.as_deref().unwrap_or("")
+                    )
+                })
+                .collect();
+        }
+        entries(model)
+            .0
+            .iter()
+            .map(|e| {
+                let mut row = format!("{} {}", e.name, crate::tui::worker::file_name(&e.file));
+                if let Some(v) = e.view {
+                    row.push(' ');
+                    row.push_str(&v.description);
+                }
+                for err in &e.errors {
+                    row.push(' ');
+                    row.push_str(&err.to_string());
+                }
+                row
+            })
+            .collect()
+    }
+
+    fn search_at(&self, model: &Model) -> usize {
+        if self.graph {
+            return self
+                .shown(model)
+                .and_then(|v| v.order.iter().position(|&i| i == self.node))
+                .unwrap_or(0);
+        }
+        self.sel
+    }
+
+    fn search_show(&mut self, row: usize, model: &Model) {
+        if self.graph {
+            if let Some(&i) = self
+                .shown(model)
+                .and_then(|v| v.order.get(row).copied())
+                .as_ref()
+            {
+                self.node = i;
+            }
+            return;
+        }
+        if row != self.sel {
+            self.message = None;
+            self.offset = (0, 0);
+            self.node = 0;
+        }
+        self.sel = row;
+        self.sel_file = entries(model).0.get(row).map(|r| r.file.clone());
     }
 }
