@@ -132,12 +132,20 @@ fn write(path: &Path, text: &str) {
 }
 
 /// The status bar (the last non-empty line).
-fn status(screen: &str) -> &str {
-    screen
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
+/// The status bar: the rows under the panes' bottom border (one, or two
+/// when it does not fit on one row), joined.
+fn status(screen: &str) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    let border = lines
+        .iter()
+        .rposition(|l| l.starts_with('┗') || l.starts_with('└'))
+        .map_or(lines.len().saturating_sub(1), |i| i + 1);
+    lines[border.min(lines.len())..]
+        .iter()
+        .map(|l| l.trim_end())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn sh_quote(p: &Path) -> String {

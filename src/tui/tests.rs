@@ -2401,3 +2401,29 @@ fn every_pane_at_80x24_and_160x48() {
     assert!(app.grid);
     insta::assert_snapshot!("grid_160x48", screen);
 }
+
+#[test]
+fn a_bad_count_for_n_is_said_on_screen_at_80x24() {
+    for bad in ["0", "abc"] {
+        let mut app = busy_app();
+        focus(&mut app, PaneId::Inputs);
+        app.model.outbox.clear();
+        key(&mut app, KeyCode::Char('n'));
+        if let Some(p) = app.prompt.as_mut() {
+            p.input.clear();
+        }
+        keys(&mut app, bad);
+        key(&mut app, KeyCode::Enter);
+        let screen = render(&mut app, 80, 24);
+        let said = format!("`{bad}` is not a count from 1 to 100000");
+        let bar: Vec<&str> = screen.lines().rev().take(2).collect();
+        assert!(bar.iter().any(|l| l.contains(&said)), "{screen}");
+        assert!(
+            !app.model
+                .outbox
+                .iter()
+                .any(|c| matches!(c, Command::Run { .. })),
+            "nothing runs"
+        );
+    }
+}
