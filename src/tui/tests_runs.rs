@@ -181,10 +181,12 @@ fn mixed() -> super::app::App {
     app
 }
 
-/// Whether a screen line shows a run (an input's name, whole or cut; not
-/// the summary, which starts with a number too).
+/// Whether a screen line shows a run: inside a pane on the left (not the
+/// status bar), with an input's name, whole or cut (not the summary,
+/// which starts with a number too).
 fn is_run(line: &str) -> bool {
-    line.contains(".yaml") || line.contains('…')
+    line.trim_start_matches('"').starts_with(['┃', '│'])
+        && (line.contains(".yaml") || line.contains('…'))
 }
 
 /// The requests of the list's rows, top to bottom.
@@ -711,4 +713,25 @@ fn the_runs_pane_draws_every_view_at_any_size() {
             }
         }
     }
+}
+
+#[test]
+fn a_summary_too_long_for_one_line_takes_two() {
+    let mut app = mixed();
+    app.model.apply(Msg::Job(super::worker::JobState::Started {
+        label: "replay hot.yaml".into(),
+        total: 300,
+    }));
+    filter(&mut app, "profile:small dot-small");
+    let screen = render(&mut app, 80, 24);
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(
+        lines[2].contains("2 of 6 runs (filter: profile:small dot-small) · hit 50%"),
+        "{screen}"
+    );
+    assert!(
+        lines[3].contains("┃p50 0.64 ms · p95 33 ms · p99 33 ms · replay hot.yaml 0/300"),
+        "{screen}"
+    );
+    assert_eq!(order(&screen), vec![2, 1], "{screen}");
 }
