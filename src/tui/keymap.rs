@@ -396,7 +396,7 @@ pub const BINDINGS: &[Binding] = &[
         S::Runs,
         &[code(KeyCode::Enter)],
         A::Open,
-        "the run's Plan in the Pipeline pane",
+        "the run's Plan in the Pipeline pane (per-profile view: that profile's runs; Esc back)",
     ),
     b(S::Runs, &[k('c')], A::ClearRuns, "clear the list"),
     b(
