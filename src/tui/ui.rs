@@ -102,6 +102,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             main.width.saturating_sub(4),
             main.height.saturating_sub(2),
         );
+        clear_around(f, r, main);
         let shown = super::panes::whatif::draw(f, r, app.model.what_if.as_deref(), scroll);
         app.what_if = Some(shown);
     }
@@ -117,7 +118,7 @@ fn draw_preview(f: &mut Frame, main: Rect, p: &mut super::app::SavePreview) {
         main.width.saturating_sub(4).min(120),
         main.height.saturating_sub(2),
     );
-    f.render_widget(Clear, r);
+    clear_around(f, r, main);
     let file = super::worker::file_name(&p.file);
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
@@ -175,6 +176,22 @@ fn draw_preview(f: &mut Frame, main: Rect, p: &mut super::app::SavePreview) {
         })
         .collect();
     f.render_widget(Paragraph::new(shown), body);
+}
+
+/// Clears `r` and a column either side of it (within `within`): an
+/// overlay over most of the screen shows no stray text of the pane behind
+/// between its border and the pane's (whose title row stays).
+fn clear_around(f: &mut Frame, r: Rect, within: Rect) {
+    let x = r.x.saturating_sub(1).max(within.x);
+    let right = (r.x + r.width + 1).min(within.x + within.width);
+    f.render_widget(
+        Clear,
+        Rect {
+            x,
+            width: right.saturating_sub(x),
+            ..r
+        },
+    );
 }
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {

@@ -463,21 +463,28 @@ fn analysis_lines(p: &Path, v: &AnalysisView, model: &Model, width: u16) -> Vec<
             .find(|p| p.name == c.profile)
             .map(|p| p.matches.clone().unwrap_or_else(|| "(always)".into()))
             .unwrap_or_default();
-        // " ✓ " + name + priority + verdict, as laid out below.
-        let used = 3 + name_w + 1 + 6 + 24;
+        // " ✓ " + name + priority + verdict + match: one row each, the
+        // verdict and the match cut (with `…`) to the pane, never wrapped.
+        let fixed = 3 + name_w + 1 + 6;
+        let verdict_w = text.chars().count().min(23);
+        let room = (width as usize).saturating_sub(fixed);
+        let (verdict_w, expr_w) = if room >= 24 + 12 {
+            (24, room - 24)
+        } else {
+            (room.min(verdict_w + 1), 0)
+        };
         out.push(Line::from(vec![
             Span::styled(format!(" {mark} "), style),
             Span::styled(format!("{:<name_w$} ", c.profile), style),
             Span::styled(format!("{:>4}  ", c.priority), dim()),
-            Span::styled(format!("{:<24}", super::truncate(&text, 23)), style),
             Span::styled(
-                match (width as usize).saturating_sub(used) {
-                    // Too narrow for the expression to say anything.
-                    room if room < 12 => String::new(),
-                    room => super::truncate(&expr, room),
-                },
-                dim(),
+                format!(
+                    "{:<verdict_w$}",
+                    super::truncate(&text, verdict_w.saturating_sub(1))
+                ),
+                style,
             ),
+            Span::styled(super::truncate(&expr, expr_w), dim()),
         ]));
     }
     out.push(Line::from(""));

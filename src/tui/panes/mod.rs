@@ -303,6 +303,40 @@ pub fn truncate(s: &str, width: usize) -> String {
     out
 }
 
+/// Column widths for content `wants` wide in `room` cells: each as wide
+/// as it wants when all fit; otherwise the widest give way first, one cell
+/// at a time, so narrow columns stay whole and the cut falls on the long
+/// text (which [`truncate`] then marks with `…`).
+pub fn fit_widths(wants: &[usize], room: usize) -> Vec<usize> {
+    let mut w = wants.to_vec();
+    let mut total: usize = w.iter().sum();
+    while total > room {
+        let Some((i, _)) = w.iter().enumerate().max_by_key(|(_, &x)| x) else {
+            break;
+        };
+        if w[i] == 0 {
+            break;
+        }
+        w[i] -= 1;
+        total -= 1;
+    }
+    w
+}
+
+/// `s` cut from the left to `width` characters, with `…` first when cut:
+/// for paths, whose end (the file's name) is what tells.
+pub fn truncate_left(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        return s.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let tail: String = s.chars().skip(n - (width - 1)).collect();
+    format!("…{tail}")
+}
+
 /// As many of `hints` as fit in `room` cells, in order, joined with ` · `
 /// and padded for a border title: a hint is dropped whole, never cut.
 pub fn hints(hints: &[&str], room: usize) -> String {
@@ -494,4 +528,50 @@ pub fn selected_row() -> Style {
     Style::new()
         .bg(Color::DarkGray)
         .add_modifier(Modifier::BOLD)
+}
+
+#[cfg(test)]
+mod fit_tests {
+    use super::*;
+
+    #[test]
+    fn fit_widths_gives_what_is_wanted_and_cuts_the_widest_first() {
+        assert_eq!(fit_widths(&[10, 4, 30], 60), vec![10, 4, 30]);
+        assert_eq!(fit_widths(&[10, 4, 30], 30), vec![10, 4, 16]);
+        // Once the widest is down to the next, both give way.
+        assert_eq!(fit_widths(&[10, 4, 30], 20), vec![8, 4, 8]);
+        assert_eq!(fit_widths(&[3, 3], 0), vec![0, 0]);
+    }
+
+    #[test]
+    fn truncate_left_keeps_the_end_of_a_path() {
+        assert_eq!(
+            truncate_left("profiles/small.yaml", 30),
+            "profiles/small.yaml"
+        );
+        assert_eq!(
+            truncate_left("/tmp/tw/profiles/small.yaml", 12),
+            "…/small.yaml"
+        );
+        assert_eq!(truncate_left("abc", 0), "");
+    }
+
+    #[test]
+    fn a_search_ignores_case_unless_it_has_a_capital() {
+        let s = |q: &str| Search {
+            pane: PaneId::Log,
+            query: q.into(),
+        };
+        assert_eq!(s("cache").find("a Cache miss"), Some((2, 7)));
+        assert_eq!(s("Cache").find("a cache miss"), None);
+        assert_eq!(s("é").find("CAFÉ é"), Some((3, 5)));
+        let line = mark_matches(
+            Line::from(vec![Span::raw("ab"), Span::raw("cd")]),
+            Some(&s("bc")),
+        );
+        let texts: Vec<&str> = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(texts, ["a", "b", "c", "d"]);
+        assert_eq!(line.spans[1].style.bg, Some(Color::Yellow));
+        assert_eq!(line.spans[2].style.bg, Some(Color::Yellow));
+    }
 }

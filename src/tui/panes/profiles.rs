@@ -807,25 +807,32 @@ impl ProfilesPane {
         let mut head: Vec<Line> = Vec::new();
         match &view {
             Some(v) => {
+                let label = match editor {
+                    Some(e) if e.dirty() => " (edited)",
+                    Some(e) if e.saved() && !row.errors.is_empty() => " (saved; does not load)",
+                    _ => "",
+                };
                 head.push(Line::from(vec![
                     Span::styled(v.name.clone(), bold()),
+                    Span::styled(label, warn()),
                     Span::styled(
-                        match editor {
-                            Some(e) if e.dirty() => " (edited)",
-                            Some(e) if e.saved() && !row.errors.is_empty() => {
-                                " (saved; does not load)"
-                            }
-                            _ => "",
+                        {
+                            let facts = format!(
+                                "  priority {} · v{} · ",
+                                v.priority,
+                                &v.version[..v.version.len().min(8)],
+                            );
+                            // The path gives way from the left: its file
+                            // name is what tells.
+                            let used = v.name.chars().count()
+                                + label.chars().count()
+                                + facts.chars().count();
+                            let room = (detail.width as usize).saturating_sub(used).max(12);
+                            format!(
+                                "{facts}{}",
+                                super::truncate_left(&v.file.display().to_string(), room)
+                            )
                         },
-                        warn(),
-                    ),
-                    Span::styled(
-                        format!(
-                            "  priority {} · v{} · {}",
-                            v.priority,
-                            &v.version[..v.version.len().min(8)],
-                            v.file.display()
-                        ),
                         dim(),
                     ),
                 ]));
@@ -1024,12 +1031,39 @@ impl ProfilesPane {
                 .into_iter()
                 .map(|h| Cell::from(Span::styled(h, bold()))),
         );
-        let rows: Vec<Row> = view
+        let nodes: Vec<(usize, usize, &crate::tui::worker::NodeView)> = view
             .order
             .iter()
             .enumerate()
             .filter_map(|(pos, &i)| view.nodes.get(i).map(|n| (pos, i, n)))
-            .map(|(pos, i, n)| {
+            .collect();
+        let widest = |f: &dyn Fn(&crate::tui::worker::NodeView) -> usize, head: usize| {
+            nodes
+                .iter()
+                .map(|(_, _, n)| f(n))
+                .max()
+                .unwrap_or(0)
+                .max(head)
+        };
+        let num_w = nodes.len().to_string().len().max(1);
+        let name_w = widest(&|n| n.name.chars().count(), 4);
+        let kind_w = widest(&|n| n.transform.chars().count(), 9);
+        // The text columns share what is left, cut with `…` where they
+        // must be, the longest first.
+        let room = (area.width as usize).saturating_sub(num_w + name_w + kind_w + 5);
+        let after_of = |n: &crate::tui::worker::NodeView| n.after.join(", ");
+        let wants = [
+            widest(&|n| n.params.chars().count(), 10),
+            widest(&|n| after_of(n).chars().count(), 5),
+            widest(&|n| n.when.as_deref().map_or(0, |w| w.chars().count()), 4),
+        ];
+        let [pw, aw, ww] = match super::fit_widths(&wants, room)[..] {
+            [a, b, c] => [a, b, c],
+            _ => wants,
+        };
+        let rows: Vec<Row> = nodes
+            .iter()
+            .map(|&(pos, i, n)| {
                 let style = if self.graph && i == self.node {
                     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
                 } else {
@@ -1042,34 +1076,17 @@ impl ProfilesPane {
                         n.transform.clone(),
                         Style::new().fg(Color::Cyan),
                     )),
-                    Cell::from(n.params.clone()),
-                    Cell::from(Span::styled(n.after.join(", "), dim())),
-                    Cell::from(Span::styled(n.when.clone().unwrap_or_default(), warn())),
+                    Cell::from(truncate(&n.params, pw)),
+                    Cell::from(Span::styled(truncate(&after_of(n), aw), dim())),
+                    Cell::from(Span::styled(
+                        truncate(n.when.as_deref().unwrap_or_default(), ww),
+                        warn(),
+                    )),
                 ])
             })
             .collect();
-        let name_w = view
-            .nodes
-            .iter()
-            .map(|n| n.name.chars().count() as u16)
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        f.render_widget(
-            Table::new(
-                rows,
-                [
-                    Constraint::Length(2),
-                    Constraint::Length(name_w),
-                    Constraint::Length(12),
-                    Constraint::Fill(2),
-                    Constraint::Fill(1),
-                    Constraint::Fill(3),
-                ],
-            )
-            .header(header),
-            area,
-        );
+        let widths = [num_w, name_w, kind_w, pw, aw, ww].map(|w| Constraint::Length(w as u16));
+        f.render_widget(Table::new(rows, widths).header(header), area);
     }
 
     fn footer(
@@ -1108,15 +1125,15 @@ impl ProfilesPane {
         }
         let hint = match (editor, self.graph) {
             (Some(e), _) if e.dirty() => format!(
-                "● {} unsaved edit{} · s save · u undo · R revert",
+                "● {} unsaved edit{} · s save · u undo · m what-if · R revert",
                 e.undo_depth(),
                 if e.undo_depth() == 1 { "" } else { "s" }
             ),
             (_, true) => {
-                "a add · d remove · t transform · p param · w when · e/E edge · u undo · s save"
+                "a add · d remove · t transform · p param · w when · e/E edge · f field · u undo · s save"
                     .into()
             }
-            (_, false) => "Enter: select nodes to edit · ? all keys".into(),
+            (_, false) => "Enter: select nodes to edit · f a field · ? all keys".into(),
         };
         out.push(Line::from(Span::styled(hint, dim())));
         out

@@ -51,7 +51,10 @@ pub fn draw(f: &mut Frame, r: Rect, view: Option<&WhatIfView>, scroll: u16) -> u
                     if n_moved > 0 { warn() } else { dim() },
                 ),
                 Span::styled(
-                    "  (profile: another profile selected · plan: the same one, another Plan)",
+                    truncate(
+                        "  (profile: another profile selected · plan: the same one, another Plan)",
+                        w.saturating_sub(30),
+                    ),
                     dim(),
                 ),
             ]));
@@ -69,7 +72,9 @@ pub fn draw(f: &mut Frame, r: Rect, view: Option<&WhatIfView>, scroll: u16) -> u
                 WhatIfChange::Error => 2,
                 WhatIfChange::Same => 3,
             });
-            let text_w = w.saturating_sub(name_w + 12);
+            // "profile " + name + 2 spaces + "now   " (or the indent and
+            // "after ") take name_w + 16 cells; the text has the rest.
+            let text_w = w.saturating_sub(name_w + 16);
             for r in order {
                 let (mark, style) = match r.change {
                     WhatIfChange::Profile => ("profile", warn()),
