@@ -2427,3 +2427,37 @@ fn a_bad_count_for_n_is_said_on_screen_at_80x24() {
         );
     }
 }
+
+#[test]
+fn slash_in_the_pipeline_finds_steps_then_the_selected_steps_text() {
+    let mut app = app();
+    focus(&mut app, PaneId::Pipeline);
+    for m in request(1, "sample-inputs/dot-small.yaml", false, usize::MAX) {
+        app.model.apply(m);
+    }
+    app.model.apply(Msg::Variant(Arc::new(VariantView {
+        key: KEY.into(),
+        variant: Ok(Arc::new(variant())),
+        kernel_ir: Some("define double @dot() {\nentry:\n  ret double 0.0\n}\n".into()),
+    })));
+    render(&mut app, 110, 30);
+    // A step by name, before any text is drawn for it.
+    key(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "vectorize");
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&mut app, 110, 30);
+    assert!(
+        screen.contains("instr 52→75"),
+        "the vec step is selected:\n{screen}"
+    );
+    // Then the lines of that step's diff, searched without drawing first.
+    key(&mut app, KeyCode::Char('/'));
+    if let Some(p) = app.prompt.as_mut() {
+        p.input = "ret double".into();
+    }
+    key(&mut app, KeyCode::Enter);
+    let flash = app.model.flash.clone().map(|f| f.0).unwrap_or_default();
+    assert!(flash.starts_with("/ret double: match 1 of"), "{flash}");
+    let screen = render(&mut app, 110, 30);
+    assert!(screen.contains("ret double"), "{screen}");
+}

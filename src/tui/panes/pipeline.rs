@@ -623,6 +623,33 @@ impl PipelinePane {
     }
 }
 
+impl PipelinePane {
+    /// The lines of the text shown for the selected step (its diff, or
+    /// the whole IR after it), as the draw renders them.
+    fn step_text(&self, model: &Model) -> Vec<String> {
+        let rows = self.current_rows(model);
+        let Some(i) = rows.get(self.sel).and_then(|s| s.log) else {
+            return Vec::new();
+        };
+        let Some(v) = self.key(model).and_then(|k| model.variants.get(&k)) else {
+            return Vec::new();
+        };
+        let Ok(variant) = &v.variant else {
+            return Vec::new();
+        };
+        let text = if self.full_ir {
+            variant
+                .steps
+                .get(i)
+                .map(|s| s.ir_after.clone())
+                .unwrap_or_default()
+        } else {
+            crate::cli::run::step_diff(variant, v.kernel_ir.as_deref(), i)
+        };
+        text.lines().map(super::expand_tabs).collect()
+    }
+}
+
 impl super::Searchable for PipelinePane {
     /// The steps (node and transform), then the lines of the text shown
     /// for the selected one (its IR diff, or the whole IR after it).
@@ -632,14 +659,7 @@ impl super::Searchable for PipelinePane {
             .iter()
             .map(|s| format!("{} {} {}", s.node, s.transform, s.note))
             .collect();
-        if let Some((_, _, _, lines)) = &self.diff {
-            out.extend(lines.iter().map(|l| {
-                l.spans
-                    .iter()
-                    .map(|s| s.content.as_ref())
-                    .collect::<String>()
-            }));
-        }
+        out.extend(self.step_text(model));
         out
     }
 
