@@ -854,3 +854,72 @@ fn a_restored_profile_clears_its_error_and_quit_asks_for_unsaved_edits() {
         "quitting dropped the edit; the file is as it was"
     );
 }
+
+/// Issue 15, additions 1, 3 and 5 as a person uses them: a profile field
+/// set with `f`, its diff shown by `s` and written by `y`; two runs, the
+/// Runs list filtered to one; `/` in the Log finds the reload.
+#[test]
+fn a_field_edit_its_diff_a_runs_filter_and_a_log_search_in_tmux() {
+    if !tmux_present() {
+        return;
+    }
+    let (_dir, profiles, tmux) = workbench_on_copied_profiles("additions");
+    let file = profiles.join("table-dispatch.yaml");
+    let before = std::fs::read_to_string(&file).expect("table-dispatch.yaml");
+    assert!(before.contains("priority: 50\n"));
+
+    tmux.keys(&["1", "f"]);
+    tmux.wait_for("field of table-dispatch");
+    tmux.keys(&["-l", "priority: 45"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("● table-dispatch");
+    tmux.keys(&["s"]);
+    let s = tmux.wait_for("Save table-dispatch.yaml?");
+    assert!(
+        s.contains("-priority: 50") && s.contains("+priority: 45"),
+        "{s}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        before,
+        "nothing is written before y"
+    );
+    tmux.keys(&["y"]);
+    tmux.wait("the saved profile to reload", |s| {
+        status(s).contains("reloaded table-dispatch.yaml")
+    });
+    let after = std::fs::read_to_string(&file).expect("read");
+    assert!(after.contains("priority: 45\n"), "{after}");
+
+    // Two inputs run; the filter keeps one.
+    tmux.keys(&["2", "g", "j", "r"]);
+    tmux.wait("the first run", |s| status(s).contains("done, 1/1"));
+    tmux.keys(&["j", "j", "j", "r"]);
+    tmux.wait("the second run", |s| {
+        status(s).contains("run filter.yaml: done, 1/1")
+    });
+    tmux.keys(&["5"]);
+    tmux.wait("two runs", |s| s.contains("2 runs"));
+    tmux.keys(&["f"]);
+    tmux.wait_for("filter");
+    tmux.keys(&["C-u"]);
+    tmux.keys(&["-l", "dot-small"]);
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("1 of 2 runs");
+    assert!(s.contains("dot-small.yaml"), "{s}");
+
+    // `/` in the Log: the reload, found and counted.
+    tmux.keys(&["6", "/"]);
+    tmux.wait_for("search Log");
+    tmux.keys(&["-l", "reloaded table-dispatch"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait("the match", |s| {
+        status(s).contains("/reloaded table-dispatch: match 1 of 1")
+    });
+    // Esc ends the search (sent alone: Esc then q at once reads as Alt-q).
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(200));
+    tmux.keys(&["q"]);
+    let s = tmux.wait("the exit", |s| s.contains("tailor exited"));
+    assert!(s.contains("tailor exited 0"), "{s}");
+}
