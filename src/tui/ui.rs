@@ -161,18 +161,10 @@ fn draw_preview(f: &mut Frame, main: Rect, p: &mut super::app::SavePreview) {
         .skip(p.scroll as usize)
         .take(body.height as usize)
         .map(|l| {
-            let style = if l.starts_with("+++") || l.starts_with("---") {
-                dim()
-            } else if l.starts_with('+') {
-                good()
-            } else if l.starts_with('-') {
-                bad()
-            } else if l.starts_with("@@") {
-                Style::new().fg(Color::Cyan)
-            } else {
-                Style::new()
-            };
-            Line::from(Span::styled(super::panes::truncate(l, w), style))
+            Line::from(Span::styled(
+                super::panes::truncate(l, w),
+                super::panes::diff_style(l),
+            ))
         })
         .collect();
     f.render_widget(Paragraph::new(shown), body);

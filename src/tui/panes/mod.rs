@@ -303,6 +303,22 @@ pub fn truncate(s: &str, width: usize) -> String {
     out
 }
 
+/// The colour of a line of a unified diff: headers dim, `+` green, `-`
+/// red, hunks cyan.
+pub fn diff_style(line: &str) -> Style {
+    if line.starts_with("+++") || line.starts_with("---") {
+        dim()
+    } else if line.starts_with('+') {
+        good()
+    } else if line.starts_with('-') {
+        bad()
+    } else if line.starts_with("@@") {
+        Style::new().fg(Color::Cyan)
+    } else {
+        Style::new()
+    }
+}
+
 /// Column widths for content `wants` wide in `room` cells: each as wide
 /// as it wants when all fit; otherwise the widest give way first, one cell
 /// at a time, so narrow columns stay whole and the cut falls on the long

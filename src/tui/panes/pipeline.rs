@@ -686,16 +686,8 @@ fn diff_lines(text: &str, plain: bool) -> Vec<Line<'static>> {
         .map(|l| {
             let style = if plain {
                 Style::new()
-            } else if l.starts_with("+++") || l.starts_with("---") {
-                dim()
-            } else if l.starts_with('+') {
-                good()
-            } else if l.starts_with('-') {
-                bad()
-            } else if l.starts_with("@@") {
-                Style::new().fg(Color::Cyan)
             } else {
-                Style::new()
+                super::diff_style(l)
             };
             Line::from(Span::styled(super::expand_tabs(l), style))
         })

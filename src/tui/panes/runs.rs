@@ -1090,27 +1090,7 @@ impl RunsPane {
                 )
             })
             .collect();
-        let constraints: Vec<Constraint> = widths
-            .iter()
-            .flatten()
-            .map(|&w| Constraint::Length(w as u16))
-            .collect();
-        self.table.select(Some(sel));
-        // The header takes a row.
-        super::settle(
-            &mut self.table,
-            shown.len(),
-            list.height.saturating_sub(1) as usize,
-        );
-        f.render_stateful_widget(
-            Table::new(rows, constraints)
-                .column_spacing(gap)
-                .header(header)
-                .row_highlight_style(selected_row())
-                .highlight_symbol(super::MARK),
-            list,
-            &mut self.table,
-        );
+        draw_table(f, list, &mut self.table, (header, rows), &widths, gap, sel);
         hidden
     }
 
@@ -1171,25 +1151,14 @@ impl RunsPane {
                 )
             })
             .collect();
-        let constraints: Vec<Constraint> = widths
-            .iter()
-            .flatten()
-            .map(|&w| Constraint::Length(w as u16))
-            .collect();
-        self.prof_table.select(Some(sel));
-        super::settle(
-            &mut self.prof_table,
-            rows.len(),
-            list.height.saturating_sub(1) as usize,
-        );
-        f.render_stateful_widget(
-            Table::new(body, constraints)
-                .column_spacing(gap)
-                .header(header)
-                .row_highlight_style(selected_row())
-                .highlight_symbol(super::MARK),
+        draw_table(
+            f,
             list,
             &mut self.prof_table,
+            (header, body),
+            &widths,
+            gap,
+            sel,
         );
     }
 }
@@ -1297,4 +1266,36 @@ impl super::Searchable for RunsPane {
             self.sel_request = Some(r.request);
         }
     }
+}
+
+/// Draws a table of `rows` under `header` with the shown columns of
+/// `widths` (`None`: left out), the row `sel` selected and the offset
+/// settled so no blank rows show while rows are hidden above.
+fn draw_table(
+    f: &mut Frame,
+    area: Rect,
+    table: &mut TableState,
+    (header, rows): (Row<'static>, Vec<Row<'static>>),
+    widths: &[Option<usize>],
+    gap: u16,
+    sel: usize,
+) {
+    let constraints: Vec<Constraint> = widths
+        .iter()
+        .flatten()
+        .map(|&w| Constraint::Length(w as u16))
+        .collect();
+    let len = rows.len();
+    table.select(Some(sel));
+    // The header takes a row.
+    super::settle(table, len, area.height.saturating_sub(1) as usize);
+    f.render_stateful_widget(
+        Table::new(rows, constraints)
+            .column_spacing(gap)
+            .header(header)
+            .row_highlight_style(selected_row())
+            .highlight_symbol(super::MARK),
+        area,
+        table,
+    );
 }
