@@ -2395,6 +2395,65 @@ fn every_pane_at_80x24_and_160x48() {
             );
         }
     }
+    // The panes' other main states, at both sizes.
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let zoomed = |app: &mut App, pane: PaneId| {
+            focus(app, pane);
+            if w > 80 {
+                key(app, KeyCode::Char('z'));
+            }
+        };
+        let mut states: Vec<(&str, App)> = Vec::new();
+        // The node editor, a node selected.
+        let mut app = busy_app();
+        zoomed(&mut app, PaneId::Profiles);
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Down);
+        states.push(("profiles_node_editor", app));
+        // A workload selected.
+        let mut app = busy_app();
+        zoomed(&mut app, PaneId::Inputs);
+        key(&mut app, KeyCode::Char('G'));
+        states.push(("inputs_workload", app));
+        // A step's diff, the step skipped.
+        let mut app = busy_app();
+        zoomed(&mut app, PaneId::Pipeline);
+        key(&mut app, KeyCode::Down);
+        states.push(("pipeline_skipped_step", app));
+        // An entry's optimized IR, with a search's matches marked.
+        let mut app = busy_app();
+        zoomed(&mut app, PaneId::Cache);
+        key(&mut app, KeyCode::Enter);
+        key(&mut app, KeyCode::Char('/'));
+        keys(&mut app, "fadd");
+        key(&mut app, KeyCode::Enter);
+        states.push(("cache_open_ir_searched", app));
+        // An entry beside its generic build.
+        let mut app = busy_app();
+        zoomed(&mut app, PaneId::Cache);
+        let mut g = variant();
+        let generic_key = "cf".repeat(32);
+        g.key = VariantKey(generic_key.clone());
+        g.plan.profile = "generic".into();
+        g.steps.clear();
+        g.optimized_ir = "target triple = \"x86_64-pc-linux-gnu\"\n\ndefine double @dot(ptr %a, ptr %b, i64 %n) {\nentry:\n  %s = fadd double %x, %y\n  ret double %s\n}\n".into();
+        app.model.apply(Msg::Variant(Arc::new(VariantView {
+            key: generic_key,
+            variant: Ok(Arc::new(g)),
+            kernel_ir: None,
+        })));
+        key(&mut app, KeyCode::Char('v'));
+        states.push(("cache_beside_generic", app));
+        // The Log with engine events hidden.
+        let mut app = busy_app();
+        zoomed(&mut app, PaneId::Log);
+        key(&mut app, KeyCode::Char('e'));
+        states.push(("log_without_events", app));
+        for (name, mut app) in states {
+            let screen = render(&mut app, w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+        }
+    }
     // And the grid at 160×48.
     let mut app = busy_app();
     let screen = render(&mut app, 160, 48);

@@ -1019,7 +1019,13 @@ impl ProfilesPane {
                 ..graph_area
             };
             if legend_area.y >= head_area.y + head_area.height + err_h {
-                f.render_widget(Paragraph::new(Span::styled(legend, dim())), legend_area);
+                f.render_widget(
+                    Paragraph::new(Span::styled(
+                        truncate(&legend, legend_area.width as usize),
+                        dim(),
+                    )),
+                    legend_area,
+                );
             }
         }
         self.canvas = Some(canvas);
