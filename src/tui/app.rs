@@ -243,7 +243,7 @@ impl Model {
     pub fn flash(&mut self, text: impl Into<String>, error: bool) {
         let text = text.into();
         self.log(if error { Level::Error } else { Level::Info }, &text);
-        self.flash = Some((text, error, self.now_ms));
+        self.say(text, error);
     }
 
     /// A passing message for the status bar alone, not kept in the Log
@@ -281,6 +281,23 @@ impl Model {
         self.runs.get_mut(i)
     }
 
+    /// The nodes of the profile version `plan` was made from, in
+    /// execution order, while the store holds that version (empty once it
+    /// is edited).
+    pub fn plan_order(&self, plan: &Plan) -> Vec<String> {
+        self.store
+            .profiles
+            .iter()
+            .find(|p| p.name == plan.profile && p.version == plan.profile_version)
+            .map(|v| {
+                v.order
+                    .iter()
+                    .filter_map(|&i| v.nodes.get(i).map(|n| n.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Requests' hit rate as the engine counts it (hits over hits and
     /// misses), when any request got that far.
     pub fn hit_rate(&self) -> Option<f64> {
@@ -307,18 +324,7 @@ impl Model {
         // The planned profile's execution order now, before the run is
         // borrowed.
         let order = match &e.kind {
-            EventKind::Planned { plan } => self
-                .store
-                .profiles
-                .iter()
-                .find(|p| p.name == plan.profile && p.version == plan.profile_version)
-                .map(|v| {
-                    v.order
-                        .iter()
-                        .filter_map(|&i| v.nodes.get(i).map(|n| n.name.clone()))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            EventKind::Planned { plan } => self.plan_order(plan),
             _ => Vec::new(),
         };
         let Some(r) = self.run_mut(e.request) else {

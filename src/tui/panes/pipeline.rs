@@ -19,7 +19,7 @@ use crate::profile::Plan;
 use crate::transform::log::IrStats;
 use crate::tui::app::{Model, RunRecord};
 use crate::tui::keymap::Action;
-use crate::tui::worker::{file_name, Command};
+use crate::tui::worker::{file_name, Command, VariantView};
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
@@ -103,11 +103,11 @@ fn counts(b: &IrStats, a: &IrStats) -> String {
     )
 }
 
-/// The rank of each node in the profile's execution order, so skipped
-/// nodes sit where they would have run: the order the run recorded when
-/// it was planned (`order`), else the live profile's if it is the
-/// version planned.
-fn rank(model: &Model, plan: &Plan, order: &[String], node: &str) -> f64 {
+/// The rank of each node in the profile's execution order (`order`: the
+/// one the run recorded when it was planned, else the live profile's if
+/// it is the version planned), so skipped nodes sit where they would have
+/// run.
+fn rank(plan: &Plan, order: &[String], node: &str) -> f64 {
     match node {
         "prepare" => return -1.0,
         "finish" => return f64::MAX,
@@ -115,20 +115,6 @@ fn rank(model: &Model, plan: &Plan, order: &[String], node: &str) -> f64 {
     }
     if let Some(pos) = order.iter().position(|n| n == node) {
         return pos as f64;
-    }
-    let view = model
-        .store
-        .profiles
-        .iter()
-        .find(|p| p.name == plan.profile && p.version == plan.profile_version);
-    if let Some(v) = view {
-        if let Some(pos) = v
-            .order
-            .iter()
-            .position(|&i| v.nodes.get(i).is_some_and(|n| n.name == node))
-        {
-            return pos as f64;
-        }
     }
     // An older version of the profile: steps in Plan order, skipped after.
     match plan.steps.iter().position(|s| s.node == node) {
@@ -209,10 +195,11 @@ fn rows(
                 log: None,
             });
         }
-        let order = record.map_or(&[][..], |r| &r.order[..]);
-        out.sort_by(|a, b| {
-            rank(model, plan, order, &a.node).total_cmp(&rank(model, plan, order, &b.node))
-        });
+        let order = match record {
+            Some(r) if !r.order.is_empty() => r.order.clone(),
+            _ => model.plan_order(plan),
+        };
+        out.sort_by(|a, b| rank(plan, &order, &a.node).total_cmp(&rank(plan, &order, &b.node)));
     }
     out
 }
@@ -567,11 +554,7 @@ impl PipelinePane {
                     let k = v.key.clone();
                     let fresh = matches!(&self.diff, Some((dk, di, full, _)) if *dk == k && *di == i && *full == self.full_ir);
                     if !fresh {
-                        let text = if self.full_ir {
-                            variant.steps[i].ir_after.clone()
-                        } else {
-                            crate::cli::run::step_diff(variant, v.kernel_ir.as_deref(), i)
-                        };
+                        let text = step_text(v, variant, i, self.full_ir);
                         self.diff = Some((k, i, self.full_ir, diff_lines(&text, self.full_ir)));
                     }
                     self.diff.as_ref().map(|d| d.3.clone()).unwrap_or_default()
@@ -626,7 +609,7 @@ impl PipelinePane {
 impl PipelinePane {
     /// The lines of the text shown for the selected step (its diff, or
     /// the whole IR after it), as the draw renders them.
-    fn step_text(&self, model: &Model) -> Vec<String> {
+    fn shown_text(&self, model: &Model) -> Vec<String> {
         let rows = self.current_rows(model);
         let Some(i) = rows.get(self.sel).and_then(|s| s.log) else {
             return Vec::new();
@@ -637,16 +620,24 @@ impl PipelinePane {
         let Ok(variant) = &v.variant else {
             return Vec::new();
         };
-        let text = if self.full_ir {
-            variant
-                .steps
-                .get(i)
-                .map(|s| s.ir_after.clone())
-                .unwrap_or_default()
-        } else {
-            crate::cli::run::step_diff(variant, v.kernel_ir.as_deref(), i)
-        };
-        text.lines().map(super::expand_tabs).collect()
+        step_text(v, variant, i, self.full_ir)
+            .lines()
+            .map(super::expand_tabs)
+            .collect()
+    }
+}
+
+/// The text shown for step `i` of `variant`: its IR diff against the step
+/// before, or (`full`) the whole IR after it.
+fn step_text(v: &VariantView, variant: &Variant, i: usize, full: bool) -> String {
+    if full {
+        variant
+            .steps
+            .get(i)
+            .map(|s| s.ir_after.clone())
+            .unwrap_or_default()
+    } else {
+        crate::cli::run::step_diff(variant, v.kernel_ir.as_deref(), i)
     }
 }
 
@@ -659,7 +650,7 @@ impl super::Searchable for PipelinePane {
             .iter()
             .map(|s| format!("{} {} {}", s.node, s.transform, s.note))
             .collect();
-        out.extend(self.step_text(model));
+        out.extend(self.shown_text(model));
         out
     }
 
