@@ -123,7 +123,7 @@ fn draw_preview(f: &mut Frame, main: Rect, p: &mut super::app::SavePreview) {
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(Color::Yellow))
-        .title(Span::styled(format!(" Save {file}? ",), bold()))
+        .title(Span::styled(format!(" Save {file}? "), bold()))
         .title_bottom(Span::styled(
             " y save · n or Esc keep editing · ↑↓ PgUp PgDn scroll ",
             dim(),
@@ -406,34 +406,14 @@ fn status_lines<'a>(
     if w(&one) <= width {
         return vec![Line::from(one)];
     }
-    let facts = fit(join(vec![count, hit, work]), width);
+    let facts = super::panes::fit_spans(join(vec![count, hit, work]), width);
     let mut said = Vec::new();
     said.extend(flash);
     said.push(reload);
-    vec![Line::from(facts), Line::from(fit(join(said), width))]
-}
-
-/// `spans` cut to `width` cells, the last one kept ending in `…`.
-fn fit(spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
-    let mut out = Vec::new();
-    let mut used = 0;
-    for s in spans {
-        let sw = s.width();
-        if used + sw <= width {
-            used += sw;
-            out.push(s);
-            continue;
-        }
-        let room = width - used;
-        if room > 0 {
-            out.push(Span::styled(
-                super::panes::truncate(&s.content, room),
-                s.style,
-            ));
-        }
-        break;
-    }
-    out
+    vec![
+        Line::from(facts),
+        Line::from(super::panes::fit_spans(join(said), width)),
+    ]
 }
 
 /// What the state marks mean, pane by pane, as the help overlay lists them

@@ -498,15 +498,7 @@ impl CachePane {
                 dim(),
             ),
         ]);
-        let w = area.width as usize;
-        let fit = |l: Line<'static>| {
-            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
-            if text.chars().count() <= w {
-                l
-            } else {
-                Line::from(Span::styled(truncate(&text, w), dim()))
-            }
-        };
+        let fit = |l: Line<'static>| Line::from(super::fit_spans(l.spans, area.width as usize));
         f.render_widget(Paragraph::new(vec![fit(line1), fit(line2)]), area);
     }
 

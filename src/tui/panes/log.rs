@@ -64,6 +64,12 @@ fn text_rows(l: &LogLine, width: usize) -> Vec<String> {
     wrap(&l.text, width - PREFIX)
 }
 
+/// The rows a line takes on screen: its text's rows, and on a pane too
+/// narrow to indent, one more for the clock above them.
+fn height(text_rows: &[String], width: usize) -> usize {
+    text_rows.len() + usize::from(width < PREFIX + 8)
+}
+
 fn style(level: Level) -> Style {
     match level {
         Level::Info => Style::new(),
@@ -209,8 +215,7 @@ impl LogPane {
         let wrapped: Vec<(&LogLine, Vec<String>)> =
             lines.iter().map(|l| (*l, text_rows(l, width))).collect();
         let narrow = width < PREFIX + 8;
-        let rows_of = |rows: &Vec<String>| rows.len() + usize::from(narrow);
-        let rows: usize = wrapped.iter().map(|(_, r)| rows_of(r)).sum();
+        let rows: usize = wrapped.iter().map(|(_, r)| height(r, width)).sum();
         // Scrolled up, the view stays on its lines while new ones arrive.
         if self.back > 0 {
             self.back += rows.saturating_sub(self.rows);
@@ -291,13 +296,12 @@ impl LogPane {
     /// Rows each shown line takes at the last draw's width, newest first.
     fn rows_newest_first(&self, model: &Model) -> Vec<usize> {
         let width = self.area.width as usize;
-        let narrow = width < PREFIX + 8;
         model
             .log
             .lines(self.events)
             .iter()
             .rev()
-            .map(|l| text_rows(l, width).len() + usize::from(narrow))
+            .map(|l| height(&text_rows(l, width), width))
             .collect()
     }
 }

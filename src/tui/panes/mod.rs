@@ -155,7 +155,7 @@ impl Search {
 
     /// Whether `text` holds the query.
     pub fn matches(&self, text: &str) -> bool {
-        !self.query.is_empty() && self.find(text).is_some()
+        self.find(text).is_some()
     }
 
     /// The byte range of the first match in `text` at or after `from`.
@@ -373,6 +373,26 @@ pub fn hints(hints: &[&str], room: usize) -> String {
     } else {
         format!(" {out} ")
     }
+}
+
+/// `spans` cut to `width` cells, the last one kept ending in `…`.
+pub fn fit_spans(spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for s in spans {
+        let sw = s.width();
+        if used + sw <= width {
+            used += sw;
+            out.push(s);
+            continue;
+        }
+        let room = width - used;
+        if room > 0 {
+            out.push(Span::styled(truncate(&s.content, room), s.style));
+        }
+        break;
+    }
+    out
 }
 
 /// `s` broken into rows of at most `width` characters, at spaces where it

@@ -177,6 +177,13 @@ impl ProfilesPane {
         entries(model).0.get(self.sel).map(|r| r.file.clone())
     }
 
+    /// The selected profile's editor, when it holds unsaved edits.
+    fn dirty_editor(&self, model: &Model) -> Option<&Editor> {
+        self.selected_file(model)
+            .and_then(|f| self.editors.get(&f))
+            .filter(|e| e.dirty())
+    }
+
     fn editor(&mut self, model: &Model) -> Result<&mut Editor, String> {
         let (rows, _) = entries(model);
         let row = rows.get(self.sel).ok_or("no profile selected")?;
@@ -489,9 +496,7 @@ impl ProfilesPane {
             },
             Action::Save => {
                 let pending = self
-                    .selected_file(model)
-                    .and_then(|f| self.editors.get(&f))
-                    .filter(|e| e.dirty())
+                    .dirty_editor(model)
                     .map(|e| (e.file().to_owned(), e.diff()));
                 match pending {
                     Some((file, diff)) => Effect::PreviewSave { file, diff },
@@ -500,9 +505,7 @@ impl ProfilesPane {
             }
             Action::WhatIf => {
                 let draft = self
-                    .selected_file(model)
-                    .and_then(|f| self.editors.get(&f))
-                    .filter(|e| e.dirty())
+                    .dirty_editor(model)
                     .map(|e| (e.file().to_owned(), e.text().to_owned()));
                 match draft {
                     Some((file, text)) => Effect::WhatIf { file, text },
@@ -516,11 +519,7 @@ impl ProfilesPane {
                 }
             }
             Action::Revert => {
-                let dirty = self
-                    .selected_file(model)
-                    .and_then(|f| self.editors.get(&f))
-                    .is_some_and(|e| e.dirty());
-                if dirty {
+                if self.dirty_editor(model).is_some() {
                     Effect::Confirm(super::Confirm {
                         question: "Drop the unsaved edits of this profile?".into(),
                         purpose: ConfirmFor::Revert,
