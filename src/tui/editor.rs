@@ -622,6 +622,44 @@ mod tests {
         Editor::open(Path::new("profiles/small.yaml"), SMALL).expect("valid")
     }
 
+    fn field(key: &str, value: Option<&str>) -> Edit {
+        Edit::SetField {
+            key: key.into(),
+            value: value.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_field_edit_cannot_reach_past_its_field() {
+        let mut e = editor();
+        let before = e.text().to_owned();
+        // Text that would be YAML of its own stays one string: a match or
+        // a description cannot add a key or replace the pipeline.
+        e.apply(&field("description", Some("x\npriority: 99\npipeline: {}")))
+            .expect("a description is any text");
+        let p = Profile::parse(Path::new("p.yaml"), e.text(), None).expect("loads");
+        assert_eq!(p.priority, 40);
+        assert_eq!(p.description, "x\npriority: 99\npipeline: {}");
+        assert!(!p.nodes.is_empty(), "the pipeline is untouched");
+        e.undo();
+        // What a load refuses is refused, and nothing changes.
+        for (k, v) in [
+            ("priority", Some("high")),
+            ("priority", Some("{ a: 1 }")),
+            ("tolerance", Some("[1, 2")),
+            ("sandbox", Some("{ memory_mib: -1, nonsense: true }")),
+            ("match", Some("a.len <=")),
+            ("pipeline", Some("{}")),
+            ("../name", Some("x")),
+            ("name", None),
+            ("guard", None),
+        ] {
+            assert!(e.apply(&field(k, v)).is_err(), "{k}: {v:?} was taken");
+            assert_eq!(e.text(), before, "{k}: the profile changed");
+        }
+        assert_eq!(e.undo_depth(), 0);
+    }
+
     #[test]
     fn the_text_keeps_the_header_and_the_compact_style() {
         let mut e = editor();
