@@ -30,6 +30,20 @@ fn c_source(text: &str, name: &str) -> Value {
 /// A kernel that spins for `n` iterations and scales an out array.
 const SPIN_C: &str = "long spin(long n, double *out, long m) { volatile long x = 0; for (long i = 0; i < n; i++) x += i; for (long j = 0; j < m; j++) out[j] = 2.0 * j; return x; }";
 
+/// An `n` for [`spin_request`] that runs at least `ms` milliseconds on
+/// this machine, found by doubling: `run` sends one request.
+fn spin_lasting(ms: u64, run: impl Fn(i64)) -> i64 {
+    let mut n: i64 = 10_000_000;
+    loop {
+        let at = Instant::now();
+        run(n);
+        if at.elapsed() >= Duration::from_millis(ms) || n >= 1 << 36 {
+            return n;
+        }
+        n *= 2;
+    }
+}
+
 fn spin_request(n: i64) -> Value {
     json!({
         "kernel": c_source(SPIN_C, "spin"),
@@ -620,12 +634,14 @@ fn overload_is_answered_429_while_every_accepted_request_completes() {
         "--tenant-queue",
         "2",
     ]));
-    // Warm: the kernel registered and its generic build cached.
+    // Warm: the kernel registered and its generic build cached; each
+    // request then long enough that all eight arrive while one runs.
     assert_eq!(s.run(&spin_request(1000)).status, 200);
+    let n = spin_lasting(250, |n| assert_eq!(s.run(&spin_request(n)).status, 200));
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let s = s.clone();
-            std::thread::spawn(move || s.run(&spin_request(400_000_000)))
+            std::thread::spawn(move || s.run(&spin_request(n)))
         })
         .collect();
     let replies: Vec<Reply> = threads
@@ -650,9 +666,11 @@ fn overload_is_answered_429_while_every_accepted_request_completes() {
 fn a_client_that_disconnects_mid_request_leaves_the_pools_whole() {
     let s = Server::start(&["--concurrency", "2"]);
     assert_eq!(s.run(&spin_request(1000)).status, 200);
+    // Long enough to be still running when its client goes.
+    let n = spin_lasting(300, |n| assert_eq!(s.run(&spin_request(n)).status, 200));
     let addr = s.base.trim_start_matches("http://").to_owned();
     for _ in 0..3 {
-        let body = spin_request(100_000_000).to_string();
+        let body = spin_request(n).to_string();
         let mut c = std::net::TcpStream::connect(&addr).expect("connect");
         write!(
             c,
@@ -835,15 +853,9 @@ fn one_tenants_flood_does_not_delay_another_tenants_request() {
     as_tenant(&s, "quiet-token-0123456789", 1000);
     // A flood request long enough that the quiet one's own round trip is
     // small beside it, whatever this machine's speed.
-    let mut n: i64 = 10_000_000;
-    loop {
-        let at = Instant::now();
+    let n = spin_lasting(250, |n| {
         as_tenant(&s, "flood-token-0123456789", n);
-        if at.elapsed() >= Duration::from_millis(250) || n >= 1 << 36 {
-            break;
-        }
-        n *= 2;
-    }
+    });
     let flood: Vec<_> = (0..6)
         .map(|_| {
             let s = s.clone();
