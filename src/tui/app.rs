@@ -986,7 +986,15 @@ impl App {
             }
             Action::NextMatch => self.find(true, false),
             Action::PrevMatch => self.find(false, false),
-            Action::ClearSearch => self.model.search = None,
+            Action::ClearSearch => {
+                // Where the search had got to is no longer news.
+                if let (Some(q), Some((text, _, _))) = (&self.model.search, &self.model.flash) {
+                    if text.starts_with(&format!("/{}:", q.query)) {
+                        self.model.flash = None;
+                    }
+                }
+                self.model.search = None;
+            }
             Action::CancelJob if self.model.job.is_some() => {
                 self.model.cancel = true;
                 let queued = self.model.queue.len();

@@ -2520,3 +2520,41 @@ fn slash_in_the_pipeline_finds_steps_then_the_selected_steps_text() {
     let screen = render(&mut app, 110, 30);
     assert!(screen.contains("ret double"), "{screen}");
 }
+
+#[test]
+fn n_in_a_pipeline_search_walks_every_match_and_wraps() {
+    let mut app = app();
+    focus(&mut app, PaneId::Pipeline);
+    for m in request(1, "sample-inputs/dot-small.yaml", false, usize::MAX) {
+        app.model.apply(m);
+    }
+    app.model.apply(Msg::Variant(Arc::new(VariantView {
+        key: KEY.into(),
+        variant: Ok(Arc::new(variant())),
+        kernel_ir: Some("define double @dot() {\nentry:\n  ret double 0.0\n}\n".into()),
+    })));
+    render(&mut app, 110, 30);
+    key(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "double");
+    key(&mut app, KeyCode::Enter);
+    let said = |app: &App| app.model.flash.clone().map(|f| f.0).unwrap_or_default();
+    let mut seen = vec![said(&app)];
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Char('n'));
+        render(&mut app, 110, 30);
+        seen.push(said(&app));
+    }
+    let first = seen[0].clone();
+    assert!(first.starts_with("/double: match 1 of "), "{seen:?}");
+    // Each `n` moves on: no message repeats the one before it, and the
+    // walk comes back round to the first match.
+    for w in seen.windows(2) {
+        assert_ne!(w[0], w[1], "{seen:?}");
+    }
+    assert!(
+        seen[1..]
+            .iter()
+            .any(|s| s.starts_with("/double: match 1 of ")),
+        "{seen:?}"
+    );
+}

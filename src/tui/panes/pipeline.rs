@@ -268,7 +268,11 @@ impl PipelinePane {
     }
 
     pub fn handle(&mut self, action: Action, model: &mut Model) -> Effect {
-        self.found = None;
+        // A move of the pane's own ends where a search was; `n` and `N`
+        // (handled above this pane) go on from it.
+        if !matches!(action, Action::NextMatch | Action::PrevMatch) {
+            self.found = None;
+        }
         match action {
             Action::PageDown => {
                 self.scroll = self.scroll.saturating_add(self.text_area.height.max(2) - 1);
