@@ -2354,6 +2354,39 @@ fn the_status_bar_keeps_its_facts_at_80_columns_and_says_the_rest_below() {
     );
 }
 
+#[test]
+fn a_long_batch_name_gives_way_before_its_counts_at_80_columns() {
+    let mut app = app();
+    let label = "replay mixed-traffic-weekday-peak-hours.yaml".to_owned();
+    app.model.apply(Msg::Job(JobState::Started {
+        label: label.clone(),
+        total: 3030,
+    }));
+    for ahead in 1..=2 {
+        app.model.apply(Msg::Job(JobState::Queued {
+            label: label.clone(),
+            total: 3030,
+            ahead,
+        }));
+    }
+    app.model.apply(Msg::Job(JobState::Progress {
+        label,
+        done: 1433,
+        total: 3030,
+    }));
+    let screen = render(&mut app, 80, 24);
+    let rows: Vec<&str> = screen.lines().collect();
+    let bar = rows[rows.len() - 2..].join("\n");
+    assert!(bar.contains(" 1433/3030 (+2 queued)"), "{bar}");
+    assert!(bar.contains("busy: replay mix"), "{bar}");
+    assert!(bar.contains('…'), "the name is cut, and says so: {bar}");
+    // Narrower, the name goes whole before a count is cut.
+    let screen = render(&mut app, 68, 24);
+    let rows: Vec<&str> = screen.lines().collect();
+    let bar = rows[rows.len() - 2..].join("\n");
+    assert!(bar.contains("busy: 1433/3030 (+2 queued)"), "{bar}");
+}
+
 /// A workbench in the state an administrator sees after a few runs: an
 /// input analyzed, requests done (a miss and hits), the cache listed and
 /// a variant loaded, reloads and events in the Log.

@@ -327,7 +327,14 @@ fn status(app: &App, width: usize) -> Vec<Line<'static>> {
             ],
         }),
     }
-    let flash: Option<Vec<Span>> = m.flash.as_ref().map(|(text, error, _)| {
+    // A passing message fades after a while, so it is not read later as
+    // news of something else; an error stays until the next message (the
+    // Log keeps both).
+    let flash = m
+        .flash
+        .as_ref()
+        .filter(|(_, error, at)| *error || m.now_ms.saturating_sub(*at) < FLASH_MS);
+    let flash: Option<Vec<Span>> = flash.map(|(text, error, _)| {
         vec![Span::styled(
             text.clone(),
             if *error { bad() } else { good() },
@@ -346,20 +353,25 @@ fn status(app: &App, width: usize) -> Vec<Line<'static>> {
     let work = match (&m.fatal, &m.ready, &m.job) {
         (Some(_), _, _) => vec![Span::styled("engine down", bad())],
         (None, None, _) => vec![Span::styled("engine starting…", warn())],
-        (None, Some(_), Some(j)) => vec![Span::styled(
-            format!(
-                "busy: {} {}/{}{}",
-                j.label,
-                j.done,
-                j.total,
-                if m.queue.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (+{} queued)", m.queue.len())
-                }
+        // Three spans: the label in the middle gives way first (see
+        // `status_lines`), never the counts.
+        (None, Some(_), Some(j)) => vec![
+            Span::styled("busy: ", warn()),
+            Span::styled(j.label.clone(), warn()),
+            Span::styled(
+                format!(
+                    " {}/{}{}",
+                    j.done,
+                    j.total,
+                    if m.queue.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (+{} queued)", m.queue.len())
+                    }
+                ),
+                warn(),
             ),
-            warn(),
-        )],
+        ],
         // Build workers + executors: the sandbox processes alive.
         (None, Some(_), None) => vec![Span::styled(
             format!("sandbox {}+{} idle", m.cache.sandbox.0, m.cache.sandbox.1),
@@ -370,6 +382,9 @@ fn status(app: &App, width: usize) -> Vec<Line<'static>> {
     let count = parts.pop().unwrap_or_default();
     status_lines(width, count, reload, flash, hit, work)
 }
+
+/// How long a passing (not error) message stays in the status bar.
+const FLASH_MS: u64 = 10_000;
 
 /// The status bar's parts fitted to `width`: one row when everything
 /// fits. Otherwise two: the facts that are always short (the profile
@@ -405,6 +420,22 @@ fn status_lines<'a>(
     ]);
     if w(&one) <= width {
         return vec![Line::from(one)];
+    }
+    // The work's label (its middle span) is cut before its counts are.
+    let mut work = work;
+    let room = width.saturating_sub(w(&count) + w(&hit) + 6);
+    if work.len() == 3 && w(&work) > room {
+        let label = room.saturating_sub(work[0].width() + work[2].width());
+        if label < 2 {
+            // No room for even `x…`: the counts follow `busy:` directly.
+            let counts = work.remove(2);
+            work[1] = Span::styled(counts.content.trim_start().to_owned(), counts.style);
+        } else {
+            work[1] = Span::styled(
+                super::panes::truncate(&work[1].content, label),
+                work[1].style,
+            );
+        }
     }
     let facts = super::panes::fit_spans(join(vec![count, hit, work]), width);
     let mut said = Vec::new();
