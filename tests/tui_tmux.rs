@@ -702,7 +702,8 @@ fn the_log_keeps_a_reload_through_a_long_replay_and_saves_it() {
 
 /// Issue 15, fix 5: `--profiles` and `--inputs` naming folders that do
 /// not exist yet. The workbench says so (status bar, Log, panes), and
-/// when they are made it loads what they hold and hot reload works.
+/// when they are made it loads what they hold and hot reload works; the
+/// same when the profiles folder is deleted and made again.
 #[test]
 fn missing_folders_are_said_watched_for_and_loaded_when_they_appear() {
     if !tmux_present() {
@@ -775,6 +776,30 @@ fn missing_folders_are_said_watched_for_and_loaded_when_they_appear() {
         status(s).contains("reloaded table-dispatch.yaml")
             && s.lines()
                 .any(|l| l.contains("✓ table-dispatch") && l.contains(" 57 "))
+    });
+
+    // Deleted while the workbench runs: said, and what is loaded stays.
+    std::fs::remove_dir_all(&profiles).expect("rm -rf profiles");
+    let s = tmux.wait("the deletion to be said", |s| {
+        status(s).contains(&missing) && status(s).contains("was deleted")
+    });
+    assert!(
+        status(&s).starts_with(&format!("{count} profiles │")),
+        "{s}"
+    );
+    // Made again, one profile fewer: that one unloads, the rest reload,
+    // and the new folder is watched.
+    copy_dir(&root().join("profiles"), &profiles);
+    std::fs::remove_file(profiles.join("table-dispatch.yaml")).expect("rm");
+    let s = tmux.wait("the new folder's profiles", |s| {
+        status(s).starts_with(&format!("{} profiles │", count - 1))
+    });
+    assert!(!s.contains(&missing), "{s}");
+    let file = profiles.join("small-shapes.yaml");
+    let good = std::fs::read_to_string(&file).expect("small-shapes.yaml");
+    write(&file, &good.replace("priority: 40", "priority: 41"));
+    tmux.wait("the reload in the new folder", |s| {
+        status(s).contains("reloaded small-shapes.yaml")
     });
 
     // The inputs folder is made: the Inputs pane lists what it holds.

@@ -709,6 +709,25 @@ impl Model {
                 self.apply_job(j);
             }
             Msg::Notice { error, text } => self.flash(text, error),
+            Msg::FolderGone { folder, path } => {
+                if folder == Folder::Profiles {
+                    self.watch = WatchState::Missing(path.clone());
+                    // The missing folder, not an older reload, is news.
+                    self.reload = None;
+                }
+                let kept = match folder {
+                    Folder::Profiles => "; the profiles loaded stay live",
+                    Folder::Inputs => "",
+                };
+                self.flash(
+                    format!(
+                        "{} folder {} was deleted{kept}",
+                        folder.noun(),
+                        path.display()
+                    ),
+                    true,
+                );
+            }
             Msg::FolderAppeared { folder, path } => {
                 if folder == Folder::Profiles {
                     self.watch = WatchState::Watching;

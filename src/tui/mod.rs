@@ -183,30 +183,25 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
             })
         })
     });
-    let watcher: Option<watch::ProfilesWatch> = if !profiles.is_dir() {
-        app.model.log(
-            Level::Warn,
-            worker::missing_text(worker::Folder::Profiles, &profiles),
-        );
-        app.model.watch = app::WatchState::Missing(profiles.clone());
-        Some(watch::watch_when_created(&profiles, worker.sender(), sink))
-    } else {
-        match watch::watch(&profiles, worker.sender(), sink) {
-            Ok(w) => {
-                app.model.log(
-                    Level::Info,
-                    format!("watching {} for changes", profiles.display()),
-                );
-                Some(w.into())
-            }
-            Err(e) => {
-                let text = format!("{e}; hot reload is off");
-                app.model.log(Level::Error, &text);
-                app.model.watch = app::WatchState::Off(text);
-                None
-            }
+    let (watcher, began) = watch::supervise(&profiles, worker.sender(), sink);
+    match began {
+        watch::Began::Watching => app.model.log(
+            Level::Info,
+            format!("watching {} for changes", profiles.display()),
+        ),
+        watch::Began::Missing => {
+            app.model.log(
+                Level::Warn,
+                worker::missing_text(worker::Folder::Profiles, &profiles),
+            );
+            app.model.watch = app::WatchState::Missing(profiles.clone());
         }
-    };
+        watch::Began::Failed(e) => {
+            let text = format!("{e}; hot reload is off");
+            app.model.log(Level::Error, &text);
+            app.model.watch = app::WatchState::Off(text);
+        }
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [

@@ -303,7 +303,9 @@ fn status(app: &App, width: usize) -> Vec<Line<'static>> {
         p.push(Span::styled(format!(" {broken} broken"), bad()));
     }
     parts.push(p);
-    match &m.reload {
+    // A missing folder or a watch that is off outlasts any reload's news.
+    let watching = matches!(m.watch, super::app::WatchState::Watching);
+    match m.reload.as_ref().filter(|_| watching) {
         Some(r) => parts.push(vec![
             Span::styled(
                 if r.ok { "⟳ " } else { "✗ " },

@@ -3,18 +3,17 @@
 //! for the engine thread, which reloads it into the store and reports the
 //! outcome.
 //!
-//! A folder that does not exist yet (`--profiles` or `--inputs` named
-//! before it was made) is looked for every [`POLL`]: when it appears the
-//! UI is told ([`Msg::FolderAppeared`]), and for the profiles folder the
-//! watch starts and every profile file already in it is reloaded, so it
-//! loads as if it had been there from the start.
+//! The profiles folder is watched as a folder that may go and come
+//! ([`supervise`]): missing at start, deleted while the workbench runs, or
+//! replaced by a new folder of the same name. The `--inputs` folder, when
+//! missing at start, is looked for every [`POLL`] ([`when_created`]).
 
 use super::worker::{Command, Folder, Msg, Sink};
 pub use crate::profile::watch::{Watcher, DEBOUNCE};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often a missing folder is looked for.
@@ -49,49 +48,94 @@ pub fn when_created(dir: PathBuf, then: impl FnOnce() + Send + 'static) -> Await
     Awaiting { stop }
 }
 
-/// The profiles folder's watch: running, or waiting for the folder to
-/// appear and then running. Dropping it stops both.
+/// The profiles folder's watch, kept on the folder itself: a thread
+/// looks at the folder every [`POLL`] and, when it is deleted, says so
+/// ([`Msg::FolderGone`]; what is loaded stays live) and waits for it; when
+/// it appears, or is replaced by another folder of the same name (`rm -rf`
+/// then `cp -r`, or a `mv` swap, which a watch on the old folder would
+/// never see), it watches the new one and has the engine reload all it
+/// holds ([`Command::Rescan`]). Dropping it stops the thread and the watch.
 pub struct ProfilesWatch {
-    _watcher: Arc<Mutex<Option<Watcher>>>,
-    _awaiting: Option<Awaiting>,
+    stop: Arc<AtomicBool>,
 }
 
-/// Waits for the missing `dir`, then watches it and reloads each profile
-/// file it holds (after the watch has started, so a file written while it
-/// starts is reloaded one way or the other).
-pub fn watch_when_created(dir: &Path, engine: Sender<Command>, notices: Sink) -> ProfilesWatch {
-    let slot: Arc<Mutex<Option<Watcher>>> = Arc::new(Mutex::new(None));
-    let keep = slot.clone();
-    let path = dir.to_owned();
-    let awaiting = when_created(dir.to_owned(), move || {
-        notices(Msg::FolderAppeared {
-            folder: Folder::Profiles,
-            path: path.clone(),
+impl Drop for ProfilesWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// How the profiles folder's watch began.
+#[derive(Debug)]
+pub enum Began {
+    Watching,
+    /// The folder is not there (yet).
+    Missing,
+    /// The folder is there but cannot be watched: hot reload is off.
+    Failed(String),
+}
+
+/// A folder's identity: which folder a path names now.
+fn identity(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir)
+        .ok()
+        .filter(std::fs::Metadata::is_dir)
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// Starts watching the profiles folder `dir` (at once when it exists)
+/// and keeps the watch on it as it goes and comes.
+pub fn supervise(dir: &Path, engine: Sender<Command>, notices: Sink) -> (ProfilesWatch, Began) {
+    let start =
+        |engine: &Sender<Command>, notices: &Sink| watch(dir, engine.clone(), notices.clone());
+    let mut on = identity(dir);
+    let (mut watcher, began) = match on {
+        None => (None, Began::Missing),
+        Some(_) => match start(&engine, &notices) {
+            Ok(w) => (Some(w), Began::Watching),
+            Err(e) => (None, Began::Failed(e)),
+        },
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let dir = dir.to_owned();
+    let _ = std::thread::Builder::new()
+        .name("tailor-profiles-folder".into())
+        .spawn(move || {
+            while !flag.load(Ordering::SeqCst) {
+                std::thread::sleep(POLL);
+                let now = identity(&dir);
+                if now == on {
+                    continue;
+                }
+                watcher = None;
+                on = now;
+                if now.is_none() {
+                    notices(Msg::FolderGone {
+                        folder: Folder::Profiles,
+                        path: dir.clone(),
+                    });
+                    continue;
+                }
+                notices(Msg::FolderAppeared {
+                    folder: Folder::Profiles,
+                    path: dir.clone(),
+                });
+                // Watch first, then rescan: a file written meanwhile is
+                // reloaded one way or the other.
+                match watch(&dir, engine.clone(), notices.clone()) {
+                    Ok(w) => watcher = Some(w),
+                    Err(e) => notices(Msg::Notice {
+                        error: true,
+                        text: format!("{e}; hot reload is off"),
+                    }),
+                }
+                let _ = engine.send(Command::Rescan(dir.clone()));
+            }
+            drop(watcher);
         });
-        match watch(&path, engine.clone(), notices.clone()) {
-            Ok(w) => *keep.lock().unwrap_or_else(|e| e.into_inner()) = Some(w),
-            Err(e) => notices(Msg::Notice {
-                error: true,
-                text: format!("{e}; hot reload is off"),
-            }),
-        }
-        for f in super::panes::inputs::yaml_files(&path) {
-            let _ = engine.send(Command::ReloadFile(f));
-        }
-    });
-    ProfilesWatch {
-        _watcher: slot,
-        _awaiting: Some(awaiting),
-    }
-}
-
-impl From<Watcher> for ProfilesWatch {
-    fn from(w: Watcher) -> Self {
-        ProfilesWatch {
-            _watcher: Arc::new(Mutex::new(Some(w))),
-            _awaiting: None,
-        }
-    }
+    (ProfilesWatch { stop }, began)
 }
 
 /// Watches `dir`; changed profile files go to `engine`, watch errors to
@@ -157,26 +201,83 @@ mod tests {
                     .unwrap_or(Ok(()));
             }
         });
-        let _w = watch_when_created(&dir, tx, sink);
+        let (_w, began) = supervise(&dir, tx, sink);
+        assert!(matches!(began, Began::Missing), "{began:?}");
         std::thread::sleep(POLL * 2);
         assert!(rx.try_recv().is_err(), "nothing to reload yet");
         std::fs::create_dir(&dir).expect("mkdir");
         std::fs::write(dir.join("a.yaml"), "name: a\n").expect("write");
         let appeared = msg_rx.recv_timeout(Duration::from_secs(5)).expect("told");
         assert_eq!(appeared, (Folder::Profiles, dir.clone()));
-        // Its file is reloaded (by the scan or the watch), and a later
-        // change is seen by the watch.
+        // Its files are reloaded (by the rescan or the watch), and a
+        // later change is seen by the watch.
         let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
-        let path = match got {
-            Command::ReloadFile(p) | Command::Changed { path: p, .. } => p,
+        match got {
+            Command::Rescan(p) => assert_eq!(p, dir),
+            Command::Changed { path, .. } => assert_eq!(path, dir.join("a.yaml")),
             other => panic!("{other:?}"),
-        };
-        assert_eq!(path, dir.join("a.yaml"));
+        }
         while rx.recv_timeout(DEBOUNCE * 3).is_ok() {}
         std::fs::write(dir.join("b.yaml"), "name: b\n").expect("write");
         let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
         assert!(
             matches!(&got, Command::Changed { path, .. } if *path == dir.join("b.yaml")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_deleted_folder_is_said_and_its_replacement_watched_and_rescanned() {
+        let parent = tempfile::tempdir().expect("tempdir");
+        let dir = parent.path().join("profiles");
+        std::fs::create_dir(&dir).expect("mkdir");
+        let (tx, rx) = channel();
+        let (msg_tx, msg_rx) = channel();
+        let msg_tx = std::sync::Mutex::new(msg_tx);
+        let sink: Sink = Arc::new(move |m| {
+            let said = match m {
+                Msg::FolderGone { .. } => "gone",
+                Msg::FolderAppeared { .. } => "appeared",
+                _ => return,
+            };
+            let _ = msg_tx.lock().map(|t| t.send(said)).unwrap_or(Ok(()));
+        });
+        let (_w, began) = supervise(&dir, tx, sink);
+        assert!(matches!(began, Began::Watching), "{began:?}");
+        std::fs::remove_dir_all(&dir).expect("rm -rf");
+        assert_eq!(msg_rx.recv_timeout(Duration::from_secs(5)), Ok("gone"));
+        while rx.recv_timeout(DEBOUNCE * 3).is_ok() {}
+        // A new folder of the same name: rescanned, then watched.
+        std::fs::create_dir(&dir).expect("mkdir");
+        std::fs::write(dir.join("a.yaml"), "name: a\n").expect("write");
+        assert_eq!(msg_rx.recv_timeout(Duration::from_secs(5)), Ok("appeared"));
+        let rescan = std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(5)).ok())
+            .find(|c| matches!(c, Command::Rescan(_)));
+        assert!(
+            matches!(&rescan, Some(Command::Rescan(p)) if *p == dir),
+            "{rescan:?}"
+        );
+        while rx.recv_timeout(DEBOUNCE * 3).is_ok() {}
+        std::fs::write(dir.join("b.yaml"), "name: b\n").expect("write");
+        let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
+        assert!(
+            matches!(&got, Command::Changed { path, .. } if *path == dir.join("b.yaml")),
+            "{got:?}"
+        );
+        // Swapped for another folder by `mv`: the new one is watched.
+        let other = parent.path().join("next");
+        std::fs::create_dir(&other).expect("mkdir");
+        std::fs::rename(&dir, parent.path().join("old")).expect("mv");
+        std::fs::rename(&other, &dir).expect("mv");
+        let said: Vec<_> = std::iter::from_fn(|| msg_rx.recv_timeout(Duration::from_secs(2)).ok())
+            .take_while(|s| *s != "appeared")
+            .collect();
+        assert!(said.iter().all(|s| *s == "gone"), "{said:?}");
+        while rx.recv_timeout(DEBOUNCE * 3).is_ok() {}
+        std::fs::write(dir.join("c.yaml"), "name: c\n").expect("write");
+        let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
+        assert!(
+            matches!(&got, Command::Changed { path, .. } if *path == dir.join("c.yaml")),
             "{got:?}"
         );
     }

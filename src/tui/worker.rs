@@ -52,6 +52,10 @@ pub enum Command {
     /// A profile file was saved by the editor, or found when its folder
     /// appeared.
     ReloadFile(PathBuf),
+    /// The profiles folder `dir` appeared or was replaced: reload every
+    /// profile file in it, and every loaded one no longer there (which
+    /// unloads it).
+    Rescan(PathBuf),
     /// The watch saw a profile file change at `seen` (after its debounce
     /// of [`crate::profile::watch::DEBOUNCE`]).
     Changed {
@@ -95,9 +99,15 @@ pub enum Msg {
         error: bool,
         text: String,
     },
-    /// A folder that was missing at start now exists (sent by the watch
-    /// waiting for it, [`super::watch::when_created`]).
+    /// A folder that was missing now exists (sent by the watch waiting
+    /// for it, [`super::watch::when_created`] or
+    /// [`super::watch::supervise`]).
     FolderAppeared {
+        folder: Folder,
+        path: PathBuf,
+    },
+    /// A watched folder was deleted; it is waited for.
+    FolderGone {
         folder: Folder,
         path: PathBuf,
     },
@@ -760,6 +770,22 @@ impl State {
                     .and_then(|m| SystemTime::now().duration_since(m).ok())
                     .filter(|d| *d < Duration::from_secs(5));
                 self.reload(path, since);
+            }
+            Command::Rescan(dir) => {
+                let mut files: std::collections::BTreeSet<PathBuf> =
+                    super::panes::inputs::yaml_files(&dir).into_iter().collect();
+                if let Some(v) = &self.last_store {
+                    let known = v.profiles.iter().map(|p| &p.file);
+                    files.extend(
+                        known
+                            .chain(v.errors.iter().map(|e| &e.file))
+                            .filter(|f| f.parent() == Some(dir.as_path()))
+                            .cloned(),
+                    );
+                }
+                for f in files {
+                    self.reload(f, None);
+                }
             }
             Command::Changed { path, seen } => {
                 // From the change: what the watch waited for the burst to
