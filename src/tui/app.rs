@@ -29,6 +29,8 @@ use std::sync::Arc;
 pub const ADMIN_LINES: usize = 500;
 /// Engine event lines the Log keeps (a replay sends thousands).
 pub const EVENT_LINES: usize = 2000;
+/// Failed-request lines the Log keeps (a replay may fail thousands).
+pub const FAILED_LINES: usize = 500;
 /// How long a batch's end waits for its last request's events.
 const JOB_END_WAIT_MS: u64 = 2000;
 /// Runs the Runs pane keeps.
@@ -39,6 +41,10 @@ pub enum Level {
     Info,
     Warn,
     Error,
+    /// A request that failed: shown as an error, kept in a history of its
+    /// own (a replay whose every request fails must not push out the
+    /// administrator's lines).
+    Failed,
     /// An engine event (hidden when the Log hides them).
     Event,
 }
@@ -52,23 +58,25 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// The Log's lines in two bounded histories: what the administrator did
-/// and was told (every level but [`Level::Event`]), and engine events.
-/// Each evicts only its own oldest lines; they are shown merged in order
-/// of arrival.
+/// The Log's lines in three bounded histories: what the administrator did
+/// and was told ([`Level::Info`], [`Level::Warn`], [`Level::Error`]),
+/// requests that failed ([`Level::Failed`]) and engine events
+/// ([`Level::Event`]). Each evicts only its own oldest lines; they are
+/// shown merged in order of arrival.
 #[derive(Debug, Default)]
 pub struct Log {
     admin: VecDeque<LogLine>,
+    failed: VecDeque<LogLine>,
     events: VecDeque<LogLine>,
     next: u64,
 }
 
 impl Log {
     pub fn push(&mut self, at_ms: u64, level: Level, text: String) {
-        let (lines, cap) = if level == Level::Event {
-            (&mut self.events, EVENT_LINES)
-        } else {
-            (&mut self.admin, ADMIN_LINES)
+        let (lines, cap) = match level {
+            Level::Event => (&mut self.events, EVENT_LINES),
+            Level::Failed => (&mut self.failed, FAILED_LINES),
+            Level::Info | Level::Warn | Level::Error => (&mut self.admin, ADMIN_LINES),
         };
         if lines.len() >= cap {
             lines.pop_front();
@@ -84,21 +92,12 @@ impl Log {
 
     /// The lines in order of arrival; engine events only if `events`.
     pub fn lines(&self, events: bool) -> Vec<&LogLine> {
-        if !events {
-            return self.admin.iter().collect();
+        let mut out: Vec<&LogLine> = self.admin.iter().chain(&self.failed).collect();
+        if events {
+            out.extend(&self.events);
         }
-        let mut out = Vec::with_capacity(self.admin.len() + self.events.len());
-        let (mut a, mut e) = (self.admin.iter().peekable(), self.events.iter().peekable());
-        loop {
-            let next = match (a.peek(), e.peek()) {
-                (Some(x), Some(y)) if x.seq < y.seq => a.next(),
-                (Some(_), Some(_)) => e.next(),
-                (Some(_), None) => a.next(),
-                (None, Some(_)) => e.next(),
-                (None, None) => break,
-            };
-            out.extend(next);
-        }
+        // Each history is in order already: a merge, for the sort.
+        out.sort_by_key(|l| l.seq);
         out
     }
 }
@@ -473,7 +472,7 @@ impl Model {
             EventKind::Failed { error } => {
                 r.failed = Some(error.clone());
                 r.building = None;
-                self.log(Level::Error, format!("request #{}: {error}", e.request));
+                self.log(Level::Failed, format!("request #{}: {error}", e.request));
             }
         }
     }

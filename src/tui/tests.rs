@@ -1397,6 +1397,48 @@ fn engine_events_cannot_push_a_reload_out_of_the_log() {
 }
 
 #[test]
+fn a_replay_whose_every_request_fails_keeps_the_reloads_in_the_log() {
+    let mut app = app();
+    app.model.apply(reloaded("profiles/small.yaml", "small"));
+    for id in 1..=3000 {
+        app.model.apply(ev(
+            id,
+            0,
+            EventKind::Received {
+                input: PathBuf::from("inputs/gather-small.yaml"),
+            },
+        ));
+        app.model.apply(ev(
+            id,
+            1,
+            EventKind::Failed {
+                error: "inputs/../kernels/gather.c: no such file".into(),
+            },
+        ));
+    }
+    let admin = app.model.log.lines(false);
+    assert!(
+        admin
+            .iter()
+            .any(|l| l.text.starts_with("reloaded small.yaml")),
+        "the reload is kept"
+    );
+    // The failures show, red, the newest of them kept.
+    let failed: Vec<_> = admin
+        .iter()
+        .filter(|l| l.level == super::app::Level::Failed)
+        .collect();
+    assert_eq!(failed.len(), super::app::FAILED_LINES);
+    assert!(
+        failed
+            .last()
+            .is_some_and(|l| l.text.starts_with("request #3000:")),
+        "{:?}",
+        failed.last()
+    );
+}
+
+#[test]
 fn the_admin_history_is_bounded_by_its_own_lines_only() {
     let mut app = app();
     for i in 0..super::app::ADMIN_LINES + 10 {

@@ -74,7 +74,7 @@ fn style(level: Level) -> Style {
     match level {
         Level::Info => Style::new(),
         Level::Warn => warn(),
-        Level::Error => bad(),
+        Level::Error | Level::Failed => bad(),
         Level::Event => dim(),
     }
 }
@@ -84,6 +84,7 @@ fn level_tag(level: Level) -> &'static str {
         Level::Info => "info ",
         Level::Warn => "warn ",
         Level::Error => "error",
+        Level::Failed => "fail ",
         Level::Event => "event",
     }
 }
