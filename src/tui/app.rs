@@ -748,8 +748,11 @@ impl Model {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SavePreview {
     pub file: PathBuf,
-    /// A unified diff of the file against what the save writes.
+    /// A unified diff of the file on disk against what the save writes.
     pub diff: String,
+    /// The file changed on disk since editing began: the save overwrites
+    /// that change (the diff shows it removed).
+    pub changed_on_disk: bool,
     pub scroll: u16,
 }
 
@@ -1034,10 +1037,15 @@ impl App {
         match effect {
             Effect::None | Effect::Unhandled => {}
             Effect::Prompt(p) => self.prompt = Some(p),
-            Effect::PreviewSave { file, diff } => {
+            Effect::PreviewSave {
+                file,
+                diff,
+                changed_on_disk,
+            } => {
                 self.preview = Some(SavePreview {
                     file,
                     diff,
+                    changed_on_disk,
                     scroll: 0,
                 })
             }

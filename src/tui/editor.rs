@@ -348,15 +348,19 @@ impl Editor {
         self.redo.len()
     }
 
-    /// The pending edit as a unified diff of the file's text (as editing
-    /// began, or as last saved) against what a save would write.
-    pub fn diff(&self) -> String {
+    /// The pending edit as a unified diff of the file as it is on disk
+    /// now against what a save would write, and whether the file changed
+    /// on disk since editing began (a save then overwrites that change,
+    /// which the diff shows as removed).
+    pub fn diff(&self) -> (String, bool) {
         let name = self.file.display().to_string();
-        similar::TextDiff::from_lines(&self.base, &self.text)
+        let on_disk = std::fs::read_to_string(&self.file).unwrap_or_default();
+        let diff = similar::TextDiff::from_lines(&on_disk, &self.text)
             .unified_diff()
             .context_radius(3)
             .header(&name, &format!("{name} (unsaved)"))
-            .to_string()
+            .to_string();
+        (diff, on_disk != self.base)
     }
 
     /// Writes the profile atomically (a temporary file in the same folder,

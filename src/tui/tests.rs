@@ -2633,3 +2633,61 @@ fn n_in_a_pipeline_search_walks_every_match_and_wraps() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn the_save_diff_is_against_the_file_on_disk_and_says_when_it_changed() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    let file = dir.path().join("small.yaml");
+    if let Err(e) = std::fs::write(&file, SMALL) {
+        panic!("{e}");
+    }
+    let mut app = app();
+    app.model.apply(Msg::Store(Arc::new(StoreView {
+        dir: Some(dir.path().to_owned()),
+        profiles: vec![ProfileView::from_profile(&parse(
+            &file.display().to_string(),
+            SMALL,
+        ))],
+        errors: vec![],
+    })));
+    key(&mut app, KeyCode::Char('f'));
+    keys(&mut app, "priority: 45");
+    key(&mut app, KeyCode::Enter);
+    // Unchanged on disk: the plain header.
+    key(&mut app, KeyCode::Char('s'));
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("the file on disk (-)"), "{screen}");
+    key(&mut app, KeyCode::Esc);
+    // Someone else edits the file meanwhile.
+    if let Err(e) = std::fs::write(&file, format!("{SMALL}# tuned by ops\n")) {
+        panic!("{e}");
+    }
+    key(&mut app, KeyCode::Char('s'));
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        screen.contains("-# tuned by ops"),
+        "the diff is the disk's:\n{screen}"
+    );
+    assert!(
+        screen.contains("the file changed on disk since you began editing"),
+        "{screen}"
+    );
+    // Yes asks before overwriting, its keys on screen at 80×24.
+    key(&mut app, KeyCode::Char('y'));
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("changed on disk since you began editing."),
+        "{screen}"
+    );
+    assert!(screen.contains("Overwrite it?"), "{screen}");
+    assert!(screen.contains("y yes · n no"), "{screen}");
+    key(&mut app, KeyCode::Char('y'));
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        text.contains("priority: 45") && !text.contains("tuned by ops"),
+        "{text}"
+    );
+}

@@ -9,7 +9,7 @@ use super::panes::{bad, bold, dim, good, warn, PaneId};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use ratatui::Frame;
 
 /// The smallest terminal that shows every pane at once.
@@ -75,21 +75,20 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         f.render_widget(Paragraph::new(lines), inner);
     }
     if let Some(c) = &app.confirm {
-        let w = (c.question.chars().count() as u16 + 6).clamp(30, main.width.max(30));
-        let r = centered(main, w, 5);
+        // As tall as the question wraps to; the answer keys in the border,
+        // where no question can push them out.
+        let w = (c.question.chars().count() as u16 + 4).clamp(30, main.width.max(30));
+        let rows = super::panes::wrap(&c.question, usize::from(w.saturating_sub(4)).max(1));
+        let r = centered(main, w, rows.len() as u16 + 2);
         f.render_widget(Clear, r);
         let block = Block::bordered()
             .border_type(BorderType::Rounded)
-            .border_style(warn());
-        let inner = block.inner(r);
+            .border_style(warn())
+            .title_bottom(Span::styled(" y yes · n no ", dim()));
+        let inner = block.inner(r).inner(ratatui::layout::Margin::new(1, 0));
         f.render_widget(block, r);
         f.render_widget(
-            Paragraph::new(vec![
-                Line::from(c.question.clone()),
-                Line::from(""),
-                Line::from(Span::styled("y yes · n no", dim())),
-            ])
-            .wrap(Wrap { trim: true }),
+            Paragraph::new(rows.into_iter().map(Line::from).collect::<Vec<_>>()),
             inner,
         );
     }
@@ -140,16 +139,21 @@ fn draw_preview(f: &mut Frame, main: Rect, p: &mut super::app::SavePreview) {
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
     let counts = format!("+{plus} −{minus} lines");
     let room = (head.width as usize).saturating_sub(counts.chars().count());
+    let (what, style) = if p.changed_on_disk {
+        (
+            " · the file changed on disk since you began editing: the save overwrites what is marked -",
+            warn(),
+        )
+    } else {
+        (
+            " · the file on disk (-) against what the save writes (+)",
+            dim(),
+        )
+    };
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(counts, bold()),
-            Span::styled(
-                super::panes::truncate(
-                    " · the file on disk (-) against what the save writes (+)",
-                    room,
-                ),
-                dim(),
-            ),
+            Span::styled(super::panes::truncate(what, room), style),
         ])),
         head,
     );

@@ -128,10 +128,13 @@ pub enum Effect {
     ShowRun(u64),
     /// Show this cached variant in the Pipeline pane.
     ShowVariant(String),
-    /// Show the pending edit of a profile file as a diff; `y` saves it.
+    /// Show the pending edit of a profile file as a diff against the file
+    /// on disk; `y` saves it.
     PreviewSave {
         file: PathBuf,
         diff: String,
+        /// The file changed on disk since editing began.
+        changed_on_disk: bool,
     },
     /// Judge this draft of a profile file over the sample inputs.
     WhatIf {

@@ -499,7 +499,11 @@ impl ProfilesPane {
                     .dirty_editor(model)
                     .map(|e| (e.file().to_owned(), e.diff()));
                 match pending {
-                    Some((file, diff)) => Effect::PreviewSave { file, diff },
+                    Some((file, (diff, changed))) => Effect::PreviewSave {
+                        file,
+                        diff,
+                        changed_on_disk: changed,
+                    },
                     None => self.save_effect(model, false, false),
                 }
             }
