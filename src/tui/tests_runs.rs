@@ -735,3 +735,25 @@ fn a_summary_too_long_for_one_line_takes_two() {
     );
     assert_eq!(order(&screen), vec![2, 1], "{screen}");
 }
+
+#[test]
+fn columns_take_the_width_the_rows_in_view_need() {
+    let mut app = app();
+    focus(&mut app, PaneId::Runs);
+    app.model.apply(Msg::Cache(Box::new(cache_view())));
+    // An old failure with a long input, then many short runs after it.
+    let long = format!("sample-inputs/{}.yaml", "a-long-input-name-".repeat(8));
+    failed(&mut app, 1, &long);
+    feed(
+        &mut app,
+        (2..=40).map(|id| Run::new(id, "dot-small.yaml", "small", id > 2, 640)),
+    );
+    let screen = render(&mut app, 120, 20);
+    assert!(!screen.contains("no room for"), "{screen}");
+    assert!(screen.contains("worker"), "{screen}");
+    // Scrolled down to it, the long input is cut to make room.
+    key(&mut app, KeyCode::Char('G'));
+    let screen = render(&mut app, 120, 20);
+    assert_eq!(selected(&screen), Some(1), "{screen}");
+    assert!(row_of(&screen, 1).contains('…'), "{screen}");
+}

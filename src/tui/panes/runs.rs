@@ -1034,11 +1034,16 @@ impl RunsPane {
             .iter()
             .map(|r| COLS.iter().map(|c| c.text(r, &t)).collect())
             .collect();
+        // Columns are as wide as the rows in view need (a long input or
+        // error scrolled out of view takes no room from the rest).
+        let visible = list.height.saturating_sub(1) as usize;
+        let from = super::list_offset(self.table.offset(), texts.len(), visible, Some(sel));
+        let in_view = &texts[from.min(texts.len())..(from + visible).min(texts.len())];
         let fits: Vec<Fit> = COLS
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let want = texts
+                let want = in_view
                     .iter()
                     .map(|row| width(&row[i].0))
                     .chain([width(c.head())])
