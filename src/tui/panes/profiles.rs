@@ -830,11 +830,8 @@ impl ProfilesPane {
                             let used = v.name.chars().count()
                                 + label.chars().count()
                                 + facts.chars().count();
-                            let room = (detail.width as usize).saturating_sub(used).max(12);
-                            format!(
-                                "{facts}{}",
-                                super::truncate_left(&v.file.display().to_string(), room)
-                            )
+                            let room = (detail.width as usize).saturating_sub(used);
+                            format!("{facts}{}", fit_path(&v.file, room))
                         },
                         dim(),
                     ),
@@ -1237,5 +1234,36 @@ impl super::Searchable for ProfilesPane {
         }
         self.sel = row;
         self.sel_file = entries(model).0.get(row).map(|r| r.file.clone());
+    }
+}
+
+/// `path` in `room` cells: whole, else cut from the left while its file
+/// name stays whole, else the file name cut at its end.
+fn fit_path(path: &Path, room: usize) -> String {
+    let full = path.display().to_string();
+    let name = super::super::worker::file_name(path);
+    if full.chars().count() <= room || name.chars().count() < room {
+        super::truncate_left(&full, room)
+    } else {
+        truncate(&name, room)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_path;
+    use std::path::Path;
+
+    #[test]
+    fn a_path_gives_way_from_the_left_and_never_past_its_room() {
+        let p = Path::new("/srv/tailor/profiles/table-dispatch.yaml");
+        assert_eq!(fit_path(p, 80), "/srv/tailor/profiles/table-dispatch.yaml");
+        assert_eq!(fit_path(p, 24), "…les/table-dispatch.yaml");
+        // Room for the file name and the mark, or the name alone.
+        assert_eq!(fit_path(p, 20), "…table-dispatch.yaml");
+        assert_eq!(fit_path(p, 19), "table-dispatch.yaml");
+        // Less: the name cut at its end, never wider than the room.
+        assert_eq!(fit_path(p, 11), "table-disp…");
+        assert_eq!(fit_path(p, 0), "");
     }
 }
