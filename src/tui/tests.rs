@@ -2691,3 +2691,17 @@ fn the_save_diff_is_against_the_file_on_disk_and_says_when_it_changed() {
         "{text}"
     );
 }
+
+#[test]
+fn a_prompt_wraps_its_hint_and_shows_the_end_of_a_long_input() {
+    let mut app = app();
+    focus(&mut app, PaneId::Inputs);
+    key(&mut app, KeyCode::Char('/'));
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("then n next, N previous,"), "{screen}");
+    assert!(screen.contains("│Esc ends"), "{screen}");
+    keys(&mut app, &"x".repeat(100));
+    keys(&mut app, "THE-END");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("THE-END█"), "{screen}");
+}

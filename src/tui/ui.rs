@@ -51,7 +51,12 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         status_area,
     );
     if let Some(p) = app.prompt.clone() {
-        let h = 4.min(main.height);
+        // The hint wraps (a field prompt lists every current value); the
+        // input shows its end, where the cursor is.
+        let w = usize::from(main.width.saturating_sub(2)).max(1);
+        let mut hint = super::panes::wrap(&p.hint, w);
+        hint.truncate(usize::from(main.height / 2).max(1));
+        let h = (hint.len() as u16 + 3).min(main.height);
         let r = Rect {
             y: main.y + main.height - h,
             height: h,
@@ -65,13 +70,11 @@ pub fn draw(f: &mut Frame, app: &mut App) {
             .title_bottom(Span::styled(" Enter apply · Esc cancel ", dim()));
         let inner = block.inner(r);
         f.render_widget(block, r);
-        let lines = vec![
-            Line::from(vec![
-                Span::raw(p.input.clone()),
-                Span::styled("█", Style::new().fg(Color::Yellow)),
-            ]),
-            Line::from(Span::styled(p.hint.clone(), dim())),
-        ];
+        let mut lines = vec![Line::from(vec![
+            Span::raw(super::panes::truncate_left(&p.input, w.saturating_sub(1))),
+            Span::styled("█", Style::new().fg(Color::Yellow)),
+        ])];
+        lines.extend(hint.into_iter().map(|l| Line::from(Span::styled(l, dim()))));
         f.render_widget(Paragraph::new(lines), inner);
     }
     if let Some(c) = &app.confirm {
