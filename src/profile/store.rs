@@ -153,7 +153,13 @@ impl ProfileStore {
                         == path.parent().map(|d| d.canonicalize().ok()))
         };
         let current = self.profiles.iter().find(|p| same_file(&p.file)).cloned();
-        let had_errors = self.errors.iter().any(|e| same_file(&e.file));
+        let previous: Vec<ProfileError> = self
+            .errors
+            .iter()
+            .filter(|e| same_file(&e.file))
+            .cloned()
+            .collect();
+        let had_errors = !previous.is_empty();
         // A folder that could not be read at load (it did not exist yet)
         // is readable now that a file in it is reloaded.
         let dir_readable = self.dir.clone().filter(|d| d.is_dir());
@@ -209,6 +215,11 @@ impl ProfileStore {
             Err(errors) => {
                 self.errors.extend(errors.iter().cloned());
                 self.check_generic();
+                if errors == previous {
+                    // Broken the same way as already reported (a `touch`,
+                    // or the watch seeing a save the editor reloaded).
+                    return Reload::Unchanged;
+                }
                 Reload::Failed {
                     errors,
                     kept: current.map(|c| c.name.clone()),

@@ -498,6 +498,10 @@ fn hot_reload_keeps_the_last_good_version_until_the_file_is_fixed() {
         Some(25),
         "last good version stays live"
     );
+    // The same broken file again (a `touch`, a watch after a save) is no
+    // news: reported once, its errors kept.
+    assert_eq!(store.reload_file(&file, None), Reload::Unchanged);
+    assert_eq!(store.errors().len(), 1, "{:?}", store.errors());
     assert_eq!(store.errors().len(), 1);
 
     // Put back exactly as the live version: nothing to load, but the
