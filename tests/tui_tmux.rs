@@ -817,9 +817,19 @@ fn missing_folders_are_said_watched_for_and_loaded_when_they_appear() {
             .any(|l| l.contains("┃▸") && l.contains("reduce.yaml"))
     });
     assert!(s.contains("┏ 2  Inputs"), "{s}");
+    // The window grows before the workbench quits: nothing of it stays on
+    // the shell's screen (tmux keeps an uncleared alternate screen's rows).
+    tmux.run(&["resize-window", "-t", "main", "-x", "200", "-y", "60"]);
+    tmux.wait("the larger frame", |s| {
+        s.lines().any(|l| l.chars().count() > 160)
+    });
     tmux.keys(&["q"]);
     let s = tmux.wait("the exit", |s| s.contains("tailor exited"));
     assert!(s.contains("tailor exited 0"), "{s}");
+    assert!(
+        !s.contains(['┃', '│', '━', '─']),
+        "the frame stayed behind:\n{s}"
+    );
 }
 
 /// Issue 15, fixes 1 and 2, driven as an administrator would: a profile

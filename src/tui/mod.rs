@@ -77,6 +77,9 @@ fn restore_terminal() {
         std::io::stdout(),
         DisableMouseCapture,
         DisableBracketedPaste,
+        // Cleared first: tmux, when the window was resized while the
+        // alternate screen showed, leaves its rows over the shell's.
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );
