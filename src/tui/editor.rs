@@ -94,6 +94,9 @@ pub struct Editor {
     /// The comment block the file starts with.
     header: String,
     doc: Mapping,
+    /// What each field and node was written as, kept for those an edit
+    /// leaves unchanged.
+    written: Written,
     text: String,
     /// The file's text when editing began or was last saved.
     base: String,
@@ -121,24 +124,232 @@ fn header_of(source: &str) -> String {
     out
 }
 
+/// The text of each top-level field and pipeline node as the file wrote
+/// it (with the comments and blank lines before it), kept only where it
+/// reads back as the very value the document holds.
+#[derive(Debug, Clone, Default)]
+struct Written {
+    fields: Vec<Block>,
+    nodes: Vec<Block>,
+    /// Comments and blank lines after the last field.
+    tail: String,
+}
+
+/// A field or node as written: its key, its value, its text, and how
+/// much of that text is the comments and blank lines before it.
+#[derive(Debug, Clone)]
+struct Block {
+    key: Value,
+    value: Value,
+    text: String,
+    trivia: usize,
+}
+
+impl Written {
+    /// Cuts `source` (less its `header`) into fields, and the pipeline's
+    /// block into nodes. A block whose text does not parse alone to its
+    /// field (or node) and value in `doc` is not kept.
+    fn of(source: &str, header: &str, doc: &Mapping) -> Written {
+        let body = source.get(header.len()..).unwrap_or("");
+        let mut out = Written::default();
+        for (text, trivia_end) in blocks(body, 0) {
+            let Some((key, value)) = one_entry(&text) else {
+                continue;
+            };
+            if doc.get(&key) != Some(&value) {
+                continue;
+            }
+            if key.as_str() == Some("pipeline") {
+                if let Some(nodes) = value.as_mapping() {
+                    out.nodes = node_blocks(&text[trivia_end..], nodes);
+                }
+            }
+            out.fields.push(Block {
+                key,
+                value,
+                text,
+                trivia: trivia_end,
+            });
+        }
+        // Trailing comments: what follows the last block's last line.
+        let trimmed = body.trim_end_matches(['\n', ' ']);
+        if let Some(last) = trimmed.lines().last() {
+            if last.trim_start().starts_with('#') && !out.fields.is_empty() {
+                let end: String = body
+                    .lines()
+                    .rev()
+                    .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                out.tail = end;
+            }
+        }
+        out
+    }
+
+    /// `key: value` as written when unchanged; else the comments that
+    /// stood before it and `fresh`.
+    fn field(&self, key: &Value, value: &Value, fresh: impl FnOnce() -> String) -> String {
+        Self::keep(&self.fields, key, value, fresh)
+    }
+
+    fn node(&self, key: &Value, value: &Value, fresh: impl FnOnce() -> String) -> String {
+        Self::keep(&self.nodes, key, value, fresh)
+    }
+
+    fn keep(
+        blocks: &[Block],
+        key: &Value,
+        value: &Value,
+        fresh: impl FnOnce() -> String,
+    ) -> String {
+        match blocks.iter().find(|b| b.key == *key) {
+            Some(b) if b.value == *value => b.text.clone(),
+            Some(b) => format!("{}{}", &b.text[..b.trivia], fresh()),
+            None => fresh(),
+        }
+    }
+
+    /// The width node names are padded to in the nodes as written (the
+    /// column their values start at, less the indent and the colon),
+    /// when they are one-line `  name:   { … }` entries.
+    fn value_column(&self) -> Option<usize> {
+        self.nodes.iter().find_map(|b| {
+            let line = b.text[b.trivia..].lines().next()?;
+            let rest = line.strip_prefix("  ")?;
+            let colon = rest.find(':')?;
+            let after = &rest[colon + 1..];
+            let pad = after.len() - after.trim_start().len();
+            (pad >= 1 && after.trim_start().starts_with('{')).then(|| colon + pad - 1)
+        })
+    }
+}
+
+/// `text` cut into blocks at lines indented by exactly `indent` that
+/// start an entry; comment and blank lines go with the entry after them.
+/// Each block's text, and where its leading comments end.
+fn blocks(text: &str, indent: usize) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    let mut trivia = String::new();
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        let lead = line.len() - t.len();
+        if t.trim().is_empty() || t.starts_with('#') {
+            trivia.push_str(line);
+        } else if lead == indent {
+            let at = trivia.len();
+            out.push((std::mem::take(&mut trivia) + line, at));
+        } else if let Some((block, _)) = out.last_mut() {
+            // A continuation: comments inside it stay inside it.
+            block.push_str(&std::mem::take(&mut trivia));
+            block.push_str(line);
+        }
+    }
+    out
+}
+
+/// The one entry a block's text parses to.
+fn one_entry(text: &str) -> Option<(Value, Value)> {
+    let m: Mapping = serde_yaml::from_str(text).ok()?;
+    if m.len() != 1 {
+        return None;
+    }
+    m.into_iter().next()
+}
+
+/// The nodes of a pipeline block (its `pipeline:` line first) as written.
+fn node_blocks(text: &str, nodes: &Mapping) -> Vec<Block> {
+    let mut lines = text.split_inclusive('\n');
+    if lines.next().is_none() {
+        return Vec::new();
+    }
+    let rest: String = lines.collect();
+    let Some(indent) = rest
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| l.len() - l.trim_start().len())
+    else {
+        return Vec::new();
+    };
+    blocks(&rest, indent)
+        .into_iter()
+        .filter_map(|(text, trivia)| {
+            let dedented: String = text
+                .split_inclusive('\n')
+                .map(|l| {
+                    let n = (l.len() - l.trim_start().len()).min(indent);
+                    &l[n..]
+                })
+                .collect();
+            let (name, value) = one_entry(&dedented)?;
+            (nodes.get(&name) == Some(&value)).then_some(Block {
+                key: name,
+                value,
+                text,
+                trivia,
+            })
+        })
+        .collect()
+}
+
+/// The profile as text: each field and node as the file wrote it where an
+/// edit left it unchanged, the rest in the compact style of the shipped
+/// files. Falls back to [`render`] whole if the result would not read
+/// back as `doc`.
+fn render_keeping(header: &str, doc: &Mapping, written: &Written) -> String {
+    let mut out = header.to_owned();
+    for (k, v) in doc {
+        let text = written.field(k, v, || match (k.as_str(), v) {
+            (Some("pipeline"), Value::Mapping(nodes)) if !nodes.is_empty() => {
+                let mut out = "pipeline:\n".to_owned();
+                // A new line lines up with the nodes kept as written.
+                let width = nodes.keys().map(|n| flow(n).len()).max().unwrap_or(0);
+                let width = written.value_column().map_or(width, |c| width.max(c));
+                for (name, node) in nodes {
+                    out.push_str(&written.node(name, node, || node_line(name, node, width)));
+                }
+                out
+            }
+            _ => field_line(k, v),
+        });
+        out.push_str(&text);
+    }
+    out.push_str(&written.tail);
+    match serde_yaml::from_str::<Mapping>(&out) {
+        Ok(back) if back == *doc => out,
+        _ => render(header, doc),
+    }
+}
+
+fn node_line(name: &Value, node: &Value, width: usize) -> String {
+    let name = format!("{}:", flow(name));
+    format!("  {name:<w$} {}\n", flow(node), w = width + 1)
+}
+
+fn field_line(k: &Value, v: &Value) -> String {
+    format!(
+        "{}: {}\n",
+        flow(k),
+        block_scalar(v).unwrap_or_else(|| flow(v))
+    )
+}
+
 /// The profile as text in the compact style of the shipped files.
 fn render(header: &str, doc: &Mapping) -> String {
     let mut out = header.to_owned();
     for (k, v) in doc {
-        let key = flow(k);
         match (k.as_str(), v) {
             (Some("pipeline"), Value::Mapping(nodes)) if !nodes.is_empty() => {
                 out.push_str("pipeline:\n");
                 let width = nodes.keys().map(|n| flow(n).len()).max().unwrap_or(0);
                 for (name, node) in nodes {
-                    let name = format!("{}:", flow(name));
-                    out.push_str(&format!("  {name:<w$} {}\n", flow(node), w = width + 1));
+                    out.push_str(&node_line(name, node, width));
                 }
             }
-            _ => out.push_str(&format!(
-                "{key}: {}\n",
-                block_scalar(v).unwrap_or_else(|| flow(v))
-            )),
+            _ => out.push_str(&field_line(k, v)),
         }
     }
     out
@@ -239,9 +450,11 @@ impl Editor {
         let doc: Mapping = serde_yaml::from_str(source)
             .map_err(|e| format!("{}: not a YAML map: {e}", file.display()))?;
         let view = validate(file, source)?;
+        let header = header_of(source);
         Ok(Editor {
             file: file.to_owned(),
-            header: header_of(source),
+            written: Written::of(source, &header, &doc),
+            header,
             doc,
             text: source.to_owned(),
             base: source.to_owned(),
@@ -299,7 +512,7 @@ impl Editor {
     pub fn apply(&mut self, edit: &Edit) -> Result<String, String> {
         let mut doc = self.doc.clone();
         let message = change(&mut doc, edit, |n| self.node(n).cloned())?;
-        let text = render(&self.header, &doc);
+        let text = render_keeping(&self.header, &doc, &self.written);
         let view = validate(&self.file, &text)?;
         let old = self.swap((doc, text, view));
         self.undo.push(old);
@@ -373,6 +586,7 @@ impl Editor {
         }
         write_atomic(&self.file, &self.text).map_err(|e| SaveError::Io(e.to_string()))?;
         self.base = self.text.clone();
+        self.written = Written::of(&self.text, &self.header, &self.doc);
         self.saved = true;
         Ok(())
     }
@@ -818,5 +1032,107 @@ mod tests {
     fn an_invalid_profile_does_not_open() {
         assert!(Editor::open(Path::new("x.yaml"), "name: [").is_err());
         assert!(Editor::open(Path::new("x.yaml"), "name: x\nbogus: 1\n").is_err());
+    }
+
+    /// The lines of `a` and `b` that differ, as (removed, added).
+    fn changed(a: &str, b: &str) -> (Vec<String>, Vec<String>) {
+        let diff = similar::TextDiff::from_lines(a, b);
+        let mut out = (Vec::new(), Vec::new());
+        for c in diff.iter_all_changes() {
+            match c.tag() {
+                similar::ChangeTag::Delete => out.0.push(c.value().to_owned()),
+                similar::ChangeTag::Insert => out.1.push(c.value().to_owned()),
+                similar::ChangeTag::Equal => {}
+            }
+        }
+        out
+    }
+
+    const COMMENTED: &str = "# Ops' profile.\n\nname: small\n# raised for the batch jobs\npriority: 40\nmatch: size(arrays) > 0\npipeline:\n  # bind what is known\n  bind:\n    transform: specialize\n    bind: ints\n  clean:     { transform: dce, after: bind }   # tidy\n\n  vec:       { transform: vectorize, after: clean,\n               when: \"arrays.all(x, x.len >= 64)\" }\n# end of file\n";
+
+    #[test]
+    fn an_edit_changes_only_the_lines_of_what_it_changes() {
+        let mut e = Editor::open(Path::new("profiles/small.yaml"), COMMENTED).expect("valid");
+        e.apply(&field("priority", Some("45"))).expect("valid");
+        assert_eq!(
+            changed(COMMENTED, e.text()),
+            (vec!["priority: 40\n".into()], vec!["priority: 45\n".into()])
+        );
+        // A parameter: its node's line alone, lined up with the others.
+        e.apply(&Edit::SetParam {
+            node: "clean".into(),
+            key: "aggressive".into(),
+            value: Some("true".into()),
+        })
+        .expect("valid");
+        let (removed, added) = changed(COMMENTED, e.text());
+        assert_eq!(removed.len(), 2, "{removed:?}");
+        assert_eq!(
+            added[1],
+            "  clean:     { transform: dce, after: bind, aggressive: true }\n"
+        );
+        // A node removed: its lines and its comment go, the rest stays.
+        let mut e = Editor::open(Path::new("profiles/small.yaml"), COMMENTED).expect("valid");
+        e.apply(&Edit::RemoveNode {
+            node: "bind".into(),
+        })
+        .expect("valid");
+        let (removed, _) = changed(COMMENTED, e.text());
+        assert!(
+            removed.iter().any(|l| l.contains("# bind what is known")),
+            "{removed:?}"
+        );
+        assert!(e
+            .text()
+            .contains("# raised for the batch jobs\npriority: 40\n"));
+        assert!(e.text().ends_with("# end of file\n"), "{}", e.text());
+        assert!(e.text().contains("               when: "), "{}", e.text());
+    }
+
+    #[test]
+    fn what_the_editor_writes_always_reads_back_as_what_it_edited() {
+        // Odd layouts (flow maps over lines, anchors, a document marker)
+        // either keep their text or are rendered afresh: never a text that
+        // says something else.
+        for source in [
+            COMMENTED,
+            SMALL,
+            "---\nname: small\npipeline: { a: { transform: dce } }\n",
+            "name: small\npipeline:\n  a: &x { transform: dce }\n  b: { transform: dce, after: a }\n",
+            "name: small\npriority:\n  40\npipeline:\n    a:\n        transform: dce\n",
+        ] {
+            let mut e = match Editor::open(Path::new("profiles/small.yaml"), source) {
+                Ok(e) => e,
+                Err(err) => panic!("{source}: {err}"),
+            };
+            e.apply(&field("priority", Some("41"))).expect("valid");
+            let back: Mapping = serde_yaml::from_str(e.text()).expect("YAML");
+            assert_eq!(back, e.doc, "{source}\n→\n{}", e.text());
+            assert_eq!(back.get("priority"), Some(&Value::from(41)));
+        }
+    }
+
+    #[test]
+    fn a_field_edit_of_each_shipped_profile_is_a_one_line_diff() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("profiles/") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|x| x != "yaml") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).expect("read");
+            let mut e = Editor::open(&path, &source).expect("a shipped profile loads");
+            e.apply(&field("description", Some("retuned by ops")))
+                .expect("valid");
+            let (removed, added) = changed(&source, e.text());
+            assert!(
+                removed.len() <= 1 && added.len() == 1,
+                "{}: {removed:?} {added:?}",
+                path.display()
+            );
+            seen += 1;
+        }
+        assert!(seen >= 5, "{seen} profiles");
     }
 }
