@@ -750,9 +750,9 @@ pub struct SavePreview {
     pub file: PathBuf,
     /// A unified diff of the file on disk against what the save writes.
     pub diff: String,
-    /// The file changed on disk since editing began: the save overwrites
-    /// that change (the diff shows it removed).
-    pub changed_on_disk: bool,
+    /// What the save does beyond the diff (overwrites a change made on
+    /// disk, takes `generic` away), said above it.
+    pub warnings: Vec<String>,
     pub scroll: u16,
 }
 
@@ -1040,12 +1040,12 @@ impl App {
             Effect::PreviewSave {
                 file,
                 diff,
-                changed_on_disk,
+                warnings,
             } => {
                 self.preview = Some(SavePreview {
                     file,
                     diff,
-                    changed_on_disk,
+                    warnings,
                     scroll: 0,
                 })
             }

@@ -1901,7 +1901,12 @@ fn a_save_that_would_leave_no_generic_profile_asks_first() {
     key(&mut app, KeyCode::Enter);
     app.model.outbox.clear();
     key(&mut app, KeyCode::Char('s'));
-    // The preview of the diff, then yes.
+    // The preview of the diff says it before yes is pressed.
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        screen.contains("! this file holds `generic`: saved as `fallback`"),
+        "the preview warns:\n{screen}"
+    );
     key(&mut app, KeyCode::Char('y'));
     let screen = render(&mut app, 120, 30);
     assert!(
@@ -2672,7 +2677,7 @@ fn the_save_diff_is_against_the_file_on_disk_and_says_when_it_changed() {
         "the diff is the disk's:\n{screen}"
     );
     assert!(
-        screen.contains("the file changed on disk since you began editing"),
+        screen.contains("! the file changed on disk since you began editing"),
         "{screen}"
     );
     // Yes asks before overwriting, its keys on screen at 80×24.

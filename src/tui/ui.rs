@@ -139,30 +139,37 @@ fn draw_preview(f: &mut Frame, main: Rect, p: &mut super::app::SavePreview) {
             d + usize::from(l.starts_with('-') && !l.starts_with("---")),
         )
     });
-    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    let w = inner.width as usize;
+    let warnings: Vec<Line> = p
+        .warnings
+        .iter()
+        .flat_map(|t| super::panes::wrap(&format!("! {t}"), w.max(1)))
+        .map(|l| Line::from(Span::styled(l, warn())))
+        .collect();
+    let [head, said, body] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(warnings.len() as u16),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
     let counts = format!("+{plus} −{minus} lines");
-    let room = (head.width as usize).saturating_sub(counts.chars().count());
-    let (what, style) = if p.changed_on_disk {
-        (
-            " · the file changed on disk since you began editing: the save overwrites what is marked -",
-            warn(),
-        )
-    } else {
-        (
-            " · the file on disk (-) against what the save writes (+)",
-            dim(),
-        )
-    };
+    let room = w.saturating_sub(counts.chars().count());
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(counts, bold()),
-            Span::styled(super::panes::truncate(what, room), style),
+            Span::styled(
+                super::panes::truncate(
+                    " · the file on disk (-) against what the save writes (+)",
+                    room,
+                ),
+                dim(),
+            ),
         ])),
         head,
     );
+    f.render_widget(Paragraph::new(warnings), said);
     let max = (lines.len() as u16).saturating_sub(body.height);
     p.scroll = p.scroll.min(max);
-    let w = body.width as usize;
     let shown: Vec<Line> = lines
         .iter()
         .skip(p.scroll as usize)

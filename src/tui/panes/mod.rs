@@ -133,8 +133,9 @@ pub enum Effect {
     PreviewSave {
         file: PathBuf,
         diff: String,
-        /// The file changed on disk since editing began.
-        changed_on_disk: bool,
+        /// What the save does beyond the diff (overwrites a change made
+        /// on disk, takes `generic` away), said above it.
+        warnings: Vec<String>,
     },
     /// Judge this draft of a profile file over the sample inputs.
     WhatIf {

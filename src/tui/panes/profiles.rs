@@ -252,12 +252,10 @@ impl ProfilesPane {
             self.message = Some(("nothing to save: no unsaved edits".into(), false));
             return Effect::None;
         }
-        let holds_generic = model
-            .store
-            .profiles
-            .iter()
-            .any(|p| p.name == crate::profile::GENERIC && same_file(&p.file, &file));
-        if holds_generic && ed.view().name != crate::profile::GENERIC && !without_generic {
+        if holds_generic(model, &file)
+            && ed.view().name != crate::profile::GENERIC
+            && !without_generic
+        {
             return Effect::Confirm(super::Confirm {
                 question: format!(
                     "Saving {} leaves no `generic` profile: every request's fallback, and what variants are verified against. Save anyway?",
@@ -497,13 +495,28 @@ impl ProfilesPane {
             Action::Save => {
                 let pending = self
                     .dirty_editor(model)
-                    .map(|e| (e.file().to_owned(), e.diff()));
+                    .map(|e| (e.file().to_owned(), e.diff(), e.view().name.clone()));
                 match pending {
-                    Some((file, (diff, changed))) => Effect::PreviewSave {
-                        file,
-                        diff,
-                        changed_on_disk: changed,
-                    },
+                    Some((file, (diff, changed), name)) => {
+                        // What `y` will ask about, said before it is pressed.
+                        let mut warnings = Vec::new();
+                        if changed {
+                            warnings.push(
+                                "the file changed on disk since you began editing: the save overwrites what is marked -"
+                                    .to_owned(),
+                            );
+                        }
+                        if holds_generic(model, &file) && name != crate::profile::GENERIC {
+                            warnings.push(format!(
+                                "this file holds `generic`: saved as `{name}`, no profile is `generic`, every request's fallback"
+                            ));
+                        }
+                        Effect::PreviewSave {
+                            file,
+                            diff,
+                            warnings,
+                        }
+                    }
                     None => self.save_effect(model, false, false),
                 }
             }
@@ -1235,6 +1248,15 @@ impl super::Searchable for ProfilesPane {
         self.sel = row;
         self.sel_file = entries(model).0.get(row).map(|r| r.file.clone());
     }
+}
+
+/// Whether `file` holds the live `generic` profile.
+fn holds_generic(model: &Model, file: &Path) -> bool {
+    model
+        .store
+        .profiles
+        .iter()
+        .any(|p| p.name == crate::profile::GENERIC && same_file(&p.file, file))
 }
 
 /// `path` in `room` cells: whole, else cut from the left while its file
