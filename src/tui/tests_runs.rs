@@ -367,19 +367,26 @@ fn s_sorts_by_total_kernel_speedup_profile_and_back_to_newest() {
 }
 
 #[test]
-fn the_selection_stays_on_its_request_across_sorts_and_new_runs() {
+fn a_sort_shows_its_top_and_the_selection_stays_on_its_request_as_runs_come() {
     let mut app = mixed();
     render(&mut app, 120, 30);
     // Request 3, the fourth newest.
     keys(&mut app, "jjj");
     assert_eq!(selected(&render(&mut app, 120, 30)), Some(3));
+    // Each sort starts at its top row.
     for _ in 0..5 {
         keys(&mut app, "s");
         let screen = render(&mut app, 120, 30);
-        assert_eq!(selected(&screen), Some(3), "{screen}");
+        assert_eq!(selected(&screen), order(&screen).first().copied(), "{screen}");
     }
-    // Sorted by total, a new slower run comes in above it.
+    // Sorted by total (slowest first), request 3 selected, a new slower
+    // run comes in above it.
     keys(&mut app, "s");
+    let screen = render(&mut app, 120, 30);
+    let at = order(&screen).iter().position(|&r| r == 3).unwrap_or(0);
+    for _ in 0..at {
+        keys(&mut app, "j");
+    }
     feed(
         &mut app,
         [Run::new(7, "reduce.yaml", "flags", false, 90_000)],

@@ -777,13 +777,12 @@ impl RunsPane {
                 None => Effect::None,
             },
             Action::SortRuns => {
-                // Re-sorted, the selection stays on its request.
-                let pinned = shown.get(sel).map(|r| r.request);
+                // Re-sorted, the list shows its top: the slowest, the
+                // fastest, first (a selection kept deep in the list hid
+                // them above it). New runs then leave the selection be.
                 self.sort = self.sort.next();
-                self.sel_request = pinned;
                 let shown = self.shown(model);
-                let i = self.current(&shown);
-                self.select(i, &shown);
+                self.select(0, &shown);
                 Effect::None
             }
             _ => Effect::Unhandled,
