@@ -338,9 +338,13 @@ impl Cli {
 
 /// `RUST_LOG` (e.g. `info`, `tailor=debug`) turns on the log, to stderr;
 /// for the workbench, which owns the terminal, to `TAILOR_LOG_FILE` only.
+/// A `TAILOR_LOG_FILE` alone logs at `info`.
 fn init_logging(workbench: bool) {
-    let Ok(spec) = std::env::var("RUST_LOG") else {
-        return;
+    let file = std::env::var_os("TAILOR_LOG_FILE");
+    let spec = match (std::env::var("RUST_LOG"), &file) {
+        (Ok(spec), _) => spec,
+        (Err(_), Some(_)) => "info".to_owned(),
+        (Err(_), None) => return,
     };
     let filter = match spec.parse::<tracing_subscriber::filter::Targets>() {
         Ok(f) => f,
@@ -352,12 +356,17 @@ fn init_logging(workbench: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
-    let to_file = std::env::var_os("TAILOR_LOG_FILE").and_then(|p| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-            .ok()
+    let to_file = file.and_then(|p| {
+        match std::fs::OpenOptions::new().create(true).append(true).open(&p) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!(
+                    "tailor: TAILOR_LOG_FILE={}: {e}; logging stays off",
+                    p.to_string_lossy()
+                );
+                None
+            }
+        }
     });
     let layer = match (to_file, workbench) {
         (Some(f), _) => tracing_subscriber::fmt::layer()
