@@ -357,7 +357,11 @@ fn init_logging(workbench: bool) {
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
     let to_file = file.and_then(|p| {
-        match std::fs::OpenOptions::new().create(true).append(true).open(&p) {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p)
+        {
             Ok(f) => Some(f),
             Err(e) => {
                 eprintln!(

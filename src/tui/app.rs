@@ -763,6 +763,10 @@ pub struct App {
     pub zoom: bool,
     /// Whether the last frame showed every pane (set by drawing).
     pub grid: bool,
+    /// The rows the status bar has taken since the running batch began:
+    /// it keeps them until the batch ends, so the panes do not jump a row
+    /// each time its counts grow or a message comes and goes.
+    pub status_rows: usize,
     pub help: Option<u16>,
     /// The what-if overlay is open, scrolled this far (its rows arrive in
     /// `Model::what_if`).
@@ -792,6 +796,7 @@ impl App {
             focus: PaneId::Profiles,
             zoom: false,
             grid: false,
+            status_rows: 0,
             help: None,
             what_if: None,
             prompt: None,

@@ -2710,3 +2710,25 @@ fn a_prompt_wraps_its_hint_and_shows_the_end_of_a_long_input() {
     let screen = render(&mut app, 80, 24);
     assert!(screen.contains("THE-END█"), "{screen}");
 }
+
+#[test]
+fn the_status_bar_keeps_its_rows_while_a_batch_runs() {
+    let mut app = app();
+    app.model.apply(Msg::Job(JobState::Started {
+        label: "replay mixed.yaml".into(),
+        total: 303,
+    }));
+    let pane_top = |screen: &str| screen.lines().position(|l| l.contains("┗")).unwrap_or(0);
+    app.model.say(
+        "a message long enough to need a second row of the status bar at this width, surely",
+        false,
+    );
+    let two = render(&mut app, 100, 24);
+    app.model.flash = None;
+    let after = render(&mut app, 100, 24);
+    assert_eq!(pane_top(&two), pane_top(&after), "{two}\n{after}");
+    // The batch over, the bar takes what it needs again.
+    app.model.job = None;
+    let idle = render(&mut app, 100, 24);
+    assert_eq!(pane_top(&idle), pane_top(&two) + 1, "{idle}");
+}

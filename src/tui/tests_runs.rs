@@ -377,7 +377,11 @@ fn a_sort_shows_its_top_and_the_selection_stays_on_its_request_as_runs_come() {
     for _ in 0..5 {
         keys(&mut app, "s");
         let screen = render(&mut app, 120, 30);
-        assert_eq!(selected(&screen), order(&screen).first().copied(), "{screen}");
+        assert_eq!(
+            selected(&screen),
+            order(&screen).first().copied(),
+            "{screen}"
+        );
     }
     // Sorted by total (slowest first), request 3 selected, a new slower
     // run comes in above it.

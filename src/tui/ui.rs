@@ -17,7 +17,12 @@ pub const GRID_MIN: (u16, u16) = (150, 40);
 
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
-    let bar = status(app, area.width as usize);
+    let mut bar = status(app, area.width as usize);
+    app.status_rows = match app.model.job {
+        Some(_) => app.status_rows.max(bar.len()),
+        None => 0,
+    };
+    bar.resize(bar.len().max(app.status_rows), Line::default());
     let [tabs, main, status_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
