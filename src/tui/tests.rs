@@ -2565,6 +2565,22 @@ fn a_bad_count_for_n_is_said_on_screen_at_80x24() {
             "nothing runs"
         );
     }
+    // Nothing typed is no count and no complaint: as Esc.
+    let mut app = busy_app();
+    focus(&mut app, PaneId::Inputs);
+    app.model.outbox.clear();
+    app.model.flash = None;
+    key(&mut app, KeyCode::Char('n'));
+    if let Some(p) = app.prompt.as_mut() {
+        p.input.clear();
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(app.prompt.is_none() && app.model.flash.is_none());
+    assert!(!app
+        .model
+        .outbox
+        .iter()
+        .any(|c| matches!(c, Command::Run { .. })));
 }
 
 #[test]

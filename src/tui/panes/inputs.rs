@@ -166,6 +166,10 @@ impl InputsPane {
 
     pub fn prompted(&mut self, p: Prompt, model: &mut Model) -> Effect {
         if let PromptFor::RunTimes(input) = p.purpose {
+            // Nothing typed: nothing to run, as Esc.
+            if p.input.trim().is_empty() {
+                return Effect::None;
+            }
             let workload = self.workloads.contains(&input);
             match p.input.trim().parse::<usize>() {
                 Ok(n) if workload && (1..=100).contains(&n) => {
