@@ -474,30 +474,24 @@ impl CachePane {
                 dim(),
             ),
         ]);
-        let line2 = Line::from(vec![
-            Span::styled(
-                format!(
-                    "gets {} hit / {} miss · {} from disk{} · {} evictions{} · {} rejected · {} corrupt",
-                    s.hits,
-                    s.misses,
-                    s.disk_hits,
-                    if s.fleet_hits > 0 {
-                        format!(" · {} from redis", s.fleet_hits)
-                    } else {
-                        String::new()
-                    },
-                    s.evictions,
-                    if s.disk_evictions > 0 {
-                        format!(" ({} from disk)", s.disk_evictions)
-                    } else {
-                        String::new()
-                    },
-                    s.rejections,
-                    s.corrupt
-                ),
-                dim(),
-            ),
-        ]);
+        // The rarer counters only when they count something, so the line
+        // fits a grid pane whole.
+        let mut gets = vec![
+            format!("gets {} hit / {} miss", s.hits, s.misses),
+            format!("{} evictions", s.evictions),
+        ];
+        for (n, what) in [
+            (s.disk_hits, "from disk"),
+            (s.fleet_hits, "from redis"),
+            (s.disk_evictions, "evicted from disk"),
+            (s.rejections, "rejected"),
+            (s.corrupt, "corrupt"),
+        ] {
+            if n > 0 {
+                gets.push(format!("{n} {what}"));
+            }
+        }
+        let line2 = Line::from(Span::styled(gets.join(" · "), dim()));
         let fit = |l: Line<'static>| Line::from(super::fit_spans(l.spans, area.width as usize));
         f.render_widget(Paragraph::new(vec![fit(line1), fit(line2)]), area);
     }
