@@ -1751,8 +1751,20 @@ fn a_missing_profiles_folder_is_said_in_the_status_bar_and_the_pane() {
     });
     let screen = render(&mut app, 160, 20);
     let bar = screen.lines().last().unwrap_or_default();
-    assert!(bar.contains("watching profiles"), "{screen}");
     assert!(bar.contains("appeared"), "{screen}");
+    // The inputs folder still missing, that is what the bar says then.
+    assert!(
+        bar.contains("inputs folder /srv/inputs is missing"),
+        "{screen}"
+    );
+    app.apply(Msg::FolderAppeared {
+        folder: super::worker::Folder::Inputs,
+        path: PathBuf::from("/srv/inputs"),
+    });
+    app.model.flash = None;
+    let screen = render(&mut app, 160, 20);
+    let bar = screen.lines().last().unwrap_or_default();
+    assert!(bar.contains("watching profiles"), "{screen}");
 }
 
 #[test]
@@ -2747,4 +2759,19 @@ fn the_status_bar_keeps_its_rows_while_a_batch_runs() {
     app.model.job = None;
     let idle = render(&mut app, 100, 24);
     assert_eq!(pane_top(&idle), pane_top(&two) + 1, "{idle}");
+}
+
+#[test]
+fn a_missing_inputs_folder_is_said_in_the_status_bar() {
+    let mut app = app();
+    app.inputs.set_missing(Path::new("/srv/inputs"));
+    let screen = render(&mut app, 120, 24);
+    let bar = screen.lines().last().unwrap_or_default().to_owned();
+    assert!(
+        bar.contains("! inputs folder /srv/inputs is missing; watching for it"),
+        "{screen}"
+    );
+    app.inputs.load(Path::new("/srv/inputs"));
+    let screen = render(&mut app, 120, 24);
+    assert!(screen.contains("watching profiles"), "{screen}");
 }

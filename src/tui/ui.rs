@@ -334,7 +334,17 @@ fn status(app: &App, width: usize) -> Vec<Line<'static>> {
             Span::styled(format!(" {}", super::panes::ago(m.now_ms, r.at_ms)), dim()),
         ]),
         None => parts.push(match &m.watch {
-            super::app::WatchState::Watching => vec![Span::styled("watching profiles", dim())],
+            // Profiles watched, inputs missing: the missing folder tells.
+            super::app::WatchState::Watching => match app.inputs.missing() {
+                Some(dir) => vec![
+                    Span::styled("! ", warn()),
+                    Span::styled(
+                        super::worker::missing_text(super::worker::Folder::Inputs, dir),
+                        warn(),
+                    ),
+                ],
+                None => vec![Span::styled("watching profiles", dim())],
+            },
             super::app::WatchState::Missing(dir) => vec![
                 Span::styled("! ", warn()),
                 Span::styled(

@@ -78,6 +78,11 @@ impl InputsPane {
         self.missing = Some(dir.to_owned());
     }
 
+    /// The inputs folder, when it does not exist (yet).
+    pub fn missing(&self) -> Option<&Path> {
+        self.missing.as_deref()
+    }
+
     /// Lists the inputs and workloads of `dir` (the folder appeared).
     pub fn load(&mut self, dir: &Path) {
         self.inputs = yaml_files(dir);
