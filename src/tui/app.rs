@@ -944,6 +944,14 @@ impl App {
             return;
         }
         let Some(action) = keymap::lookup(&self.scopes(), &ev) else {
+            // A node editor's key in the Profiles list: say how to get
+            // there, rather than nothing.
+            if self.focus == PaneId::Profiles && keymap::lookup(&[Scope::Graph], &ev).is_some() {
+                self.model.say(
+                    "that key edits a node: Enter first selects the profile's nodes",
+                    false,
+                );
+            }
             return;
         };
         let effect = match self.focus {

@@ -2775,3 +2775,16 @@ fn a_missing_inputs_folder_is_said_in_the_status_bar() {
     let screen = render(&mut app, 120, 24);
     assert!(screen.contains("watching profiles"), "{screen}");
 }
+
+#[test]
+fn a_node_editor_key_in_the_profiles_list_says_how_to_get_there() {
+    let mut app = app();
+    focus(&mut app, PaneId::Profiles);
+    key(&mut app, KeyCode::Char('p'));
+    let said = app.model.flash.clone().map(|f| f.0).unwrap_or_default();
+    assert!(
+        said.contains("Enter first selects the profile's nodes"),
+        "{said}"
+    );
+    assert!(app.prompt.is_none());
+}
