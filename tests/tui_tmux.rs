@@ -869,6 +869,8 @@ fn a_restored_profile_clears_its_error_and_quit_asks_for_unsaved_edits() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("● small-shapes");
     tmux.keys(&["Escape"]);
+    // Apart, or the terminal reads Esc and q as one key, Alt-q.
+    std::thread::sleep(Duration::from_millis(300));
     tmux.keys(&["q"]);
     tmux.wait_for("Quit and drop the unsaved edits of");
     tmux.keys(&["n"]);
