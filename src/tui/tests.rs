@@ -2788,3 +2788,16 @@ fn a_node_editor_key_in_the_profiles_list_says_how_to_get_there() {
     );
     assert!(app.prompt.is_none());
 }
+
+#[test]
+fn a_long_input_name_is_cut_with_an_ellipsis_in_the_list() {
+    let long = PathBuf::from("sample-inputs/workloads/mixed-traffic-weekday-peak-hours.yaml");
+    let mut app = App::new(
+        vec![PathBuf::from("sample-inputs/dot-small.yaml")],
+        vec![long],
+    );
+    app.model.now_ms = NOW;
+    focus(&mut app, PaneId::Inputs);
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("▶ mixed-traffic-weekday-…"), "{screen}");
+}

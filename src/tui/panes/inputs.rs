@@ -258,6 +258,10 @@ impl InputsPane {
         let [list, foot] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(list);
         self.list_area = list;
+        // A name longer than the list is cut with `…` (the selection mark,
+        // the state mark and a space take three cells).
+        let name_w = (list.width as usize).saturating_sub(3);
+        let name = |p: &PathBuf| super::truncate(&file_name(p), name_w);
         let mut rows: Vec<Row> = self
             .inputs
             .iter()
@@ -267,7 +271,7 @@ impl InputsPane {
                     Some(false) => Span::styled("✗", bad()),
                     None => Span::raw(" "),
                 };
-                Row::new(vec![Cell::from(mark), Cell::from(file_name(p))])
+                Row::new(vec![Cell::from(mark), Cell::from(name(p))])
             })
             .collect();
         if self.len() > 0 {
@@ -279,7 +283,7 @@ impl InputsPane {
         for w in &self.workloads {
             rows.push(Row::new(vec![
                 Cell::from(Span::styled("▶", Style::new().fg(Color::Magenta))),
-                Cell::from(file_name(w)),
+                Cell::from(name(w)),
             ]));
         }
         // Skip the heading row when selecting a workload.
