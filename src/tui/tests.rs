@@ -2208,8 +2208,9 @@ fn slash_searches_an_open_ir_view() {
     assert!(screen.contains("ret double %s"), "{screen}");
 }
 
-#[test]
-fn f_sets_a_profile_field_s_shows_the_diff_and_y_saves_u_and_redo() {
+/// A workbench whose one profile is `SMALL`, written to a file of a
+/// folder of its own: the folder (kept while it lives), the file, the app.
+fn editing_small() -> (tempfile::TempDir, PathBuf, App) {
     let dir = match tempfile::tempdir() {
         Ok(d) => d,
         Err(e) => panic!("{e}"),
@@ -2227,6 +2228,12 @@ fn f_sets_a_profile_field_s_shows_the_diff_and_y_saves_u_and_redo() {
         ))],
         errors: vec![],
     })));
+    (dir, file, app)
+}
+
+#[test]
+fn f_sets_a_profile_field_s_shows_the_diff_and_y_saves_u_and_redo() {
+    let (_dir, file, mut app) = editing_small();
     // A field the loader refuses is refused with its message.
     key(&mut app, KeyCode::Char('f'));
     assert!(
@@ -2595,8 +2602,9 @@ fn a_bad_count_for_n_is_said_on_screen_at_80x24() {
         .any(|c| matches!(c, Command::Run { .. })));
 }
 
-#[test]
-fn slash_in_the_pipeline_finds_steps_then_the_selected_steps_text() {
+/// The Pipeline pane after a request built the fixture variant, its
+/// steps and their text loaded, drawn once.
+fn pipeline_of_a_built_variant() -> App {
     let mut app = app();
     focus(&mut app, PaneId::Pipeline);
     for m in request(1, "sample-inputs/dot-small.yaml", false, usize::MAX) {
@@ -2608,6 +2616,12 @@ fn slash_in_the_pipeline_finds_steps_then_the_selected_steps_text() {
         kernel_ir: Some("define double @dot() {\nentry:\n  ret double 0.0\n}\n".into()),
     })));
     render(&mut app, 110, 30);
+    app
+}
+
+#[test]
+fn slash_in_the_pipeline_finds_steps_then_the_selected_steps_text() {
+    let mut app = pipeline_of_a_built_variant();
     // A step by name, before any text is drawn for it.
     key(&mut app, KeyCode::Char('/'));
     keys(&mut app, "vectorize");
@@ -2631,17 +2645,7 @@ fn slash_in_the_pipeline_finds_steps_then_the_selected_steps_text() {
 
 #[test]
 fn n_in_a_pipeline_search_walks_every_match_and_wraps() {
-    let mut app = app();
-    focus(&mut app, PaneId::Pipeline);
-    for m in request(1, "sample-inputs/dot-small.yaml", false, usize::MAX) {
-        app.model.apply(m);
-    }
-    app.model.apply(Msg::Variant(Arc::new(VariantView {
-        key: KEY.into(),
-        variant: Ok(Arc::new(variant())),
-        kernel_ir: Some("define double @dot() {\nentry:\n  ret double 0.0\n}\n".into()),
-    })));
-    render(&mut app, 110, 30);
+    let mut app = pipeline_of_a_built_variant();
     key(&mut app, KeyCode::Char('/'));
     keys(&mut app, "double");
     key(&mut app, KeyCode::Enter);
@@ -2669,23 +2673,7 @@ fn n_in_a_pipeline_search_walks_every_match_and_wraps() {
 
 #[test]
 fn the_save_diff_is_against_the_file_on_disk_and_says_when_it_changed() {
-    let dir = match tempfile::tempdir() {
-        Ok(d) => d,
-        Err(e) => panic!("{e}"),
-    };
-    let file = dir.path().join("small.yaml");
-    if let Err(e) = std::fs::write(&file, SMALL) {
-        panic!("{e}");
-    }
-    let mut app = app();
-    app.model.apply(Msg::Store(Arc::new(StoreView {
-        dir: Some(dir.path().to_owned()),
-        profiles: vec![ProfileView::from_profile(&parse(
-            &file.display().to_string(),
-            SMALL,
-        ))],
-        errors: vec![],
-    })));
+    let (_dir, file, mut app) = editing_small();
     key(&mut app, KeyCode::Char('f'));
     keys(&mut app, "priority: 45");
     key(&mut app, KeyCode::Enter);

@@ -162,6 +162,19 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
+    /// After what is pending, writing profile `name` into `dir` is seen
+    /// by the watch.
+    fn a_write_is_seen(rx: &std::sync::mpsc::Receiver<Command>, dir: &Path, name: &str) {
+        while rx.recv_timeout(DEBOUNCE * 3).is_ok() {}
+        let file = dir.join(format!("{name}.yaml"));
+        std::fs::write(&file, format!("name: {name}\n")).expect("write");
+        let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
+        assert!(
+            matches!(&got, Command::Changed { path, .. } if *path == file),
+            "{got:?}"
+        );
+    }
+
     #[test]
     fn a_written_profile_file_is_reported_once_and_other_files_not_at_all() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -217,13 +230,7 @@ mod tests {
             Command::Changed { path, .. } => assert_eq!(path, dir.join("a.yaml")),
             other => panic!("{other:?}"),
         }
-        while rx.recv_timeout(DEBOUNCE * 3).is_ok() {}
-        std::fs::write(dir.join("b.yaml"), "name: b\n").expect("write");
-        let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
-        assert!(
-            matches!(&got, Command::Changed { path, .. } if *path == dir.join("b.yaml")),
-            "{got:?}"
-        );
+        a_write_is_seen(&rx, &dir, "b");
     }
 
     #[test]
@@ -257,13 +264,7 @@ mod tests {
             matches!(&rescan, Some(Command::Rescan(p)) if *p == dir),
             "{rescan:?}"
         );
-        while rx.recv_timeout(DEBOUNCE * 3).is_ok() {}
-        std::fs::write(dir.join("b.yaml"), "name: b\n").expect("write");
-        let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
-        assert!(
-            matches!(&got, Command::Changed { path, .. } if *path == dir.join("b.yaml")),
-            "{got:?}"
-        );
+        a_write_is_seen(&rx, &dir, "b");
         // Swapped for another folder by `mv`: the new one is watched.
         let other = parent.path().join("next");
         std::fs::create_dir(&other).expect("mkdir");
@@ -273,12 +274,6 @@ mod tests {
             .take_while(|s| *s != "appeared")
             .collect();
         assert!(said.iter().all(|s| *s == "gone"), "{said:?}");
-        while rx.recv_timeout(DEBOUNCE * 3).is_ok() {}
-        std::fs::write(dir.join("c.yaml"), "name: c\n").expect("write");
-        let got = rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
-        assert!(
-            matches!(&got, Command::Changed { path, .. } if *path == dir.join("c.yaml")),
-            "{got:?}"
-        );
+        a_write_is_seen(&rx, &dir, "c");
     }
 }
