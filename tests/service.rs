@@ -526,6 +526,37 @@ fn profiles_change_through_the_api_with_history_and_rollback() {
         assert!(started.elapsed() < Duration::from_secs(10), "hot reload");
         std::thread::sleep(Duration::from_millis(50));
     }
+
+    // The folder swapped for a new one (a deploy: `mv new profiles`):
+    // the new folder is read whole and watched; what it lacks unloads.
+    let dir = s.profiles.path();
+    let next = dir.with_extension("next");
+    std::fs::create_dir(&next).expect("mkdir");
+    std::fs::copy(dir.join("generic.yaml"), next.join("generic.yaml")).expect("copy");
+    std::fs::write(
+        next.join("swapped.yaml"),
+        "name: swapped\npriority: 3\npipeline: {}\n",
+    )
+    .expect("write");
+    std::fs::rename(dir, dir.with_extension("old")).expect("mv away");
+    std::fs::rename(&next, dir).expect("mv in");
+    let started = Instant::now();
+    while s.get("/v1/profiles/swapped", Some(CLIENT)).status != 200
+        || s.get("/v1/profiles/disk", Some(CLIENT)).status != 404
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the new folder"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::write(dir.join("later.yaml"), "name: later\npipeline: {}\n").expect("write");
+    let started = Instant::now();
+    while s.get("/v1/profiles/later", Some(CLIENT)).status != 200 {
+        assert!(started.elapsed() < Duration::from_secs(10), "watched");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::fs::remove_dir_all(dir.with_extension("old"));
 }
 
 #[test]

@@ -182,18 +182,37 @@ pub fn serve(settings: Settings, say: impl Fn(&str)) -> Result<(), ServiceError>
         },
     })?;
     engine.serve_tiered(settings.tiered);
-    // Files edited on disk go live as the workbench's do.
+    // Files edited on disk go live as the workbench's do, and the folder
+    // is followed as it is deleted, made again or swapped for another.
     let watched = engine.clone();
-    let watcher = crate::profile::watch::watch(&settings.profiles, move |changed| match changed {
-        Ok(files) => {
-            for f in files {
-                let reload = watched.reload_file(&f);
-                tracing::info!(target: "tailor::service", file = %f.display(), "profile reload: {reload:?}");
+    let dir = settings.profiles.clone();
+    let (_watcher, began) = crate::profile::watch::follow(&settings.profiles, move |event| {
+        use crate::profile::watch::FolderEvent;
+        let reload = |f: &std::path::Path| {
+            let reload = watched.reload_file(f);
+            tracing::info!(target: "tailor::service", file = %f.display(), "profile reload: {reload:?}");
+        };
+        match event {
+            FolderEvent::Changed(files) => files.iter().for_each(|f| reload(f)),
+            FolderEvent::Error(e) => {
+                tracing::warn!(target: "tailor::service", "watching profiles: {e}")
+            }
+            FolderEvent::Gone => tracing::warn!(
+                target: "tailor::service",
+                "profiles folder {} was deleted; the profiles loaded stay live until it is back",
+                dir.display()
+            ),
+            FolderEvent::Appeared => {
+                tracing::info!(target: "tailor::service", "profiles folder {} appeared: reading it whole", dir.display());
+                let store = watched.store();
+                let known = crate::profile::watch::store_files(&store);
+                for f in crate::profile::watch::files_to_rescan(&dir, known) {
+                    reload(&f);
+                }
             }
         }
-        Err(e) => tracing::warn!(target: "tailor::service", "watching profiles: {e}"),
     });
-    if let Err(e) = &watcher {
+    if let crate::profile::watch::Began::Failed(e) = &began {
         say(&format!(
             "warning: {e}; profiles change only through the API"
         ));

@@ -9,15 +9,13 @@
 //! missing at start, is looked for every [`POLL`] ([`when_created`]).
 
 use super::worker::{Command, Folder, Msg, Sink};
-pub use crate::profile::watch::{Watcher, DEBOUNCE};
+use crate::profile::watch::FolderEvent;
+pub use crate::profile::watch::{DEBOUNCE, POLL};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// How often a missing folder is looked for.
-pub const POLL: Duration = Duration::from_millis(250);
+use std::time::Instant;
 
 /// Stops looking for a missing folder when dropped.
 pub struct Awaiting {
@@ -48,110 +46,45 @@ pub fn when_created(dir: PathBuf, then: impl FnOnce() + Send + 'static) -> Await
     Awaiting { stop }
 }
 
-/// The profiles folder's watch, kept on the folder itself: a thread
-/// looks at the folder every [`POLL`] and, when it is deleted, says so
-/// ([`Msg::FolderGone`]; what is loaded stays live) and waits for it; when
-/// it appears, or is replaced by another folder of the same name (`rm -rf`
-/// then `cp -r`, or a `mv` swap, which a watch on the old folder would
-/// never see), it watches the new one and has the engine reload all it
-/// holds ([`Command::Rescan`]). Dropping it stops the thread and the watch.
-pub struct ProfilesWatch {
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for ProfilesWatch {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
-
-/// How the profiles folder's watch began.
-#[derive(Debug)]
-pub enum Began {
-    Watching,
-    /// The folder is not there (yet).
-    Missing,
-    /// The folder is there but cannot be watched: hot reload is off.
-    Failed(String),
-}
-
-/// A folder's identity: which folder a path names now.
-fn identity(dir: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(dir)
-        .ok()
-        .filter(std::fs::Metadata::is_dir)
-        .map(|m| (m.dev(), m.ino()))
-}
+/// The profiles folder's watch ([`crate::profile::watch::follow`]): its
+/// changes become reloads; a deleted folder is said ([`Msg::FolderGone`]:
+/// what is loaded stays live) and waited for; one that appears, or a
+/// new folder of the same name, is said ([`Msg::FolderAppeared`]) and
+/// read whole ([`Command::Rescan`]). Dropping it stops the watch.
+pub type ProfilesWatch = crate::profile::watch::FolderWatch;
+pub use crate::profile::watch::Began;
 
 /// Starts watching the profiles folder `dir` (at once when it exists)
 /// and keeps the watch on it as it goes and comes.
 pub fn supervise(dir: &Path, engine: Sender<Command>, notices: Sink) -> (ProfilesWatch, Began) {
-    let start =
-        |engine: &Sender<Command>, notices: &Sink| watch(dir, engine.clone(), notices.clone());
-    let mut on = identity(dir);
-    let (mut watcher, began) = match on {
-        None => (None, Began::Missing),
-        Some(_) => match start(&engine, &notices) {
-            Ok(w) => (Some(w), Began::Watching),
-            Err(e) => (None, Began::Failed(e)),
-        },
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let dir = dir.to_owned();
-    let _ = std::thread::Builder::new()
-        .name("tailor-profiles-folder".into())
-        .spawn(move || {
-            while !flag.load(Ordering::SeqCst) {
-                std::thread::sleep(POLL);
-                let now = identity(&dir);
-                if now == on {
-                    continue;
+    let path = dir.to_owned();
+    crate::profile::watch::follow(dir, move |event| {
+        let send = |c: Command| {
+            let _ = engine.send(c);
+        };
+        match event {
+            FolderEvent::Changed(files) => {
+                let seen = Instant::now();
+                for path in files {
+                    send(Command::Changed { path, seen });
                 }
-                watcher = None;
-                on = now;
-                if now.is_none() {
-                    notices(Msg::FolderGone {
-                        folder: Folder::Profiles,
-                        path: dir.clone(),
-                    });
-                    continue;
-                }
+            }
+            FolderEvent::Error(e) => notices(Msg::Notice {
+                error: true,
+                text: format!("watching profiles: {e}"),
+            }),
+            FolderEvent::Gone => notices(Msg::FolderGone {
+                folder: Folder::Profiles,
+                path: path.clone(),
+            }),
+            FolderEvent::Appeared => {
                 notices(Msg::FolderAppeared {
                     folder: Folder::Profiles,
-                    path: dir.clone(),
+                    path: path.clone(),
                 });
-                // Watch first, then rescan: a file written meanwhile is
-                // reloaded one way or the other.
-                match watch(&dir, engine.clone(), notices.clone()) {
-                    Ok(w) => watcher = Some(w),
-                    Err(e) => notices(Msg::Notice {
-                        error: true,
-                        text: format!("{e}; hot reload is off"),
-                    }),
-                }
-                let _ = engine.send(Command::Rescan(dir.clone()));
-            }
-            drop(watcher);
-        });
-    (ProfilesWatch { stop }, began)
-}
-
-/// Watches `dir`; changed profile files go to `engine`, watch errors to
-/// `notices`.
-pub fn watch(dir: &Path, engine: Sender<Command>, notices: Sink) -> Result<Watcher, String> {
-    crate::profile::watch::watch(dir, move |changed| match changed {
-        Ok(files) => {
-            let seen = Instant::now();
-            for path in files {
-                let _ = engine.send(Command::Changed { path, seen });
+                send(Command::Rescan(path.clone()));
             }
         }
-        Err(e) => notices(Msg::Notice {
-            error: true,
-            text: format!("watching profiles: {e}"),
-        }),
     })
 }
 
@@ -180,7 +113,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (tx, rx) = channel();
         let sink: Sink = Arc::new(|_| {});
-        let _w = watch(dir.path(), tx, sink).expect("watch");
+        let (_w, began) = supervise(dir.path(), tx, sink);
+        assert!(matches!(began, Began::Watching), "{began:?}");
         let started = Instant::now();
         std::fs::write(dir.path().join("notes.txt"), "x").expect("write");
         std::fs::write(dir.path().join("p.yaml"), "name: p\n").expect("write");

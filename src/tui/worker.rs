@@ -772,17 +772,18 @@ impl State {
                 self.reload(path, since);
             }
             Command::Rescan(dir) => {
-                let mut files: std::collections::BTreeSet<PathBuf> =
-                    super::panes::inputs::yaml_files(&dir).into_iter().collect();
-                if let Some(v) = &self.last_store {
-                    let known = v.profiles.iter().map(|p| &p.file);
-                    files.extend(
-                        known
-                            .chain(v.errors.iter().map(|e| &e.file))
-                            .filter(|f| f.parent() == Some(dir.as_path()))
-                            .cloned(),
-                    );
-                }
+                let known: Vec<PathBuf> = self
+                    .last_store
+                    .iter()
+                    .flat_map(|v| {
+                        let loaded = v.profiles.iter().map(|p| p.file.clone());
+                        loaded.chain(v.errors.iter().map(|e| e.file.clone()))
+                    })
+                    .collect();
+                let files = crate::profile::watch::files_to_rescan(
+                    &dir,
+                    known.iter().map(PathBuf::as_path),
+                );
                 for f in files {
                     self.reload(f, None);
                 }
