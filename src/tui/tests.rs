@@ -2789,3 +2789,49 @@ fn a_long_input_name_is_cut_with_an_ellipsis_in_the_list() {
     let screen = render(&mut app, 80, 24);
     assert!(screen.contains("▶ mixed-traffic-weekday-…"), "{screen}");
 }
+
+#[test]
+fn n_and_n_walk_every_log_match_even_near_its_top() {
+    let mut app = app();
+    focus(&mut app, PaneId::Log);
+    // Old matches, near the top, where the view cannot put them at its
+    // bottom row; then newer lines without a match.
+    for i in 0..5 {
+        app.model
+            .log(super::app::Level::Info, format!("reloaded p{i}.yaml"));
+    }
+    for i in 0..30 {
+        app.model.log(super::app::Level::Event, format!("#{i} ran"));
+    }
+    render(&mut app, 100, 14);
+    key(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "reloaded");
+    key(&mut app, KeyCode::Enter);
+    let said = |app: &App| app.model.flash.clone().map(|f| f.0).unwrap_or_default();
+    let mut seen = vec![said(&app)];
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Char('n'));
+        render(&mut app, 100, 14);
+        seen.push(said(&app));
+    }
+    let k: Vec<String> = seen
+        .iter()
+        .map(|s| s.trim_start_matches("/reloaded: ").to_owned())
+        .collect();
+    assert_eq!(
+        k,
+        [
+            "match 1 of 5",
+            "match 2 of 5",
+            "match 3 of 5",
+            "match 4 of 5",
+            "match 5 of 5",
+            "match 1 of 5"
+        ],
+        "{seen:?}"
+    );
+    key(&mut app, KeyCode::Char('N'));
+    assert_eq!(said(&app), "/reloaded: match 5 of 5");
+    key(&mut app, KeyCode::Char('N'));
+    assert_eq!(said(&app), "/reloaded: match 4 of 5");
+}

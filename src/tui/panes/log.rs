@@ -26,6 +26,10 @@ pub struct LogPane {
     area: Rect,
     /// Rows the shown lines took at the last draw (wrapped).
     rows: usize,
+    /// The line (by its `seq`) a search brought into view: the next `n`
+    /// goes on from it, wherever the view could scroll (an old line near
+    /// the top sits above the bottom row) and as new lines arrive.
+    found: Option<u64>,
 }
 
 impl Default for LogPane {
@@ -35,6 +39,7 @@ impl Default for LogPane {
             events: true,
             area: Rect::default(),
             rows: 0,
+            found: None,
         }
     }
 }
@@ -166,6 +171,11 @@ impl LogPane {
     pub fn handle(&mut self, action: Action, model: &mut Model) -> Effect {
         let page = self.area.height.max(2) as usize - 1;
         let max = self.max_back();
+        // A move of the pane's own ends where a search was; `n` and `N`
+        // (handled above this pane) go on from it.
+        if !matches!(action, Action::NextMatch | Action::PrevMatch) {
+            self.found = None;
+        }
         match action {
             Action::Up => self.back = (self.back + 1).min(max),
             Action::Down => self.back = self.back.saturating_sub(1),
@@ -320,8 +330,16 @@ impl super::Searchable for LogPane {
             .collect()
     }
 
-    /// The line at the bottom of the view.
+    /// The line a search found last, else the line at the bottom of the
+    /// view.
     fn search_at(&self, model: &Model) -> usize {
+        let lines = model.log.lines(self.events);
+        if let Some(i) = self
+            .found
+            .and_then(|seq| lines.iter().rev().position(|l| l.seq == seq))
+        {
+            return i;
+        }
         let mut seen = 0;
         for (i, rows) in self.rows_newest_first(model).into_iter().enumerate() {
             seen += rows;
@@ -337,6 +355,13 @@ impl super::Searchable for LogPane {
         let rows = self.rows_newest_first(model);
         self.back = rows.iter().take(row).sum();
         self.rows = rows.iter().sum();
+        self.found = model
+            .log
+            .lines(self.events)
+            .iter()
+            .rev()
+            .nth(row)
+            .map(|l| l.seq);
     }
 }
 
