@@ -1165,10 +1165,12 @@ impl App {
             PaneId::Runs => &mut self.runs,
             PaneId::Log => &mut self.log,
         };
-        let rows = pane.search_rows(model);
-        let hits: Vec<usize> = (0..rows.len())
-            .filter(|&i| search.matches(&rows[i]))
-            .collect();
+        let hits_of = |rows: Vec<String>| -> Vec<usize> {
+            (0..rows.len())
+                .filter(|&i| search.matches(&rows[i]))
+                .collect()
+        };
+        let hits = hits_of(pane.search_rows(model));
         let at = pane.search_at(model);
         let next = if forward {
             hits.iter()
@@ -1180,7 +1182,11 @@ impl App {
         let text = match next {
             Some(&i) => {
                 pane.search_show(i, model);
-                let k = hits.iter().position(|&h| h == i).unwrap_or(0) + 1;
+                // Counted again on what the pane shows now: a Pipeline
+                // match selects its step, whose text is searched too.
+                let hits = hits_of(pane.search_rows(model));
+                let at = pane.search_at(model);
+                let k = hits.iter().position(|&h| h == at).unwrap_or(0) + 1;
                 format!("/{}: match {k} of {}", search.query, hits.len())
             }
             None => format!("/{}: no match in {}", search.query, search.pane.title()),
