@@ -483,7 +483,16 @@ impl Model {
             .latency_ms
             .map(|ms| format!(" ({ms} ms after the write)"))
             .unwrap_or_default();
+        // The file held `generic` and now names another profile: as a
+        // deletion of generic, an error (the store's own follows).
+        let held_generic = self.store.profiles.iter().any(|p| {
+            p.name == crate::profile::GENERIC && super::panes::profiles::same_file(&p.file, &r.path)
+        });
         let (ok, text) = match &r.reload {
+            Reload::Loaded { name, .. } if held_generic && name != crate::profile::GENERIC => (
+                false,
+                format!("{file} now holds `{name}`: no generic profile; built-in O3 stands in"),
+            ),
             Reload::Loaded { name, version } => (
                 true,
                 format!(

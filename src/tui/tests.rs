@@ -1916,7 +1916,7 @@ fn a_save_that_would_leave_no_generic_profile_asks_first() {
     // The preview of the diff says it before yes is pressed.
     let screen = render(&mut app, 120, 30);
     assert!(
-        screen.contains("! this file holds `generic`: saved as `fallback`"),
+        screen.contains("! saved as `fallback`, this file leaves no `generic` profile"),
         "the preview warns:\n{screen}"
     );
     key(&mut app, KeyCode::Char('y'));
@@ -2834,4 +2834,27 @@ fn n_and_n_walk_every_log_match_even_near_its_top() {
     assert_eq!(said(&app), "/reloaded: match 5 of 5");
     key(&mut app, KeyCode::Char('N'));
     assert_eq!(said(&app), "/reloaded: match 4 of 5");
+}
+
+#[test]
+fn generic_yaml_renamed_to_another_profile_is_an_error_like_its_deletion() {
+    let mut app = app();
+    app.model.apply(Msg::Reloaded(Box::new(ReloadView {
+        path: PathBuf::from("/abs/profiles/generic.yaml"),
+        reload: Reload::Loaded {
+            name: "gen2".into(),
+            version: "0123456789".into(),
+        },
+        latency_ms: None,
+    })));
+    let screen = render(&mut app, 120, 24);
+    let bar = screen.lines().last().unwrap_or_default();
+    assert!(
+        bar.contains("✗ generic.yaml now holds `gen2`: no generic profile; built-in O3 stands in"),
+        "{screen}"
+    );
+    // Another file's reload is as ever.
+    app.model.apply(reloaded("profiles/small.yaml", "small"));
+    let screen = render(&mut app, 120, 24);
+    assert!(screen.contains("⟳ reloaded small.yaml"), "{screen}");
 }

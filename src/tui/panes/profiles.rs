@@ -33,7 +33,7 @@ struct Entry<'a> {
     errors: Vec<&'a ProfileError>,
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+pub fn same_file(a: &Path, b: &Path) -> bool {
     a == b || (a.file_name().is_some() && a.file_name() == b.file_name())
 }
 
@@ -508,7 +508,7 @@ impl ProfilesPane {
                         }
                         if holds_generic(model, &file) && name != crate::profile::GENERIC {
                             warnings.push(format!(
-                                "this file holds `generic`: saved as `{name}`, no profile is `generic`, every request's fallback"
+                                "saved as `{name}`, this file leaves no `generic` profile (every request's fallback): a built-in O3 would stand in"
                             ));
                         }
                         Effect::PreviewSave {
