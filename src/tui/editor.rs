@@ -106,6 +106,8 @@ pub struct Editor {
     view: ProfileView,
     /// `base` is what this editor wrote (it saved), not what it opened.
     saved: bool,
+    /// The undo depth `base` was saved at (0: as opened).
+    saved_depth: usize,
 }
 
 const RESERVED: [&str; 3] = ["transform", "after", "when"];
@@ -462,6 +464,7 @@ impl Editor {
             redo: Vec::new(),
             view,
             saved: false,
+            saved_depth: 0,
         })
     }
 
@@ -496,6 +499,12 @@ impl Editor {
     /// How many edits `undo` can take back.
     pub fn undo_depth(&self) -> usize {
         self.undo.len()
+    }
+
+    /// How many edits (made, or undone past a save) stand between the text
+    /// and the file as last saved or opened.
+    pub fn unsaved_edits(&self) -> usize {
+        self.undo.len().abs_diff(self.saved_depth)
     }
 
     fn node(&self, name: &str) -> Result<&Mapping, String> {
@@ -588,6 +597,7 @@ impl Editor {
         self.base = self.text.clone();
         self.written = Written::of(&self.text, &self.header, &self.doc);
         self.saved = true;
+        self.saved_depth = self.undo.len();
         Ok(())
     }
 }
@@ -1134,5 +1144,25 @@ mod tests {
             seen += 1;
         }
         assert!(seen >= 5, "{seen} profiles");
+    }
+
+    #[test]
+    fn unsaved_edits_count_from_the_last_save() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("small.yaml");
+        std::fs::write(&file, SMALL).expect("write");
+        let mut e = Editor::open(&file, SMALL).expect("valid");
+        e.apply(&field("priority", Some("41"))).expect("valid");
+        e.apply(&field("priority", Some("42"))).expect("valid");
+        assert_eq!(e.unsaved_edits(), 2);
+        e.save(false).expect("saved");
+        assert_eq!(e.unsaved_edits(), 0);
+        e.apply(&field("priority", Some("43"))).expect("valid");
+        assert_eq!(e.unsaved_edits(), 1);
+        // Undone past the save: one edit away from the file again.
+        e.undo();
+        e.undo();
+        assert_eq!(e.unsaved_edits(), 1);
+        assert!(e.dirty());
     }
 }

@@ -1145,8 +1145,8 @@ impl ProfilesPane {
         let hint = match (editor, self.graph) {
             (Some(e), _) if e.dirty() => format!(
                 "● {} unsaved edit{} · s save · u undo · m what-if · R revert",
-                e.undo_depth(),
-                if e.undo_depth() == 1 { "" } else { "s" }
+                e.unsaved_edits(),
+                if e.unsaved_edits() == 1 { "" } else { "s" }
             ),
             (_, true) => {
                 "a add · d remove · t transform · p param · w when · e/E edge · f field · u undo · s save"
