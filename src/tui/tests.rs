@@ -2584,22 +2584,26 @@ fn a_bad_count_for_n_is_said_on_screen_at_80x24() {
             "nothing runs"
         );
     }
-    // Nothing typed is no count and no complaint: as Esc.
+    // Nothing typed: the default the hint names.
     let mut app = busy_app();
     focus(&mut app, PaneId::Inputs);
     app.model.outbox.clear();
-    app.model.flash = None;
     key(&mut app, KeyCode::Char('n'));
-    if let Some(p) = app.prompt.as_mut() {
-        p.input.clear();
-    }
+    let hint = app
+        .prompt
+        .as_ref()
+        .map(|p| p.hint.clone())
+        .unwrap_or_default();
+    assert!(hint.starts_with("Enter alone: 10"), "{hint}");
     key(&mut app, KeyCode::Enter);
-    assert!(app.prompt.is_none() && app.model.flash.is_none());
-    assert!(!app
-        .model
-        .outbox
-        .iter()
-        .any(|c| matches!(c, Command::Run { .. })));
+    assert!(
+        app.model
+            .outbox
+            .iter()
+            .any(|c| matches!(c, Command::Run { times: 10, .. })),
+        "{:?}",
+        app.model.outbox
+    );
 }
 
 /// The Pipeline pane after a request built the fixture variant, its

@@ -24,6 +24,10 @@ use std::path::{Path, PathBuf};
 /// The requests a workload stands for, counted per input.
 type WorkloadInfo = Result<Vec<(String, usize)>, String>;
 
+/// What `n` runs when Enter is pressed on an empty count.
+const RUNS_DEFAULT: usize = 10;
+const REPLAYS_DEFAULT: usize = 2;
+
 pub struct InputsPane {
     inputs: Vec<PathBuf>,
     workloads: Vec<PathBuf>,
@@ -151,16 +155,22 @@ impl InputsPane {
                 Effect::None
             }
             Action::RunTimes => match self.selected() {
+                // Empty, so what is typed is the count; Enter alone runs
+                // the default the hint names.
                 Some((p, false)) => Effect::Prompt(Prompt {
                     label: format!("run {} how many times", file_name(p)),
-                    input: "10".into(),
-                    hint: "requests after the first hit the cache".into(),
+                    input: String::new(),
+                    hint: format!(
+                        "Enter alone: {RUNS_DEFAULT} · requests after the first hit the cache"
+                    ),
                     purpose: PromptFor::RunTimes(p.to_owned()),
                 }),
                 Some((p, true)) => Effect::Prompt(Prompt {
                     label: format!("replay {} how many times", file_name(p)),
-                    input: "2".into(),
-                    hint: "each replay is a batch of its own, queued after the others".into(),
+                    input: String::new(),
+                    hint: format!(
+                        "Enter alone: {REPLAYS_DEFAULT} · each replay is a batch of its own, queued after the others"
+                    ),
                     purpose: PromptFor::RunTimes(p.to_owned()),
                 }),
                 None => Effect::None,
@@ -171,12 +181,13 @@ impl InputsPane {
 
     pub fn prompted(&mut self, p: Prompt, model: &mut Model) -> Effect {
         if let PromptFor::RunTimes(input) = p.purpose {
-            // Nothing typed: nothing to run, as Esc.
-            if p.input.trim().is_empty() {
-                return Effect::None;
-            }
             let workload = self.workloads.contains(&input);
-            match p.input.trim().parse::<usize>() {
+            let typed = match p.input.trim() {
+                "" if workload => REPLAYS_DEFAULT.to_string(),
+                "" => RUNS_DEFAULT.to_string(),
+                t => t.to_owned(),
+            };
+            match typed.parse::<usize>() {
                 Ok(n) if workload && (1..=100).contains(&n) => {
                     for _ in 0..n {
                         model.send(Command::Replay(input.clone()));
