@@ -2862,3 +2862,18 @@ fn generic_yaml_renamed_to_another_profile_is_an_error_like_its_deletion() {
     let screen = render(&mut app, 120, 24);
     assert!(screen.contains("⟳ reloaded small.yaml"), "{screen}");
 }
+
+#[test]
+fn evicting_names_only_the_tiers_the_entry_is_in() {
+    let mut app = app();
+    focus(&mut app, PaneId::Cache);
+    let mut view = cache_view();
+    for e in &mut view.entries {
+        e.on_disk = false;
+    }
+    app.model.apply(Msg::Cache(Box::new(view)));
+    render(&mut app, 100, 20);
+    key(&mut app, KeyCode::Char('d'));
+    let asked = app.confirm.as_ref().map(|c| c.question.clone());
+    assert_eq!(asked.as_deref(), Some("Evict 0e3c1f2a9b8c from memory?"));
+}

@@ -205,10 +205,19 @@ impl CachePane {
             }
             Action::ShowPipeline => key.map(Effect::ShowVariant).unwrap_or(Effect::None),
             Action::Evict => match key {
-                Some(k) => Effect::Confirm(Confirm {
-                    question: format!("Evict {} from memory and disk?", &k[..k.len().min(12)]),
-                    purpose: ConfirmFor::Evict(k),
-                }),
+                Some(k) => {
+                    // Where the entry is: no disk tier, no disk named.
+                    let entry = model.cache.entries.iter().find(|e| e.key.0 == k);
+                    let at = match entry.map(|e| (e.in_memory, e.on_disk)) {
+                        Some((true, false)) => "memory",
+                        Some((false, true)) => "disk",
+                        _ => "memory and disk",
+                    };
+                    Effect::Confirm(Confirm {
+                        question: format!("Evict {} from {at}?", &k[..k.len().min(12)]),
+                        purpose: ConfirmFor::Evict(k),
+                    })
+                }
                 None => Effect::None,
             },
             Action::ClearCache => Effect::Confirm(Confirm {
