@@ -31,6 +31,8 @@ pub const ADMIN_LINES: usize = 500;
 pub const EVENT_LINES: usize = 2000;
 /// Failed-request lines the Log keeps (a replay may fail thousands).
 pub const FAILED_LINES: usize = 500;
+/// How long a passing (not error) message stays in the status bar.
+const FLASH_MS: u64 = 8000;
 /// How long a batch's end waits for its last request's events.
 const JOB_END_WAIT_MS: u64 = 2000;
 /// Runs the Runs pane keeps.
@@ -856,8 +858,11 @@ impl App {
             self.cache.want(&mut self.model);
         }
         self.model.settle_job_end();
-        if let Some((_, _, at)) = self.model.flash {
-            if self.model.now_ms.saturating_sub(at) > 8000 {
+        // A passing message fades, so it is not read later as news of
+        // something else; an error stays until the next message (the Log
+        // keeps both).
+        if let Some((_, false, at)) = self.model.flash {
+            if self.model.now_ms.saturating_sub(at) > FLASH_MS {
                 self.model.flash = None;
             }
         }

@@ -2877,3 +2877,19 @@ fn evicting_names_only_the_tiers_the_entry_is_in() {
     let asked = app.confirm.as_ref().map(|c| c.question.clone());
     assert_eq!(asked.as_deref(), Some("Evict 0e3c1f2a9b8c from memory?"));
 }
+
+#[test]
+fn a_passing_message_fades_and_an_error_stays() {
+    let mut app = app();
+    app.model.say("saved small.yaml", false);
+    app.model.now_ms += 9000;
+    let screen = render(&mut app, 120, 24);
+    assert!(!screen.contains("saved small.yaml"), "{screen}");
+    app.model.say("cannot save small.yaml: read-only", true);
+    app.model.now_ms += 60_000;
+    let screen = render(&mut app, 120, 24);
+    assert!(
+        screen.contains("cannot save small.yaml: read-only"),
+        "{screen}"
+    );
+}

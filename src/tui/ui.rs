@@ -358,14 +358,7 @@ fn status(app: &App, width: usize) -> Vec<Line<'static>> {
             ],
         }),
     }
-    // A passing message fades after a while, so it is not read later as
-    // news of something else; an error stays until the next message (the
-    // Log keeps both).
-    let flash = m
-        .flash
-        .as_ref()
-        .filter(|(_, error, at)| *error || m.now_ms.saturating_sub(*at) < FLASH_MS);
-    let flash: Option<Vec<Span>> = flash.map(|(text, error, _)| {
+    let flash: Option<Vec<Span>> = m.flash.as_ref().map(|(text, error, _)| {
         vec![Span::styled(
             text.clone(),
             if *error { bad() } else { good() },
@@ -413,9 +406,6 @@ fn status(app: &App, width: usize) -> Vec<Line<'static>> {
     let count = parts.pop().unwrap_or_default();
     status_lines(width, count, reload, flash, hit, work)
 }
-
-/// How long a passing (not error) message stays in the status bar.
-const FLASH_MS: u64 = 10_000;
 
 /// The status bar's parts fitted to `width`: one row when everything
 /// fits. Otherwise two: the facts that are always short (the profile
