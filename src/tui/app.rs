@@ -848,6 +848,7 @@ impl App {
     /// input's analysis, a variant's step log, assembly). Called once per
     /// frame, before drawing.
     pub fn tick(&mut self) {
+        self.inputs.rescan(self.model.now_ms);
         if self.visible(PaneId::Inputs) || self.visible(PaneId::Profiles) {
             self.inputs.want(&mut self.model);
         }

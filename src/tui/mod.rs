@@ -133,6 +133,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     let workloads = panes::inputs::yaml_files(&opts.inputs.join("workloads"));
     let mut app = App::new(inputs, workloads);
     app.model.now_ms = now_ms();
+    app.inputs.follow(&opts.inputs);
     let inputs_missing = !opts.inputs.is_dir();
     if inputs_missing {
         app.inputs.set_missing(&opts.inputs);

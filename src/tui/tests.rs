@@ -2893,3 +2893,38 @@ fn a_passing_message_fades_and_an_error_stays() {
         "{screen}"
     );
 }
+
+#[test]
+fn inputs_added_and_removed_while_the_workbench_runs_show() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    let write = |name: &str| {
+        if let Err(e) = std::fs::write(dir.path().join(name), "kernel: k.c\n") {
+            panic!("{e}");
+        }
+    };
+    write("b.yaml");
+    write("c.yaml");
+    let mut app = App::new(super::panes::inputs::yaml_files(dir.path()), vec![]);
+    app.model.now_ms = NOW;
+    app.inputs.follow(dir.path());
+    focus(&mut app, PaneId::Inputs);
+    key(&mut app, KeyCode::Down);
+    write("a.yaml");
+    app.model.now_ms += 1500;
+    let screen = render(&mut app, 100, 20);
+    assert!(screen.contains("a.yaml"), "{screen}");
+    // The selection stays on c.yaml, now the third row.
+    assert_eq!(
+        app.inputs.selected_input(),
+        Some(dir.path().join("c.yaml").as_path())
+    );
+    if let Err(e) = std::fs::remove_file(dir.path().join("b.yaml")) {
+        panic!("{e}");
+    }
+    app.model.now_ms += 1500;
+    let screen = render(&mut app, 100, 20);
+    assert!(!screen.contains("b.yaml"), "{screen}");
+}

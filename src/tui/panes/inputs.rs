@@ -39,7 +39,14 @@ pub struct InputsPane {
     workload_info: HashMap<PathBuf, WorkloadInfo>,
     /// The `--inputs` folder, when it did not exist at start.
     missing: Option<PathBuf>,
+    /// The folder listed, looked at again every [`RESCAN_MS`], and when.
+    dir: Option<PathBuf>,
+    scanned_ms: u64,
 }
+
+/// How often the inputs folder is listed again (a `readdir` of two
+/// folders), so inputs added or removed while the workbench runs show.
+const RESCAN_MS: u64 = 1000;
 
 /// The `*.yaml` files of a folder, sorted.
 pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
@@ -74,7 +81,39 @@ impl InputsPane {
             detail_area: Rect::default(),
             workload_info: HashMap::new(),
             missing: None,
+            dir: None,
+            scanned_ms: 0,
         }
+    }
+
+    /// Lists `dir` again from time to time (see [`InputsPane::rescan`]).
+    pub fn follow(&mut self, dir: &Path) {
+        self.dir = Some(dir.to_owned());
+    }
+
+    /// Lists the folder again when [`RESCAN_MS`] have passed: added
+    /// inputs show, removed ones go, the selection stays on its file.
+    pub fn rescan(&mut self, now_ms: u64) {
+        let Some(dir) = self.dir.clone() else { return };
+        if now_ms.saturating_sub(self.scanned_ms) < RESCAN_MS || self.missing.is_some() {
+            return;
+        }
+        self.scanned_ms = now_ms;
+        let inputs = yaml_files(&dir);
+        let workloads = yaml_files(&dir.join("workloads"));
+        if inputs == self.inputs && workloads == self.workloads {
+            return;
+        }
+        let was = self.selected().map(|(p, _)| p.to_owned());
+        self.inputs = inputs;
+        self.workloads = workloads;
+        let at = was.and_then(|w| {
+            self.inputs
+                .iter()
+                .chain(&self.workloads)
+                .position(|p| *p == w)
+        });
+        self.sel = at.unwrap_or(self.sel).min(self.len().saturating_sub(1));
     }
 
     /// The inputs folder `dir` does not exist (yet): the pane says so.
@@ -89,6 +128,7 @@ impl InputsPane {
 
     /// Lists the inputs and workloads of `dir` (the folder appeared).
     pub fn load(&mut self, dir: &Path) {
+        self.dir = Some(dir.to_owned());
         self.inputs = yaml_files(dir);
         self.workloads = yaml_files(&dir.join("workloads"));
         self.missing = None;
