@@ -152,7 +152,12 @@ impl Written {
     /// block into nodes. A block whose text does not parse alone to its
     /// field (or node) and value in `doc` is not kept.
     fn of(source: &str, header: &str, doc: &Mapping) -> Written {
-        let body = source.get(header.len()..).unwrap_or("");
+        // Every block ends its last line, so none runs into the next.
+        let mut body = source.get(header.len()..).unwrap_or("").to_owned();
+        if !body.is_empty() && !body.ends_with('\n') {
+            body.push('\n');
+        }
+        let body = body.as_str();
         let mut out = Written::default();
         for (text, trivia_end) in blocks(body, 0) {
             let Some((key, value)) = one_entry(&text) else {
@@ -1110,6 +1115,7 @@ mod tests {
             "---\nname: small\npipeline: { a: { transform: dce } }\n",
             "name: small\npipeline:\n  a: &x { transform: dce }\n  b: { transform: dce, after: a }\n",
             "name: small\npriority:\n  40\npipeline:\n    a:\n        transform: dce\n",
+            "name: small\npipeline: { a: { transform: dce } }",
         ] {
             let mut e = match Editor::open(Path::new("profiles/small.yaml"), source) {
                 Ok(e) => e,
@@ -1120,6 +1126,17 @@ mod tests {
             assert_eq!(back, e.doc, "{source}\n→\n{}", e.text());
             assert_eq!(back.get("priority"), Some(&Value::from(41)));
         }
+    }
+
+    #[test]
+    fn a_file_without_its_last_newline_keeps_its_lines() {
+        let source = "name: small\n# keep me\npriority: 40\npipeline: { a: { transform: dce } }";
+        let mut e = Editor::open(Path::new("profiles/small.yaml"), source).expect("valid");
+        e.apply(&field("description", Some("tidy"))).expect("valid");
+        assert_eq!(
+            e.text(),
+            "name: small\n# keep me\npriority: 40\npipeline: { a: { transform: dce } }\ndescription: tidy\n"
+        );
     }
 
     #[test]
