@@ -826,16 +826,8 @@ impl App {
         }
     }
 
-    /// Takes one message from the engine thread or a watch: the model's,
-    /// and the Inputs pane's when its folder appears.
+    /// Takes one message from the engine thread or the profiles watch.
     pub fn apply(&mut self, msg: Msg) {
-        if let Msg::FolderAppeared {
-            folder: Folder::Inputs,
-            path,
-        } = &msg
-        {
-            self.inputs.load(path);
-        }
         self.model.apply(msg);
     }
 
@@ -848,7 +840,12 @@ impl App {
     /// input's analysis, a variant's step log, assembly). Called once per
     /// frame, before drawing.
     pub fn tick(&mut self) {
-        self.inputs.rescan(self.model.now_ms);
+        if let Some(path) = self.inputs.rescan(self.model.now_ms) {
+            self.model.apply(Msg::FolderAppeared {
+                folder: Folder::Inputs,
+                path,
+            });
+        }
         if self.visible(PaneId::Inputs) || self.visible(PaneId::Profiles) {
             self.inputs.want(&mut self.model);
         }

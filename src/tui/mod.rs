@@ -133,9 +133,10 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     let workloads = panes::inputs::yaml_files(&opts.inputs.join("workloads"));
     let mut app = App::new(inputs, workloads);
     app.model.now_ms = now_ms();
+    // Listed again every second: a missing folder is looked for the same
+    // way, and listed when it appears.
     app.inputs.follow(&opts.inputs);
-    let inputs_missing = !opts.inputs.is_dir();
-    if inputs_missing {
+    if !opts.inputs.is_dir() {
         app.inputs.set_missing(&opts.inputs);
         app.model.log(
             Level::Warn,
@@ -176,17 +177,6 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         // The engine thread makes the mirror; the watch needs it first.
         let _ = std::fs::create_dir_all(&profiles);
     }
-    // A missing folder is looked for until it appears (the Inputs pane
-    // then lists what it holds).
-    let _inputs_wait = inputs_missing.then(|| {
-        let (dir, sink) = (opts.inputs.clone(), sink.clone());
-        watch::when_created(opts.inputs.clone(), move || {
-            sink(worker::Msg::FolderAppeared {
-                folder: worker::Folder::Inputs,
-                path: dir,
-            })
-        })
-    });
     let (watcher, began) = watch::supervise(&profiles, worker.sender(), sink);
     match began {
         watch::Began::Watching => app.model.log(

@@ -1757,10 +1757,7 @@ fn a_missing_profiles_folder_is_said_in_the_status_bar_and_the_pane() {
         bar.contains("inputs folder /srv/inputs is missing"),
         "{screen}"
     );
-    app.apply(Msg::FolderAppeared {
-        folder: super::worker::Folder::Inputs,
-        path: PathBuf::from("/srv/inputs"),
-    });
+    app.inputs.load(Path::new("/srv/inputs"));
     app.model.flash = None;
     let screen = render(&mut app, 160, 20);
     let bar = screen.lines().last().unwrap_or_default();
@@ -1776,6 +1773,7 @@ fn an_inputs_folder_that_appears_is_listed() {
     let inputs = dir.path().join("inputs");
     let mut app = App::new(vec![], vec![]);
     app.model.now_ms = NOW;
+    app.inputs.follow(&inputs);
     app.inputs.set_missing(&inputs);
     focus(&mut app, PaneId::Inputs);
     let screen = render(&mut app, 100, 16);
@@ -1790,16 +1788,18 @@ fn an_inputs_folder_that_appears_is_listed() {
     if let Err(e) = made {
         panic!("{e}");
     }
-    app.apply(Msg::FolderAppeared {
-        folder: super::worker::Folder::Inputs,
-        path: inputs.clone(),
-    });
+    // Looked for with the next listing, a second on.
+    app.model.now_ms += 1500;
     let screen = render(&mut app, 100, 16);
     assert!(
         screen.contains("dot.yaml") && screen.contains("w.yaml"),
         "{screen}"
     );
     assert!(!screen.contains("is missing"), "{screen}");
+    assert!(
+        screen.contains(&format!("inputs folder {} appeared", inputs.display())),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -5,46 +5,15 @@
 //!
 //! The profiles folder is watched as a folder that may go and come
 //! ([`supervise`]): missing at start, deleted while the workbench runs, or
-//! replaced by a new folder of the same name. The `--inputs` folder, when
-//! missing at start, is looked for every [`POLL`] ([`when_created`]).
+//! replaced by a new folder of the same name. (The `--inputs` folder is
+//! listed again every second by the Inputs pane itself.)
 
 use super::worker::{Command, Folder, Msg, Sink};
 use crate::profile::watch::FolderEvent;
 pub use crate::profile::watch::{DEBOUNCE, POLL};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
 use std::time::Instant;
-
-/// Stops looking for a missing folder when dropped.
-pub struct Awaiting {
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for Awaiting {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Runs `then` (on a thread of its own) once `dir` is a folder.
-pub fn when_created(dir: PathBuf, then: impl FnOnce() + Send + 'static) -> Awaiting {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let _ = std::thread::Builder::new()
-        .name("tailor-await-folder".into())
-        .spawn(move || {
-            while !flag.load(Ordering::SeqCst) {
-                if dir.is_dir() {
-                    then();
-                    return;
-                }
-                std::thread::sleep(POLL);
-            }
-        });
-    Awaiting { stop }
-}
 
 /// The profiles folder's watch ([`crate::profile::watch::follow`]): its
 /// changes become reloads; a deleted folder is said ([`Msg::FolderGone`]:

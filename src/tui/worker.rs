@@ -99,9 +99,8 @@ pub enum Msg {
         error: bool,
         text: String,
     },
-    /// A folder that was missing now exists (sent by the watch waiting
-    /// for it, [`super::watch::when_created`] or
-    /// [`super::watch::supervise`]).
+    /// A folder that was missing now exists (sent by the profiles watch,
+    /// [`super::watch::supervise`], or for inputs by `App::tick`).
     FolderAppeared {
         folder: Folder,
         path: PathBuf,

@@ -92,17 +92,25 @@ impl InputsPane {
     }
 
     /// Lists the folder again when [`RESCAN_MS`] have passed: added
-    /// inputs show, removed ones go, the selection stays on its file.
-    pub fn rescan(&mut self, now_ms: u64) {
-        let Some(dir) = self.dir.clone() else { return };
-        if now_ms.saturating_sub(self.scanned_ms) < RESCAN_MS || self.missing.is_some() {
-            return;
+    /// inputs show, removed ones go, the selection stays on its file. A
+    /// folder missing until now that exists gives its path (the caller
+    /// says it appeared; the pane lists it).
+    pub fn rescan(&mut self, now_ms: u64) -> Option<PathBuf> {
+        let dir = self.dir.clone()?;
+        if now_ms.saturating_sub(self.scanned_ms) < RESCAN_MS {
+            return None;
         }
         self.scanned_ms = now_ms;
+        if self.missing.is_some() {
+            return dir.is_dir().then(|| {
+                self.load(&dir);
+                dir
+            });
+        }
         let inputs = yaml_files(&dir);
         let workloads = yaml_files(&dir.join("workloads"));
         if inputs == self.inputs && workloads == self.workloads {
-            return;
+            return None;
         }
         let was = self.selected().map(|(p, _)| p.to_owned());
         self.inputs = inputs;
@@ -114,6 +122,7 @@ impl InputsPane {
                 .position(|p| *p == w)
         });
         self.sel = at.unwrap_or(self.sel).min(self.len().saturating_sub(1));
+        None
     }
 
     /// The inputs folder `dir` does not exist (yet): the pane says so.
